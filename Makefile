@@ -1,0 +1,33 @@
+# splamflow: `make demo` sets up .venv and scores the bundled real data; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+TORCH  := torch==2.13.0
+
+.PHONY: demo test lint venv clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(VENV)/bin/splam_score.py extract tests/data/chr20_slice.bam -o results/demo/junctions.bed
+	$(VENV)/bin/splam_score.py score results/demo/junctions.bed --genome tests/data/chr20_slice.fa \
+		-o results/demo/scores.bed --stats results/demo/score_stats.json
+	$(VENV)/bin/splam_score.py clean tests/data/chr20_slice.bam --scores results/demo/scores.bed \
+		-o results/demo/cleaned.bam --discarded results/demo/discarded.bam --stats results/demo/clean_stats.json
+	@echo "demo outputs are in results/demo/: junctions.bed scores.bed cleaned.bam discarded.bam *_stats.json"
+
+lint: venv
+	$(VENV)/bin/ruff check splamflow bin tests bench
+
+test: venv lint
+	$(VENV)/bin/python -m pytest -q
+
+clean:
+	rm -rf results .pytest_cache

@@ -1,0 +1,1 @@
+"""Clean-up of alignments and annotations by junction scores."""

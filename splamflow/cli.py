@@ -1,0 +1,98 @@
+"""The one command-line entrypoint: `splam_score.py` / `splam-score` and its subcommands.
+
+Each subcommand lives with the code it drives and contributes two functions:
+`add_arguments(parser)` and `run(args) -> int`. This module assembles them into one argparse tree,
+turns user errors into a one-line message with exit code 2, and keeps heavy imports (torch,
+pysam) out of `--help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from splamflow import __version__
+from splamflow.errors import UserError
+
+PROG = "splam_score.py"
+
+# name -> (module holding add_arguments/run, one-line summary)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "extract": ("splamflow.extract.cli", "junctions from BAM/CRAM, or introns from GTF/GFF3, as BED"),
+    "score": ("splamflow.scoring_cli", "score junctions (BED) with the Splam model"),
+    "clean": ("splamflow.clean.cli", "remove spurious spliced alignments (BAM) or transcripts (GTF/GFF3)"),
+    "curate": ("splamflow.train.curate_cli", "build a training/test set from a genome and annotations"),
+    "train": ("splamflow.train.train_cli", "train a Splam model on a curated set"),
+    "evaluate": ("splamflow.train.evaluate_cli", "evaluate a model on held-out curated junctions"),
+}
+
+
+def _version_text() -> str:
+    from splamflow.weights import default_model_version
+
+    return f"{PROG} {__version__} (splamflow {__version__}; default model {default_model_version()})"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version_text())
+        parser.exit()
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (exit 2), like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "splamflow: score splice junctions with the Splam deep residual CNN "
+            "(Chao et al., Genome Biology 2024, doi:10.1186/s13059-024-03379-4) and remove "
+            "spurious spliced alignments. Workflow: extract -> score -> clean."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_VersionAction, help="print package and model versions and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, summary) in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(
+            name,
+            help=summary,
+            description=(module.__doc__ or summary).strip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except UserError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

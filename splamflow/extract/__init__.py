@@ -1,0 +1,1 @@
+"""Junction extraction from alignments (BAM/CRAM) and annotations (GTF/GFF3)."""

@@ -1,0 +1,1 @@
+"""Training: curate a data set, train a model, evaluate it."""

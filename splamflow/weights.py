@@ -1,0 +1,5 @@
+"""Work in progress."""
+
+
+def default_model_version() -> str:
+    return "none"
