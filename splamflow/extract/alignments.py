@@ -128,7 +128,7 @@ def _count_records(
     min_anchor = options.min_anchor
     max_intron = options.max_intron
     paired = options.paired
-    filtering = bool(options.exclude_flags or min_mapq)
+    filtering = min_mapq > 0
     n_records = unmapped = filtered = 0
     for read in reads:
         if count_from is not None and read.reference_start < count_from:
@@ -140,6 +140,9 @@ def _count_records(
                 unmapped += 1
             else:
                 filtered += 1
+            continue
+        if filtering and read.mapping_quality < min_mapq:
+            filtered += 1
             continue
         cigar = read.cigartuples
         if cigar is None or len(cigar) < 3:
@@ -154,9 +157,6 @@ def _count_records(
             if op in _REF_ADVANCE:
                 pos += length
         if gaps is None:
-            continue
-        if filtering and read.mapping_quality < min_mapq:
-            filtered += 1
             continue
         stats.spliced += 1
         if min_anchor:

@@ -1,0 +1,79 @@
+"""Junction tables beyond counting: annotation introns, per-transcript intron counts, motif strands."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pysam
+
+from splamflow.errors import UserError
+from splamflow.extract.alignments import Junctions
+from splamflow.extract.annotation import Transcript
+from splamflow.extract.strand import motif_strand
+from splamflow.fileio import atomic_text
+
+_STRAND_ORDER = {"+": 0, "-": 1, ".": 2}
+
+
+def annotation_rows(
+    transcripts: list[Transcript],
+) -> list[tuple[str, int, int, str, list[str]]]:
+    """(contig, start, end, strand, sorted transcript ids) per distinct intron.
+
+    Sorted by contig (order of first appearance), start, end, strand.
+    """
+    contig_rank: dict[str, int] = {}
+    ids: dict[tuple[str, int, int, str], set[str]] = {}
+    for t in transcripts:
+        contig_rank.setdefault(t.contig, len(contig_rank))
+        for start, end in t.introns:
+            ids.setdefault((t.contig, start, end, t.strand), set()).add(t.id)
+    keys = sorted(ids, key=lambda k: (contig_rank[k[0]], k[1], k[2], _STRAND_ORDER.get(k[3], 3), k[3]))
+    return [(*key, sorted(ids[key])) for key in keys]
+
+
+def write_intron_counts(transcripts: list[Transcript], path: str | os.PathLike) -> None:
+    """TSV with header `transcript_id gene_id introns`, one line per transcript in input order."""
+    with atomic_text(path) as out:
+        out.write("transcript_id\tgene_id\tintrons\n")
+        for t in transcripts:
+            out.write(f"{t.id}\t{t.gene_id}\t{len(t.introns)}\n")
+
+
+def infer_motif_strands(junctions: Junctions, genome: str | os.PathLike) -> tuple[int, Counter]:
+    """Give '.' junctions the strand of their dinucleotides, merging into existing +/- rows.
+
+    Returns the number of unstranded junctions before and a Counter of those resolved per strand.
+    """
+    try:
+        fasta = pysam.FastaFile(os.fspath(genome))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read genome FASTA: {' '.join(str(exc).split())}", genome) from None
+    resolved: Counter = Counter({"+": 0, "-": 0})
+    unstranded = [key for key in junctions.counts if key[3] == "."]
+    with fasta:
+        lengths = dict(zip(fasta.references, fasta.lengths, strict=True))
+        for key in unstranded:
+            tid, start, end, _ = key
+            contig = junctions.contigs[tid]
+            if contig not in lengths:
+                raise UserError(f"contig {contig!r} of the alignments is not in the genome FASTA", genome)
+            if end > lengths[contig]:
+                raise UserError(
+                    f"junction {contig}:{start}-{end} lies beyond the end of {contig} in the genome FASTA",
+                    genome,
+                )
+            strand = motif_strand(fasta.fetch(contig, start, start + 2), fasta.fetch(contig, end - 2, end))
+            if strand == ".":
+                continue
+            resolved[strand] += 1
+            value = junctions.counts.pop(key)
+            target = (tid, start, end, strand)
+            have = junctions.counts.get(target)
+            if have is None:
+                junctions.counts[target] = value
+            else:
+                for i in range(3):
+                    have[i] += value[i]
+    return len(unstranded), resolved
