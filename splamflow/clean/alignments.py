@@ -1,0 +1,389 @@
+"""Remove spurious spliced alignments from a BAM, losing nothing.
+
+Rule (Splam 1.0.12): a junction is spurious when its donor or its acceptor score is below the
+threshold (strict `<`); a record is removed when any of its introns, keyed by the record's own
+strand (`record_strand`: XS, minimap2 `ts`, library strandness), is spurious. Junctions without a
+score never remove a record. Every input record goes to exactly one of the two outputs.
+
+Two streaming passes over the input, with memory proportional to the *removed* records only:
+
+1. Decide every record and remember, for the removed ones: their ordinal in the file; in `--paired`
+   mode the key by which their mate will recognise them (name, segment, position, mate position);
+   for multi-mapped ones (`NH` > 1), the hit they were (name, segment, `HI` or position). Nothing
+   is kept for the records that stay, so a 100 M-record BAM with 1% spurious alignments needs memory
+   for 1 M small entries, not 100 M.
+2. Copy records to the cleaned or the discarded BAM in input order (so a coordinate-sorted input
+   gives sorted outputs, which are then indexed), fixing on the way: survivors whose mate went away
+   (`--paired`), mates dropped with their pair (`--drop-pairs`), and `NH`/`HI` of the multi-mapped
+   reads that lost alignments.
+
+`HI` renumbering keeps mates consistent: the hits a read keeps are numbered from the aligner's first
+index (0 or 1, taken from the input) in their original order, except that hits whose other mate was
+removed come last. Mates that both survive therefore get the same `HI`, and `HI` never exceeds the
+new `NH`. A read whose `HI` values are not the contiguous run the aligner usually writes keeps its
+`HI` (its `NH` is still updated).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pysam
+
+from splamflow import __version__
+from splamflow.clean.scores import Scores, is_spurious_either
+from splamflow.errors import UserError
+from splamflow.extract.strand import read_introns, record_strand
+from splamflow.fileio import atomic_path
+
+# SAM flag bits used here.
+PAIRED, PROPER_PAIR, UNMAPPED, MATE_UNMAPPED = 0x1, 0x2, 0x4, 0x8
+SUPPLEMENTARY = 0x800
+
+MateKey = tuple[str, int, int, int, int, int]
+
+
+@dataclass
+class CleanOptions:
+    """Settings of one alignment clean-up run."""
+
+    threshold: float = 0.1
+    paired: bool = False
+    drop_pairs: bool = False
+    strandness: str = "none"
+    mark_unmapped: bool = False
+    threads: int = 1
+    command_line: str = ""
+
+
+@dataclass
+class AlignmentStats:
+    """Counts reported in the stats JSON/TSV."""
+
+    records_in: int = 0
+    records_kept: int = 0
+    records_discarded: int = 0
+    spliced_records: int = 0
+    spliced_records_discarded: int = 0
+    spliced_records_unscored_junction: int = 0
+    records_unkeyed_strand: int = 0
+    paired_records: int = 0
+    records_discarded_by_rule: int = 0
+    records_discarded_with_mate: int = 0
+    mates_fixed: int = 0
+    multimapped_reads_nh_changed: int = 0
+    junctions_scored: int = 0
+    junctions_spurious: int = 0
+    junctions_scored_seen: int = 0
+    junctions_spurious_seen: int = 0
+    score_junctions_on_unknown_contigs: int = 0
+    sorted_output: bool = False
+    #: number of spurious junctions per spliced record -> records
+    spurious_per_record: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        out = {k: v for k, v in self.__dict__.items() if k != "spurious_per_record"}
+        out["spurious_per_record"] = {str(k): v for k, v in sorted(self.spurious_per_record.items())}
+        return out
+
+
+def _segment(read: pysam.AlignedSegment) -> int:
+    if read.is_paired:
+        return 1 if read.is_read1 else 2 if read.is_read2 else 0
+    return 0
+
+
+def _own_key(read: pysam.AlignedSegment) -> MateKey:
+    """How the mate of `read` will look `read` up."""
+    return (
+        read.query_name,
+        _segment(read),
+        read.reference_id,
+        read.reference_start,
+        read.next_reference_id,
+        read.next_reference_start,
+    )
+
+
+def _mate_key(read: pysam.AlignedSegment) -> MateKey:
+    """The key under which the mate of `read` was stored, were it removed."""
+    seg = _segment(read)
+    return (
+        read.query_name,
+        3 - seg if seg else 0,
+        read.next_reference_id,
+        read.next_reference_start,
+        read.reference_id,
+        read.reference_start,
+    )
+
+
+def _int_tag(read: pysam.AlignedSegment, tag: str) -> int | None:
+    try:
+        value = read.get_tag(tag)
+    except KeyError:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _hit_id(read: pysam.AlignedSegment, mate: bool = False) -> object:
+    """Which of a multi-mapped read's hits this record (or its mate) is: HI, else positions."""
+    hi = _int_tag(read, "HI")
+    if hi is not None:
+        return hi
+    if mate:
+        return (read.next_reference_id, read.next_reference_start, read.reference_id, read.reference_start)
+    return (read.reference_id, read.reference_start, read.next_reference_id, read.next_reference_start)
+
+
+def _is_sorted_header(header: pysam.AlignmentHeader) -> bool:
+    return header.to_dict().get("HD", {}).get("SO") == "coordinate"
+
+
+def _header_with_pg(header: pysam.AlignmentHeader, command_line: str) -> pysam.AlignmentHeader:
+    data = header.to_dict()
+    programs = list(data.get("PG", []))
+    ids = {pg.get("ID") for pg in programs}
+    pg_id, n = "splamflow.clean", 1
+    while pg_id in ids:
+        n += 1
+        pg_id = f"splamflow.clean.{n}"
+    pg = {"ID": pg_id, "PN": "splam_score.py", "VN": __version__}
+    if programs:
+        pg["PP"] = programs[-1]["ID"]
+    if command_line:
+        pg["CL"] = command_line
+    data["PG"] = [*programs, pg]
+    return pysam.AlignmentHeader.from_dict(data)
+
+
+class _Plan:
+    """What pass 1 learns: removed records and the facts their mates and sibling hits need."""
+
+    def __init__(self) -> None:
+        self.removed: set[int] = set()
+        self.removed_mates: set[MateKey] = set()
+        # name -> segment -> removed hit ids, for multi-mapped (NH > 1) reads only
+        self.removed_hits: dict[str, dict[int, set]] = {}
+        self.hi_base: int | None = None
+
+    def add_hit(self, name: str, segment: int, hit: object) -> None:
+        self.removed_hits.setdefault(name, {}).setdefault(segment, set()).add(hit)
+
+
+def _check_order(
+    path: str, n: int, read: pysam.AlignedSegment, last: tuple[int, int], header: pysam.AlignmentHeader
+) -> tuple[int, int]:
+    tid = read.reference_id
+    here = (tid if tid >= 0 else sys.maxsize, read.reference_start if tid >= 0 else 0)
+    if here < last:
+
+        def where(key: tuple[int, int]) -> str:
+            if key[0] == sys.maxsize:
+                return "the unplaced unmapped records"
+            return f"{header.get_reference_name(key[0])}:{key[1] + 1}"
+
+        raise UserError(
+            f"the header says the input is coordinate-sorted (@HD SO:coordinate) but record {n} "
+            f"({read.query_name}) at {where(here)} comes after {where(last)}; sort it with "
+            f"`samtools sort` (or fix the header) so sorted, indexed outputs can be written",
+            path,
+        )
+    return here
+
+
+def _plan(path: str, scores: Scores, opts: CleanOptions, stats: AlignmentStats) -> _Plan:
+    """Pass 1: decide every record; keep only what the removed ones imply."""
+    plan = _Plan()
+    table = scores.table
+    seen: set = set()
+    try:
+        bam = pysam.AlignmentFile(path, "rb", threads=opts.threads, check_sq=False)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read alignments: {exc}", path) from None
+    with bam:
+        header = bam.header
+        check_sorted = _is_sorted_header(header)
+        stats.sorted_output = check_sorted
+        last = (-1, -1)
+        names = header.references
+        for n, read in enumerate(bam):
+            if check_sorted:
+                last = _check_order(path, n + 1, read, last, header)
+            if read.is_paired:
+                stats.paired_records += 1
+            if read.is_unmapped:
+                continue
+            hi = _int_tag(read, "HI") if read.has_tag("NH") else None
+            if hi is not None and (plan.hi_base is None or hi < plan.hi_base):
+                plan.hi_base = hi
+            introns = read_introns(read)
+            if not introns:
+                continue
+            stats.spliced_records += 1
+            strand = record_strand(read, opts.strandness)
+            if strand == ".":
+                stats.records_unkeyed_strand += 1
+            contig = names[read.reference_id]
+            spurious = 0
+            unscored = False
+            for start, end in introns:
+                key = (contig, start, end, strand)
+                score = table.get(key)
+                if score is None:
+                    unscored = True
+                    continue
+                seen.add(key)
+                if is_spurious_either(score[0], score[1], opts.threshold):
+                    spurious += 1
+            stats.spliced_records_unscored_junction += unscored
+            stats.spurious_per_record[spurious] += 1
+            if spurious:
+                _remember(plan, n, read, opts)
+    stats.junctions_scored_seen = len(seen)
+    stats.junctions_spurious_seen = sum(1 for key in seen if is_spurious_either(*table[key], opts.threshold))
+    if plan.hi_base is None:
+        plan.hi_base = 1
+    return plan
+
+
+def _remember(plan: _Plan, n: int, read: pysam.AlignedSegment, opts: CleanOptions) -> None:
+    plan.removed.add(n)
+    has_mate = read.is_paired
+    if has_mate and (opts.paired or opts.drop_pairs):
+        plan.removed_mates.add(_own_key(read))
+    nh = _int_tag(read, "NH")
+    if nh is not None and nh > 1 and not read.flag & SUPPLEMENTARY:
+        seg = _segment(read)
+        plan.add_hit(read.query_name, seg, _hit_id(read))
+        if opts.drop_pairs and has_mate and seg:
+            plan.add_hit(read.query_name, 3 - seg, _hit_id(read, mate=True))
+
+
+def _mark_unmapped(read: pysam.AlignedSegment, mate_removed: bool) -> None:
+    """Splam 1.0.12's marking of removed records: unpaired, unmapped (mate unmapped when both go)."""
+    flag = (read.flag & ~(PAIRED | PROPER_PAIR)) | UNMAPPED
+    if mate_removed:
+        flag |= MATE_UNMAPPED
+    read.flag = flag
+
+
+def _fix_survivor(read: pysam.AlignedSegment) -> None:
+    """The mate of `read` was removed: mark it unmapped, as Splam does, and clear what described it.
+
+    Splam also clears the paired bit; we keep it, because the SAM spec gives 0x8 a meaning only on
+    paired records and downstream tools count such a read as a singleton.
+    """
+    read.flag = (read.flag & ~PROPER_PAIR) | MATE_UNMAPPED
+    if not read.is_unmapped:
+        read.next_reference_id = read.reference_id
+        read.next_reference_start = read.reference_start
+    read.template_length = 0
+    for tag in ("MC", "MQ"):
+        if read.has_tag(tag):
+            read.set_tag(tag, None)
+
+
+def _renumber(read: pysam.AlignedSegment, plan: _Plan, nh_changed: set) -> None:
+    """New NH = records left for this read; HI renumbered as described in the module docstring."""
+    hits = plan.removed_hits.get(read.query_name)
+    if not hits:
+        return
+    nh = _int_tag(read, "NH")
+    if nh is None or nh <= 1:
+        return
+    seg = _segment(read)
+    mine = hits.get(seg, set())
+    other = hits.get(3 - seg, set()) if seg else set()
+    if mine:
+        read.set_tag("NH", max(nh - len(mine), 1), "i")
+        nh_changed.add((read.query_name, seg))
+    hi = _int_tag(read, "HI")
+    if hi is None or not (mine or other):
+        return
+    base = plan.hi_base if plan.hi_base is not None else 1
+    kept = [h for h in range(base, base + nh) if h not in mine]
+    if hi not in kept:
+        return
+    order = [h for h in kept if h not in other] + [h for h in kept if h in other]
+    read.set_tag("HI", base + order.index(hi), "i")
+
+
+def clean_alignments(
+    input_path: str | os.PathLike,
+    scores: Scores,
+    output: str | os.PathLike,
+    discarded: str | os.PathLike,
+    opts: CleanOptions,
+    stack: ExitStack,
+) -> AlignmentStats:
+    """Write cleaned and discarded BAMs (and their indexes when sorted) to temporary names.
+
+    The temporary names are registered on `stack` (see `fileio.atomic_path`): they replace the
+    final names only when the caller's whole run succeeds.
+    """
+    path = os.fspath(input_path)
+    stats = AlignmentStats(junctions_scored=len(scores))
+    stats.junctions_spurious = sum(
+        1 for d, a in scores.table.values() if is_spurious_either(d, a, opts.threshold)
+    )
+    plan = _plan(path, scores, opts, stats)
+
+    outputs = [Path(output), Path(discarded)]
+    index_tmp: list[Path] = []
+    if stats.sorted_output:
+        index_tmp = [stack.enter_context(atomic_path(f"{p}.bai", ".bai")) for p in outputs]
+    bam_tmp = [stack.enter_context(atomic_path(p, ".bam")) for p in outputs]
+
+    nh_changed: set = set()
+    with pysam.AlignmentFile(path, "rb", threads=opts.threads, check_sq=False) as bam:
+        header = _header_with_pg(bam.header, opts.command_line)
+        kept_out = pysam.AlignmentFile(str(bam_tmp[0]), "wb", header=header, threads=opts.threads)
+        drop_out = pysam.AlignmentFile(str(bam_tmp[1]), "wb", header=header, threads=opts.threads)
+        with kept_out, drop_out:
+            look_up_mates = bool(plan.removed_mates)
+            for n, read in enumerate(bam):
+                stats.records_in += 1
+                mate_removed = look_up_mates and read.is_paired and _mate_key(read) in plan.removed_mates
+                discard = n in plan.removed
+                if discard:
+                    stats.records_discarded_by_rule += 1
+                elif mate_removed and opts.drop_pairs:
+                    discard = True
+                    stats.records_discarded_with_mate += 1
+                if discard:
+                    stats.records_discarded += 1
+                    if (
+                        not read.is_unmapped
+                        and read.cigartuples
+                        and any(op == 3 and length for op, length in read.cigartuples)
+                    ):
+                        stats.spliced_records_discarded += 1
+                    if opts.mark_unmapped:
+                        _mark_unmapped(read, mate_removed or (opts.drop_pairs and read.is_paired))
+                    drop_out.write(read)
+                    continue
+                if mate_removed and opts.paired:
+                    _fix_survivor(read)
+                    stats.mates_fixed += 1
+                _renumber(read, plan, nh_changed)
+                stats.records_kept += 1
+                kept_out.write(read)
+    stats.multimapped_reads_nh_changed = len(nh_changed)
+    if stats.sorted_output:
+        for bam_path, bai_path in zip(bam_tmp, index_tmp, strict=True):
+            pysam.index("-@", str(max(opts.threads, 1)), "-o", str(bai_path), str(bam_path))
+    return stats
+
+
+def remove_stale_indexes(outputs: list[str | os.PathLike]) -> None:
+    """Delete `OUT.bai` left by an earlier run: it would not match a new unsorted `OUT`."""
+    for p in outputs:
+        stale = Path(f"{os.fspath(p)}.bai")
+        if stale.exists():
+            stale.unlink()
