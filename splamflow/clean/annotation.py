@@ -155,9 +155,9 @@ def _gff3_ids(attrs: str) -> tuple[str | None, list[str]]:
     return (unquote(fid.group(1)) if fid else None), parents
 
 
-def _gff3_removed_ids(path: str, removed: set[str]) -> set[str]:
+def _gff3_removed_ids(path: str, removed: set[str]) -> tuple[set[str], set[str]]:
     """Close `removed` over the hierarchy: children all of whose parents are gone, and parents all
-    of whose children are gone."""
+    of whose children are gone. Returns (all removed IDs, the parents removed that way)."""
     lines: list[tuple[str | None, list[str]]] = []
     in_fasta = False
     with open_text(path) as handle:
@@ -170,6 +170,7 @@ def _gff3_removed_ids(path: str, removed: set[str]) -> set[str]:
             if fields is not None:
                 lines.append(_gff3_ids(fields[8]))
     gone = set(removed)
+    emptied: set[str] = set()
     children: dict[str, list[int]] = {}
     for i, (_, parents) in enumerate(lines):
         for p in parents:
@@ -189,13 +190,14 @@ def _gff3_removed_ids(path: str, removed: set[str]) -> set[str]:
         for parent, kids in children.items():
             if parent not in gone and all(line_gone(i) for i in kids):
                 gone.add(parent)
+                emptied.add(parent)
                 changed = True
-    return gone
+    return gone, emptied
 
 
 def _filter_gff3(path: str, removed: set[str], out, stats: AnnotationStats) -> None:
-    gone = _gff3_removed_ids(path, removed)
-    stats.genes_removed = len(gone - removed)
+    gone, emptied = _gff3_removed_ids(path, removed)
+    stats.genes_removed = len(emptied)
     in_fasta = False
     with open_text(path) as handle:
         for line in handle:
