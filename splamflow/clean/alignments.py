@@ -18,17 +18,19 @@ Two streaming passes over the input, with memory proportional to the *removed* r
    reads that lost alignments.
 
 `HI` renumbering keeps mates consistent: the hits a read keeps are numbered from the aligner's first
-index (0 or 1, taken from the input) in their original order, except that hits whose other mate was
-removed come last. Mates that both survive therefore get the same `HI`, and `HI` never exceeds the
-new `NH`. A read whose `HI` values are not the contiguous run the aligner usually writes keeps its
-`HI` (its `NH` is still updated).
+index (0 or 1: the smallest `HI` among the first 100,000 records carrying one) in their original
+order, except that hits whose other mate was removed come last. Mates that both survive therefore
+get the same `HI`, and `HI` never exceeds the new `NH`. A read whose `HI` values are not the
+contiguous run the aligner usually writes keeps its `HI` (its `NH` is still updated).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +48,9 @@ PAIRED, PROPER_PAIR, UNMAPPED, MATE_UNMAPPED = 0x1, 0x2, 0x4, 0x8
 SUPPLEMENTARY = 0x800
 
 MateKey = tuple[str, int, int, int, int, int]
+
+# The aligner's first HI value (0 or 1) is read from this many records carrying HI.
+_HI_PROBES = 100_000
 
 
 @dataclass
@@ -197,31 +202,56 @@ def _check_order(
     return here
 
 
+@contextlib.contextmanager
+def open_alignments(path: str | os.PathLike, threads: int = 1) -> Iterator[pysam.AlignmentFile]:
+    """Open a BAM/SAM for reading; unreadable input is a UserError, and closing a file that failed
+    part-way does not hide that error."""
+    try:
+        bam = pysam.AlignmentFile(os.fspath(path), "rb", threads=threads, check_sq=False)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read alignments: {exc}", path) from None
+    try:
+        yield bam
+    finally:
+        with contextlib.suppress(OSError):
+            bam.close()
+
+
+def _records(bam: pysam.AlignmentFile, path: str) -> Iterator[pysam.AlignedSegment]:
+    """The records of `bam`; a corrupt or truncated file becomes a one-line UserError."""
+    try:
+        yield from bam
+    except OSError as exc:
+        raise UserError(f"cannot read alignments: {exc}", path) from None
+
+
 def _plan(path: str, scores: Scores, opts: CleanOptions, stats: AlignmentStats) -> _Plan:
     """Pass 1: decide every record; keep only what the removed ones imply."""
     plan = _Plan()
     table = scores.table
     seen: set = set()
-    try:
-        bam = pysam.AlignmentFile(path, "rb", threads=opts.threads, check_sq=False)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read alignments: {exc}", path) from None
-    with bam:
+    with open_alignments(path, opts.threads) as bam:
         header = bam.header
         check_sorted = _is_sorted_header(header)
         stats.sorted_output = check_sorted
         last = (-1, -1)
         names = header.references
-        for n, read in enumerate(bam):
+        hi_probes = _HI_PROBES
+        for n, read in enumerate(_records(bam, path)):
             if check_sorted:
                 last = _check_order(path, n + 1, read, last, header)
             if read.is_paired:
                 stats.paired_records += 1
             if read.is_unmapped:
                 continue
-            hi = _int_tag(read, "HI") if read.has_tag("NH") else None
-            if hi is not None and (plan.hi_base is None or hi < plan.hi_base):
-                plan.hi_base = hi
+            if hi_probes and read.has_tag("HI"):
+                hi = _int_tag(read, "HI")
+                if hi is not None and (plan.hi_base is None or hi < plan.hi_base):
+                    plan.hi_base = hi
+                hi_probes = 0 if plan.hi_base == 0 else hi_probes - 1
+            cigar = read.cigarstring
+            if not cigar or "N" not in cigar:
+                continue
             introns = read_introns(read)
             if not introns:
                 continue
@@ -329,9 +359,7 @@ def clean_alignments(
     """
     path = os.fspath(input_path)
     stats = AlignmentStats(junctions_scored=len(scores))
-    stats.junctions_spurious = sum(
-        1 for d, a in scores.table.values() if is_spurious_either(d, a, opts.threshold)
-    )
+    stats.junctions_spurious = sum(1 for d, a in scores.table.values() if is_spurious_either(d, a, opts.threshold))
     plan = _plan(path, scores, opts, stats)
 
     outputs = [Path(output), Path(discarded)]
@@ -341,15 +369,17 @@ def clean_alignments(
     bam_tmp = [stack.enter_context(atomic_path(p, ".bam")) for p in outputs]
 
     nh_changed: set = set()
-    with pysam.AlignmentFile(path, "rb", threads=opts.threads, check_sq=False) as bam:
+    with open_alignments(path, opts.threads) as bam:
         header = _header_with_pg(bam.header, opts.command_line)
         kept_out = pysam.AlignmentFile(str(bam_tmp[0]), "wb", header=header, threads=opts.threads)
         drop_out = pysam.AlignmentFile(str(bam_tmp[1]), "wb", header=header, threads=opts.threads)
         with kept_out, drop_out:
-            look_up_mates = bool(plan.removed_mates)
-            for n, read in enumerate(bam):
+            mate_names = {key[0] for key in plan.removed_mates}
+            hit_names = plan.removed_hits
+            for n, read in enumerate(_records(bam, path)):
                 stats.records_in += 1
-                mate_removed = look_up_mates and read.is_paired and _mate_key(read) in plan.removed_mates
+                name = read.query_name
+                mate_removed = name in mate_names and read.is_paired and _mate_key(read) in plan.removed_mates
                 discard = n in plan.removed
                 if discard:
                     stats.records_discarded_by_rule += 1
@@ -371,7 +401,8 @@ def clean_alignments(
                 if mate_removed and opts.paired:
                     _fix_survivor(read)
                     stats.mates_fixed += 1
-                _renumber(read, plan, nh_changed)
+                if name in hit_names:
+                    _renumber(read, plan, nh_changed)
                 stats.records_kept += 1
                 kept_out.write(read)
     stats.multimapped_reads_nh_changed = len(nh_changed)

@@ -31,9 +31,7 @@ _ANNOTATION_SUFFIXES = (".gtf", ".gff", ".gff3")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "input", metavar="INPUT", help="alignments (BAM/SAM) or annotation (GTF/GFF3, may be gzipped)"
-    )
+    parser.add_argument("input", metavar="INPUT", help="alignments (BAM/SAM) or annotation (GTF/GFF3, may be gzipped)")
     parser.add_argument(
         "--scores",
         required=True,
@@ -97,9 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="mark discarded records unmapped like Splam (default: keep them as they were)",
     )
-    bam.add_argument(
-        "--threads", type=int, default=1, help="BGZF compression/decompression threads (default 1)"
-    )
+    bam.add_argument("--threads", type=int, default=1, help="BGZF compression/decompression threads (default 1)")
     gtf = parser.add_argument_group("annotations (GTF/GFF3 input)")
     gtf.add_argument(
         "--min-bad-fraction",
@@ -193,6 +189,9 @@ def _check_args(args: argparse.Namespace, kind: str) -> None:
             raise UserError(f"--min-bad-fraction must be in [0, 1], got {args.min_bad_fraction}")
         if args.min_introns < 0:
             raise UserError(f"--min-introns must be 0 or more, got {args.min_introns}")
+    for value in (args.output, args.discarded, args.stats, args.stats_tsv, args.plot, args.report):
+        if value and not Path(value).resolve().parent.is_dir():
+            raise UserError("output folder does not exist", Path(value).parent)
     outputs = [
         (flag, value)
         for flag, value in (
@@ -287,9 +286,7 @@ def _warn_contigs(missing: dict[str, int], total: int, where: str) -> None:
 
 
 def _run_alignments(args: argparse.Namespace, scores) -> dict:
-    import pysam
-
-    from splamflow.clean.alignments import CleanOptions, clean_alignments, remove_stale_indexes
+    from splamflow.clean.alignments import CleanOptions, clean_alignments, open_alignments, remove_stale_indexes
 
     opts = CleanOptions(
         threshold=args.threshold,
@@ -300,11 +297,8 @@ def _run_alignments(args: argparse.Namespace, scores) -> dict:
         threads=args.threads,
         command_line=_command_line(args),
     )
-    try:
-        with pysam.AlignmentFile(args.input, "rb", check_sq=False) as bam:
-            references = set(bam.references)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read alignments: {exc}", args.input) from None
+    with open_alignments(args.input) as bam:
+        references = set(bam.references)
     missing = scores.missing_contigs(references)
     _warn_contigs(missing, len(scores), "the BAM header")
     with ExitStack() as stack:
@@ -330,17 +324,14 @@ def _run_alignments(args: argparse.Namespace, scores) -> dict:
                 stack,
                 args.stats_tsv,
                 _sample_name(args),
-                "Spliced alignments removed by splamflow clean "
-                f"(donor or acceptor score < {args.threshold:g})",
+                f"Spliced alignments removed by splamflow clean (donor or acceptor score < {args.threshold:g})",
                 {
                     "records_in": stats.records_in,
                     "records_kept": stats.records_kept,
                     "records_discarded": stats.records_discarded,
                     "percent_discarded": round(100 * stats.records_discarded / max(stats.records_in, 1), 4),
                     "spliced_records": spliced,
-                    "percent_spliced_discarded": round(
-                        100 * stats.spliced_records_discarded / max(spliced, 1), 4
-                    ),
+                    "percent_spliced_discarded": round(100 * stats.spliced_records_discarded / max(spliced, 1), 4),
                     "junctions_scored": stats.junctions_scored,
                     "junctions_spurious": stats.junctions_spurious,
                     "multimapped_reads_nh_changed": stats.multimapped_reads_nh_changed,
@@ -378,9 +369,7 @@ def _report_alignments(args: argparse.Namespace, stats) -> None:
             f"the input has {stats.paired_records:,} paired records; without --paired the mates of "
             f"removed records still point to them (use --paired or --drop-pairs)"
         )
-    sorted_note = (
-        "sorted and indexed" if stats.sorted_output else "in input order (input not coordinate-sorted)"
-    )
+    sorted_note = "sorted and indexed" if stats.sorted_output else "in input order (input not coordinate-sorted)"
     _info(
         f"{stats.records_in:,} records in: {stats.records_kept:,} kept, "
         f"{stats.records_discarded:,} discarded ({stats.records_discarded_by_rule:,} with a spurious "

@@ -72,9 +72,10 @@ def write_plot(
     ax_items.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=8)
     if values and max(values) > 0:
         ax_items.set_yscale("log")
+        ax_items.set_ylim(bottom=0.8, top=max(values) * 2)
     ax_items.set_xlabel(f"spurious junctions per {item_label}")
     ax_items.set_ylabel(f"{item_label}s")
-    ax_items.set_title(f"{sum(values):,} {item_label}s with introns")
+    ax_items.set_title(f"{sum(values):,} {item_label}s")
     fig.suptitle(title)
     fig.savefig(os.fspath(path), format="png", dpi=110)
     plt.close(fig)

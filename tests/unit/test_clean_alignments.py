@@ -431,3 +431,28 @@ def test_missing_discarded_and_annotation_options(tmp_path, single_end, capsys):
     assert main(["clean", str(bam), "--scores", str(scores), "-o", str(tmp_path / "k.bam"),
                  "--discarded", str(tmp_path / "d.bam"), "--min-introns", "2"]) == 2
     assert "GTF/GFF3 input only" in capsys.readouterr().err
+
+
+def test_corrupt_bam_is_one_line_error_without_outputs(tmp_path, capsys):
+    specs = [{"name": f"r{i}", "pos": 100 + i, "cigar": "10M100N10M", "tags": [("XS", "+", "A")]}
+             for i in range(5000)]
+    bam = write_bam(tmp_path / "big.bam", specs)
+    data = bytearray(bam.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 200] = b"\x55" * 200
+    bam.write_bytes(bytes(data))
+    scores = write_scores(tmp_path / "s.bed", [(*SPUR, "+", 0.05, 0.9)])
+    rc, kept, dropped, _ = run_clean(tmp_path, bam, scores)
+    assert rc == 2
+    assert "cannot read alignments" in capsys.readouterr().err
+    assert not kept.exists() and not dropped.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_missing_output_folder_is_reported_first(tmp_path, single_end, capsys):
+    bam, scores = single_end
+    rc = main(["clean", str(bam), "--scores", str(scores), "-o", str(tmp_path / "no" / "k.bam"),
+               "--discarded", str(tmp_path / "d.bam")])
+    assert rc == 2
+    assert "output folder does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "d.bam").exists()
