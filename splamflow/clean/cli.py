@@ -146,6 +146,8 @@ def input_kind(path: Path) -> str:
                     return "alignments"
         except (OSError, EOFError):
             pass
+    elif head[:1] == b"@":
+        return "alignments"  # a SAM header line
     return "annotation"
 
 

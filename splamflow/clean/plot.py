@@ -63,7 +63,9 @@ def write_plot(
     ax_scores.set_xlabel("donor score")
     ax_scores.set_ylabel("acceptor score")
     share = f"{100 * flagged / n:.1f}%" if n else "0%"
-    ax_scores.set_title(f"{n:,} scored junctions; {flagged:,} ({share}) with {rule_text}, t = {threshold:g}")
+    ax_scores.set_title(
+        f"{n:,} scored junctions; {flagged:,} ({share}) with\n{rule_text} (t = {threshold:g})", fontsize=10
+    )
 
     counts = sorted(per_item.items())
     labels = [str(k) for k, _ in counts]

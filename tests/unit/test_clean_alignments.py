@@ -456,3 +456,18 @@ def test_missing_output_folder_is_reported_first(tmp_path, single_end, capsys):
     assert rc == 2
     assert "output folder does not exist" in capsys.readouterr().err
     assert not (tmp_path / "d.bam").exists()
+
+
+def test_input_kind_sniffs_files_without_extension(tmp_path, single_end):
+    from splamflow.clean.cli import input_kind
+
+    bam, _ = single_end
+    dat = tmp_path / "dataset_1.dat"
+    dat.write_bytes(bam.read_bytes())
+    assert input_kind(dat) == "alignments"
+    sam = tmp_path / "dataset_2.dat"
+    sam.write_text("@HD\tVN:1.6\n")
+    assert input_kind(sam) == "alignments"
+    gtf = tmp_path / "dataset_3.dat"
+    gtf.write_text('1\tt\texon\t1\t10\t.\t+\t.\tgene_id "g"; transcript_id "t";\n')
+    assert input_kind(gtf) == "annotation"
