@@ -7,11 +7,12 @@ score never remove a record. Every input record goes to exactly one of the two o
 
 Two streaming passes over the input, with memory proportional to the *removed* records only:
 
-1. Decide every record and remember, for the removed ones: their ordinal in the file; in `--paired`
-   mode the key by which their mate will recognise them (name, segment, position, mate position);
-   for multi-mapped ones (`NH` > 1), the hit they were (name, segment, `HI` or position). Nothing
-   is kept for the records that stay, so a 100 M-record BAM with 1% spurious alignments needs memory
-   for 1 M small entries, not 100 M.
+1. Decide every record and remember, for the removed ones: their ordinal in the file (8 bytes,
+   in an array walked by a cursor in pass 2); in `--paired` mode the key by which their mate will
+   recognise them (name, segment, position, mate position); for multi-mapped ones (`NH` > 1), the
+   hit they were (name, segment, `HI` or position). Nothing is kept for the records that stay, so a
+   100 M-record BAM with 1% spurious alignments needs memory for 1 M small entries, not 100 M.
+   (Grouping records by name instead would need a name-sorted copy or memory for every read.)
 2. Copy records to the cleaned or the discarded BAM in input order (so a coordinate-sorted input
    gives sorted outputs, which are then indexed), fixing on the way: survivors whose mate went away
    (`--paired`), mates dropped with their pair (`--drop-pairs`), and `NH`/`HI` of the multi-mapped
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -171,7 +173,8 @@ class _Plan:
     """What pass 1 learns: removed records and the facts their mates and sibling hits need."""
 
     def __init__(self) -> None:
-        self.removed: set[int] = set()
+        # ordinals of removed records, increasing (pass 2 walks it with a cursor)
+        self.removed = array("q")
         self.removed_mates: set[MateKey] = set()
         # name -> segment -> removed hit ids, for multi-mapped (NH > 1) reads only
         self.removed_hits: dict[str, dict[int, set]] = {}
@@ -283,7 +286,7 @@ def _plan(path: str, scores: Scores, opts: CleanOptions, stats: AlignmentStats) 
 
 
 def _remember(plan: _Plan, n: int, read: pysam.AlignedSegment, opts: CleanOptions) -> None:
-    plan.removed.add(n)
+    plan.removed.append(n)
     has_mate = read.is_paired
     if has_mate and (opts.paired or opts.drop_pairs):
         plan.removed_mates.add(_own_key(read))
@@ -376,11 +379,16 @@ def clean_alignments(
         with kept_out, drop_out:
             mate_names = {key[0] for key in plan.removed_mates}
             hit_names = plan.removed_hits
+            removed, cursor = plan.removed, 0
+            next_removed = removed[0] if removed else -1
             for n, read in enumerate(_records(bam, path)):
                 stats.records_in += 1
                 name = read.query_name
                 mate_removed = name in mate_names and read.is_paired and _mate_key(read) in plan.removed_mates
-                discard = n in plan.removed
+                discard = n == next_removed
+                if discard:
+                    cursor += 1
+                    next_removed = removed[cursor] if cursor < len(removed) else -1
                 if discard:
                     stats.records_discarded_by_rule += 1
                 elif mate_removed and opts.drop_pairs:
