@@ -52,8 +52,10 @@ CONDA_ALIASES = {
     "matplotlib-base": "matplotlib",
 }
 IMAGE_REF = re.compile(re.escape(IMAGE) + r":([A-Za-z0-9_.@-]+)")
+# a quoted registry/name:tag inside a container directive
+ANY_IMAGE_REF = re.compile(r"['\"](?:docker://)?([\w.-]+\.[\w.-]+/[\w./-]+:[\w.-]+)['\"]")
 SKIP_DIRS = {"work", "results", "runs", "tmp", "data", "build", "dist", "node_modules", "__pycache__"}
-TEXT_SUFFIXES = {".nf", ".config", ".xml", ".md", ".def", ".yml", ".yaml", ".sh", ".py", ".toml", ".cfg", ".txt"}
+TEXT_SUFFIXES = {".nf", ".config", ".xml", ".md", ".def", ".yml", ".yaml", ".sh", ".py", ".toml", ".txt"}
 
 
 @dataclass
@@ -251,7 +253,8 @@ def test_cuda_image_python_and_cuda_agree_with_its_base():
     (deb,) = args["PYTHON_DEB_VERSION"]
     assert deb.startswith(f"{python}."), f"python{python} pinned to Debian version {deb}"
     (cuda,) = args["CUDA_VERSION"]
-    assert "torch.version.cuda != '${CUDA_VERSION}'" in DOCKERFILES["cuda"].read_text(), "the CUDA build is checked"
+    check = "torch.version.cuda != '${CUDA_VERSION}'"
+    assert check in DOCKERFILES["cuda"].read_text(), "the build checks torch's CUDA version"
     for stage in stages:
         match = re.fullmatch(r"nvidia/cuda:(\d+)\.(\d+)\.\d+-[a-z]+-ubuntu[\d.]+", stage.base)
         assert match, f"CUDA image stage is not on an official nvidia/cuda base: {stage.base}"
@@ -288,7 +291,7 @@ def test_every_module_runs_in_this_version_of_the_image():
         problems += [f"{rel}: image tag {tag!r} is not one of {sorted(ALLOWED_TAGS)}" for tag in bad_tags]
         problems += [
             f"{rel}: other image in the container directive: {ref}"
-            for ref in re.findall(r"['\"](?:docker://)?([\w.-]+\.[\w.-]+/[\w./-]+:[\w.-]+)['\"]", directives[0])
+            for ref in ANY_IMAGE_REF.findall(directives[0])
             if not ref.startswith(f"{IMAGE}:")
         ]
     assert not problems, "\n".join(problems)
@@ -365,8 +368,9 @@ def test_environment_installs_the_image_versions(path):
         if name not in specs:
             continue
         got = conda_pin(specs[name])
-        same = got is not None and (got == want if name != "python" else got.split(".")[:2] == want.split("."))
-        if not same:
+        if got and name == "python":
+            got = ".".join(got.split(".")[:2])  # the images pin Python's minor version
+        if got != want:
             problems.append(f"{rel}: {name} {specs[name] or '(unpinned)'}, the images install {want}")
     if "cuda-version" in specs:
         cuda = next(iter(all_stage_args(DOCKERFILES["cuda"])["CUDA_VERSION"]))
