@@ -51,7 +51,8 @@ CONDA_ALIASES = {
     "pytorch-gpu": "torch",
     "matplotlib-base": "matplotlib",
 }
-IMAGE_REF = re.compile(re.escape(IMAGE) + r":([A-Za-z0-9_.@-]+)")
+# image:tag, the tag ending in a letter or digit (a sentence's full stop is not part of it)
+IMAGE_REF = re.compile(re.escape(IMAGE) + r":([\w@](?:[\w.@-]*[\w@])?)")
 # a quoted registry/name:tag inside a container directive
 ANY_IMAGE_REF = re.compile(r"['\"](?:docker://)?([\w.-]+\.[\w.-]+/[\w./-]+:[\w.-]+)['\"]")
 SKIP_DIRS = {"work", "results", "runs", "tmp", "data", "build", "dist", "node_modules", "__pycache__"}
