@@ -4,7 +4,7 @@ Generates (once, cached under bench/work/) a coordinate-sorted, indexed BAM of s
 records: single-end 100 bp reads on three contigs, about a third spliced (one or two N operations)
 with XS tags, some multi-mapped (NH > 1), some secondary/duplicate. Then times each tool on it,
 reporting wall time, records/s, the ratio to Splam and peak RSS (largest process of each run's
-process tree, from wait4), and checks that both tools report the same junctions.
+process tree, from GNU time), and checks that both tools report the same junctions.
 
 Splam is taken from bench/.venv-splam (made by bench/setup_splam.sh); without it only splamflow is
 timed. Run with `nice`, e.g. `nice .venv/bin/python bench/bench_extract.py --records 3000000`.
@@ -13,8 +13,6 @@ timed. Run with `nice`, e.g. `nice .venv/bin/python bench/bench_extract.py --rec
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +25,7 @@ import pysam
 ROOT = Path(__file__).resolve().parent.parent
 SPLAM = ROOT / "bench" / ".venv-splam" / "bin" / "splam"
 SPLAMFLOW = [sys.executable, "-m", "splamflow.cli"]
+GNU_TIME = "/usr/bin/time"
 CONTIGS = [("chrA", 60_000_000), ("chrB", 40_000_000), ("chrC", 20_000_000)]
 READ_LEN = 100
 
@@ -89,17 +88,23 @@ def make_bam(path: Path, n_records: int, seed: int = 1) -> None:
     pysam.index(str(path))
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Run `cmd`; return (wall seconds, peak RSS MiB of the process tree, stderr tail)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    err = proc.stderr.read() if proc.stderr else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, err.strip().splitlines()[-1] if err.strip() else ""
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Run `cmd`; return (wall seconds, peak RSS in MiB of its largest process).
+
+    GNU time measures the RSS: a child forked straight from this (large) Python process would
+    report this process's RSS from before its exec.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [GNU_TIME, "-f", "%M", "-o", rss.name, *cmd], cwd=cwd,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
+        )
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+        peak_kib = int(rss.read().split()[-1])
+    return wall, peak_kib / 1024
 
 
 def bed_rows(path: Path) -> set[tuple[str, ...]]:
@@ -108,49 +113,29 @@ def bed_rows(path: Path) -> set[tuple[str, ...]]:
         return {tuple(f[:3] + f[4:6]) for f in (line.rstrip("\n").split("\t") for line in handle)}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--records", type=int, default=3_000_000, help="records in the simulated BAM")
-    parser.add_argument(
-        "--workdir", type=Path, default=ROOT / "bench" / "work", help="where the BAM is cached"
-    )
-    parser.add_argument("--repeats", type=int, default=1, help="runs per tool (best wall time is kept)")
-    args = parser.parse_args()
-
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    bam = args.workdir / f"sim_{args.records}.bam"
-    if not bam.exists():
-        t = time.perf_counter()
-        make_bam(bam, args.records)
-        print(f"simulated {args.records:,} records -> {bam} in {time.perf_counter() - t:.0f} s", flush=True)
-    n = args.records
-
+def bench_one(bam: Path, n: int, repeats: int, workdir: Path) -> None:
+    """Time every tool on one BAM (runs interleaved, best of `repeats`) and compare their outputs."""
     runs: dict[str, list[str]] = {}
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp_name:
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp_name:
         tmp = Path(tmp_name)
+        if SPLAM.exists():
+            splam = [str(SPLAM), "extract"]
+            runs["splam 1.0.12 extract"] = [*splam, "-o", str(tmp / "splam"), str(bam)]
+            runs["splam 1.0.12 extract -n"] = [*splam, "-n", "-o", str(tmp / "splam_n"), str(bam)]
         for threads in (1, 2):
             runs[f"splamflow --threads {threads}"] = [
                 *SPLAMFLOW, "extract", str(bam), "-o", str(tmp / f"splamflow_t{threads}.bed"),
                 "--threads", str(threads),
             ]
-        if SPLAM.exists():
-            splam = [str(SPLAM), "extract"]
-            runs["splam 1.0.12 extract"] = [*splam, "-o", str(tmp / "splam"), str(bam)]
-            runs["splam 1.0.12 extract -n"] = [*splam, "-n", "-o", str(tmp / "splam_n"), str(bam)]
-        else:
-            print(f"Splam not found at {SPLAM} (run bench/setup_splam.sh): timing splamflow only")
-
-        results = {}
-        for name, cmd in runs.items():
-            best = None
-            for _ in range(args.repeats):
-                wall, rss, _ = timed(cmd, ROOT)
-                best = (wall, rss) if best is None or wall < best[0] else best
-            results[name] = best
-            print(f"{name:28s} {best[0]:8.2f} s  {n / best[0]:12,.0f} records/s  peak RSS {best[1]:8.1f} MiB",
-                  flush=True)
+        best: dict[str, tuple[float, float]] = {}
+        for _ in range(repeats):
+            for name, cmd in runs.items():
+                wall, rss = timed(cmd, ROOT)
+                if name not in best or wall < best[name][0]:
+                    best[name] = (wall, rss)
+        print(f"{n:,} records ({bam.name}), best of {repeats}:")
+        for name, (wall, rss) in best.items():
+            print(f"  {name:26s} {wall:8.2f} s {n / wall:12,.0f} records/s   peak RSS {rss:8.1f} MiB")
 
         ours = bed_rows(tmp / "splamflow_t2.bed")
         if ours != bed_rows(tmp / "splamflow_t1.bed"):
@@ -158,13 +143,38 @@ def main() -> int:
         if SPLAM.exists():
             theirs = bed_rows(tmp / "splam" / "junction.bed")
             same = "identical" if ours == theirs else f"DIFFERENT ({len(ours ^ theirs)} rows differ)"
-            print(f"junctions: splamflow {len(ours):,}, splam {len(theirs):,}: {same}")
-            base = results["splam 1.0.12 extract"][0]
-            base_n = results["splam 1.0.12 extract -n"][0]
-            for name in (k for k in results if k.startswith("splamflow")):
-                print(f"{name}: {base / results[name][0]:.2f}x splam extract, "
-                      f"{base_n / results[name][0]:.2f}x splam extract -n (records/s ratio)")
-        shutil.rmtree(tmp / "splam", ignore_errors=True)
+            print(f"  junctions (contig, start, end, count, strand): splamflow {len(ours):,}, "
+                  f"splam {len(theirs):,}: {same}")
+            for name in (k for k in best if k.startswith("splamflow")):
+                print(f"  {name}: {best['splam 1.0.12 extract'][0] / best[name][0]:.2f}x splam extract, "
+                      f"{best['splam 1.0.12 extract -n'][0] / best[name][0]:.2f}x splam extract -n "
+                      "(records/s ratio)")
+        else:
+            print(f"  Splam not found at {SPLAM} (run bench/setup_splam.sh): timed splamflow only")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--records", type=int, nargs="+", default=[3_000_000],
+        help="records in the simulated BAM; several sizes show how memory grows (default 3000000)",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=ROOT / "bench" / "work", help="where the BAMs are cached"
+    )
+    parser.add_argument("--repeats", type=int, default=1, help="runs per tool (best wall time is kept)")
+    args = parser.parse_args()
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for n in args.records:
+        bam = args.workdir / f"sim_{n}.bam"
+        if not bam.exists():
+            t = time.perf_counter()
+            make_bam(bam, n)
+            print(f"simulated {n:,} records -> {bam} in {time.perf_counter() - t:.0f} s", flush=True)
+        bench_one(bam, n, args.repeats, args.workdir)
     return 0
 
 

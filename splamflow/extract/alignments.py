@@ -9,6 +9,7 @@ filters (MAPQ, flags, anchors), library strandness and unique/multi-mapped count
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +43,7 @@ class ExtractOptions:
     min_anchor: int = 0
     max_intron: int = SPLAM_MAX_INTRON
     paired: bool = False
+    multi_mapped: bool = False  # split counts by NH (uniquely vs multi-mapped records)
 
 
 @dataclass
@@ -49,9 +51,8 @@ class ExtractStats:
     """What one pass saw; summed over parallel chunks."""
 
     records: int = 0
-    unmapped: int = 0
-    filtered: int = 0
     spliced: int = 0
+    filtered: int = 0
     paired_spliced: int = 0
     paired_spliced_without_nh: int = 0
     introns_too_long: int = 0
@@ -119,7 +120,11 @@ def _one_line(exc: BaseException) -> str:
 def _count_records(
     reads: Iterable[pysam.AlignedSegment], options: ExtractOptions, count_from: int | None
 ) -> tuple[Counts, ExtractStats]:
-    """Core loop: add the introns of each record to a per-contig table."""
+    """Core loop: add the introns of each record to the junction table.
+
+    `count_from` skips the leading records that start before it (a chunk's left neighbour counts
+    them). Only records whose CIGAR has an `N` are looked at beyond their CIGAR string.
+    """
     counts: Counts = {}
     stats = ExtractStats()
     strandness = options.strandness
@@ -128,53 +133,42 @@ def _count_records(
     min_anchor = options.min_anchor
     max_intron = options.max_intron
     paired = options.paired
-    filtering = min_mapq > 0
-    n_records = unmapped = filtered = 0
+    need_nh = paired or options.multi_mapped
+    if count_from is not None:
+        reads = itertools.dropwhile(lambda r: r.reference_start < count_from, reads)
+    n_records = spliced = filtered = 0
     for read in reads:
-        if count_from is not None and read.reference_start < count_from:
-            continue
         n_records += 1
+        cigar_text = read.cigarstring
+        if cigar_text is None or "N" not in cigar_text:
+            continue
         flag = read.flag
-        if flag & excluded:
-            if flag & 4:
-                unmapped += 1
-            else:
+        if flag & excluded or read.mapping_quality < min_mapq:
+            if not flag & 4:
                 filtered += 1
             continue
-        if filtering and read.mapping_quality < min_mapq:
-            filtered += 1
-            continue
         cigar = read.cigartuples
-        if cigar is None or len(cigar) < 3:
-            continue
-        gaps = None
-        pos = read.reference_start
+        pos = start = read.reference_start
+        gaps = []
         for op, length in cigar:
             if op == _N:
-                if gaps is None:
-                    gaps = []
                 gaps.append((pos, pos + length))
             if op in _REF_ADVANCE:
                 pos += length
-        if gaps is None:
-            continue
-        stats.spliced += 1
+        spliced += 1
         if min_anchor:
-            gaps = _anchored(cigar, read.reference_start, min_anchor, stats)
-        try:
-            weight = read.get_tag("YC")
-            if not isinstance(weight, int):
-                weight = 1
-        except KeyError:
+            gaps = _anchored(cigar, start, min_anchor, stats)
+        weight = read.get_tag("YC") if read.has_tag("YC") else 1
+        if not isinstance(weight, int):
             weight = 1
-        try:
-            multi = read.get_tag("NH") > 1
-        except KeyError:
-            multi = False
-            if paired and flag & 1:
+        multi = False
+        if need_nh:
+            if read.has_tag("NH"):
+                multi = read.get_tag("NH") > 1
+            elif paired and flag & 1:
                 stats.paired_spliced_without_nh += 1
-        if paired and flag & 1:
-            stats.paired_spliced += 1
+            if paired and flag & 1:
+                stats.paired_spliced += 1
         strand = _strand(read, strandness)
         tid = read.reference_id
         for start, end in gaps:
@@ -190,27 +184,23 @@ def _count_records(
             row[0] += weight
             row[2 if multi else 1] += weight
     stats.records += n_records
-    stats.unmapped += unmapped
+    stats.spliced += spliced
     stats.filtered += filtered
     return counts, stats
 
 
 def _strand(read: pysam.AlignedSegment, strandness: str) -> str:
-    try:
-        value, kind = read.get_tag("XS", with_value_type=True)
-    except KeyError:
-        try:
-            value, kind = read.get_tag("ts", with_value_type=True)
-        except KeyError:
-            value, kind = None, None
-        if kind in ("A", "Z") and value and value[0] in "+-":
-            strand = value[0]
+    """Same rule as `strand.record_strand`, written for the hot loop (no exceptions, one tag read)."""
+    if read.has_tag("XS"):
+        xs = read.get_tag("XS")
+        if isinstance(xs, str) and xs and xs[0] in "+-":
+            return xs[0]
+    elif read.has_tag("ts"):
+        ts = read.get_tag("ts")
+        if isinstance(ts, str) and ts and ts[0] in "+-":
             if read.is_reverse:
-                strand = "-" if strand == "+" else "+"
-            return strand
-        return library_strand(read, strandness) if strandness != "none" else "."
-    if kind in ("A", "Z") and value and value[0] in "+-":
-        return value[0]
+                return "-" if ts[0] == "+" else "+"
+            return ts[0]
     return library_strand(read, strandness) if strandness != "none" else "."
 
 

@@ -265,6 +265,7 @@ def _run_alignments(args: argparse.Namespace) -> int:
         min_anchor=args.min_anchor,
         max_intron=args.max_intron if args.max_intron is not None else SPLAM_MAX_INTRON,
         paired=args.paired,
+        multi_mapped=args.extended,
     )
     verbosity = pysam.set_verbosity(0)
     try:
@@ -285,12 +286,15 @@ def _run_alignments(args: argparse.Namespace) -> int:
         for i, (contig, start, end, strand, (count, unique, multi)) in enumerate(rows, 1):
             extra = f"\t{unique}\t{multi}" if args.extended else ""
             out.write(f"{contig}\t{start}\t{end}\tJUNC{i:08d}\t{count}\t{strand}{extra}\n")
+    left_out = ""
+    if args.min_mapq or args.exclude_flags:
+        left_out = f" ({stats.filtered:,} spliced records left out by --min-mapq/--exclude-flags)"
     by_strand = {s: 0 for s in "+-."}
     for row in rows:
         by_strand[row[3]] += 1
     print(
-        f"extract: {stats.records:,} records ({stats.unmapped:,} unmapped, {stats.filtered:,} filtered), "
-        f"{stats.spliced:,} spliced; {len(rows):,} junctions written to {args.output} "
+        f"extract: {stats.records:,} records, {stats.spliced:,} spliced records counted{left_out}; "
+        f"{len(rows):,} junctions written to {args.output} "
         f"(+: {by_strand['+']:,}, -: {by_strand['-']:,}, .: {by_strand['.']:,})",
         file=sys.stderr,
     )

@@ -104,7 +104,7 @@ def test_splam_default_counts_sorted_and_named(bam, tmp_path, capsys):
     code, err = run(["extract", bam, "-o", out], capsys)
     assert code == 0, err
     assert rows(out) == expected_lines()
-    assert "15 records (1 unmapped, 0 filtered)" in err
+    assert "15 records, 12 spliced records counted;" in err
     assert "8 junctions" in err and "2 junctions have no strand" in err
 
 
