@@ -1,0 +1,95 @@
+"""Parity with the published Splam 1.0.12 `clean` on the chr20 slice, given the same junction scores.
+
+Needs the reference install made by `bench/setup_splam.sh` (`bench/.venv-splam/bin/splam`, or the
+`SPLAM_BIN` environment variable); skipped without it. Both tools get identical scores (written
+from the slice's truth table), so any difference is in the clean-up itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pysam
+import pytest
+
+from splamflow.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+BAM = ROOT / "tests" / "data" / "chr20_slice.bam"
+TRUTH = ROOT / "tests" / "data" / "chr20_slice.truth.tsv"
+SPLAM = Path(os.environ.get("SPLAM_BIN", ROOT / "bench" / ".venv-splam" / "bin" / "splam"))
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not SPLAM.exists() or not BAM.exists(), reason="Splam 1.0.12 reference not installed"),
+]
+
+
+def _scores_for(junction_bed: Path, out: Path) -> None:
+    """Splam's junction_score.bed layout: the junction BED plus donor and acceptor columns."""
+    good = {}
+    for line in TRUTH.read_text().splitlines()[1:]:
+        chrom, start, end, strand, annotated, _ = line.split("\t")
+        good[(chrom, start, end, strand)] = annotated == "1"
+    with open(junction_bed) as src, open(out, "w") as dst:
+        for line in src:
+            f = line.rstrip("\n").split("\t")
+            donor, acceptor = ("0.97", "0.93") if good[(f[0], f[1], f[2], f[5])] else ("0.02", "0.71")
+            dst.write("\t".join([*f[:6], donor, acceptor]) + "\n")
+
+
+def _splam_clean(tmp: Path, paired: bool) -> tuple[set, list[pysam.AlignedSegment], Path]:
+    outdir = tmp / ("splam_paired" if paired else "splam_single")
+    flag = ["-P"] if paired else []
+    subprocess.run([str(SPLAM), "extract", *flag, "-o", str(outdir), str(BAM)], check=True,
+                   capture_output=True)
+    scores = outdir / "junction_score.bed"
+    _scores_for(outdir / "junction.bed", scores)
+    subprocess.run([str(SPLAM), "clean", *flag, "-o", str(outdir), "-t", "0.1"], check=True,
+                   capture_output=True)
+    removed = set()
+    for path in (outdir / "discard").glob("*.bam"):
+        with pysam.AlignmentFile(str(path), "rb", check_sq=False) as bam:
+            removed |= {(r.query_name, bool(r.flag & 0x40), r.reference_start, r.cigarstring) for r in bam}
+    with pysam.AlignmentFile(str(outdir / "cleaned.bam"), "rb", check_sq=False) as bam:
+        cleaned = list(bam)
+    return removed, cleaned, scores
+
+
+def _ours(tmp: Path, scores: Path, *extra: str) -> tuple[set, list[pysam.AlignedSegment]]:
+    kept, dropped = tmp / "kept.bam", tmp / "dropped.bam"
+    assert main(["clean", str(BAM), "--scores", str(scores), "-o", str(kept), "--discarded", str(dropped),
+                 *extra]) == 0
+    with pysam.AlignmentFile(str(dropped)) as bam:
+        removed = {(r.query_name, r.is_read1, r.reference_start, r.cigarstring) for r in bam}
+    with pysam.AlignmentFile(str(kept)) as bam:
+        return removed, list(bam)
+
+
+def test_same_records_removed_as_splam_paired(tmp_path):
+    removed_splam, cleaned_splam, scores = _splam_clean(tmp_path, paired=True)
+    shutil.copy(scores, tmp_path / "scores.bed")
+    removed, kept = _ours(tmp_path, tmp_path / "scores.bed", "--paired")
+    assert removed and removed == removed_splam
+    assert len(kept) == len(cleaned_splam)
+    # Splam leaves NH as it was; ours equals the records each read has left
+    left: dict[tuple, int] = {}
+    for r in kept:
+        left[(r.query_name, r.is_read1)] = left.get((r.query_name, r.is_read1), 0) + 1
+    assert all(r.get_tag("NH") == left[(r.query_name, r.is_read1)] for r in kept)
+    assert any(r.get_tag("NH") != left[(r.query_name, bool(r.flag & 0x40))] for r in cleaned_splam)
+
+
+def test_same_records_removed_as_splam_single_end_without_its_data_loss(tmp_path):
+    removed_splam, cleaned_splam, scores = _splam_clean(tmp_path, paired=False)
+    shutil.copy(scores, tmp_path / "scores.bed")
+    removed, kept = _ours(tmp_path, tmp_path / "scores.bed")
+    assert removed and removed == removed_splam
+    # Splam 1.0.12 without -P drops every spliced alignment from its cleaned BAM; we keep the good ones
+    assert not any("N" in r.cigarstring for r in cleaned_splam)
+    with pysam.AlignmentFile(str(BAM)) as bam:
+        spliced_in = sum("N" in r.cigarstring for r in bam)
+    assert sum("N" in r.cigarstring for r in kept) == spliced_in - len(removed) > 0
