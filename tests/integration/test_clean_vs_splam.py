@@ -8,6 +8,8 @@ from the slice's truth table), so any difference is in the clean-up itself.
 from __future__ import annotations
 
 import os
+import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -93,3 +95,49 @@ def test_same_records_removed_as_splam_single_end_without_its_data_loss(tmp_path
     with pysam.AlignmentFile(str(BAM)) as bam:
         spliced_in = sum("N" in r.cigarstring for r in bam)
     assert sum("N" in r.cigarstring for r in kept) == spliced_in - len(removed) > 0
+
+
+GTF = ROOT / "tests" / "data" / "chr20_slice.gtf"
+
+
+def _annotation_scores(key: tuple[str, int, int, str]) -> tuple[float, float]:
+    """Deterministic pseudo-random scores per intron: about half bad, some with one low score only."""
+    rng = random.Random("|".join(map(str, key)))
+    r = rng.random()
+    if r < 0.45:
+        return rng.uniform(0, 0.0999), rng.uniform(0, 0.0999)
+    if r < 0.6:
+        return rng.uniform(0, 0.0999), rng.uniform(0.1, 1)
+    return rng.uniform(0.1, 1), rng.uniform(0, 1)
+
+
+def _transcript_ids(path: Path) -> set[str]:
+    return set(re.findall(r'transcript_id "([^"]+)"', path.read_text()))
+
+
+def test_same_transcripts_removed_as_splam_annotation(tmp_path):
+    outdir = tmp_path / "splam_gtf"
+    subprocess.run([str(SPLAM), "extract", "-o", str(outdir), str(GTF)], check=True, capture_output=True)
+    # Splam 1.0.12 writes annotation introns one base wider on each side than the exon gap
+    with open(outdir / "junction.bed") as src, open(outdir / "junction_score.bed", "w") as dst:
+        for line in src:
+            f = line.rstrip("\n").split("\t")
+            donor, acceptor = _annotation_scores((f[0], int(f[1]) + 1, int(f[2]) - 1, f[5]))
+            dst.write("\t".join([*f[:6], f"{donor:.10f}", f"{acceptor:.10f}", f[6]]) + "\n")
+    subprocess.run([str(SPLAM), "clean", "-o", str(outdir), "-t", "0.1"], check=True, capture_output=True)
+
+    introns, scores, cleaned = tmp_path / "introns.bed", tmp_path / "scores.bed", tmp_path / "cleaned.gtf"
+    assert main(["extract", str(GTF), "-o", str(introns)]) == 0
+    with open(introns) as src, open(scores, "w") as dst:
+        for line in src:
+            f = line.rstrip("\n").split("\t")
+            donor, acceptor = _annotation_scores((f[0], int(f[1]), int(f[2]), f[5]))
+            dst.write("\t".join([*f[:6], f"{donor:.10f}", f"{acceptor:.10f}", *f[6:]]) + "\n")
+    assert main(["clean", str(GTF), "--scores", str(scores), "-o", str(cleaned)]) == 0
+
+    kept = _transcript_ids(cleaned)
+    assert kept == _transcript_ids(outdir / "cleaned.gff")
+    assert 0 < len(kept) < len(_transcript_ids(GTF))
+    # Splam drops every gene line; ours keeps the genes that still have a transcript
+    assert "\tgene\t" not in (outdir / "cleaned.gff").read_text()
+    assert sum("\tgene\t" in line for line in cleaned.read_text().splitlines()) == len(kept)
