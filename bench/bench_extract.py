@@ -13,6 +13,7 @@ timed. Run with `nice`, e.g. `nice .venv/bin/python bench/bench_extract.py --rec
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,13 +31,16 @@ CONTIGS = [("chrA", 60_000_000), ("chrB", 40_000_000), ("chrC", 20_000_000)]
 READ_LEN = 100
 
 
-def make_bam(path: Path, n_records: int, seed: int = 1) -> None:
-    """Write a sorted, indexed BAM of `n_records` simulated records."""
+def make_bam(path: Path, n_records: int, n_junction_sites: int = 20_000, seed: int = 1) -> None:
+    """Write a sorted, indexed BAM of `n_records` simulated records.
+
+    Spliced reads cross one of `n_junction_sites` fixed junctions (a second intron for 10% of
+    them), so the number of distinct junctions saturates as records grow, as in real data.
+    """
     rng = np.random.default_rng(seed)
     header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": n, "LN": ln} for n, ln in CONTIGS]}
     total_len = sum(ln for _, ln in CONTIGS)
-    # a pool of junctions per contig: (donor offset in read, intron length)
-    n_junction_sites = max(1000, n_records // 200)
+    # the pool of junction sites: contig, donor position, intron length (1% beyond Splam's limit), strand
     site_contig = rng.choice(len(CONTIGS), size=n_junction_sites, p=[ln / total_len for _, ln in CONTIGS])
     site_start = np.array([rng.integers(1000, CONTIGS[c][1] - 200_000) for c in site_contig])
     site_len = np.where(rng.random(n_junction_sites) < 0.01, rng.integers(100_000, 150_000, n_junction_sites),
@@ -88,8 +92,9 @@ def make_bam(path: Path, n_records: int, seed: int = 1) -> None:
     pysam.index(str(path))
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Run `cmd`; return (wall seconds, peak RSS in MiB of its largest process).
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Run `cmd`; return (wall seconds, CPU seconds (user + system, all processes), peak RSS in MiB
+    of its largest process).
 
     GNU time measures the RSS: a child forked straight from this (large) Python process would
     report this process's RSS from before its exec.
@@ -97,14 +102,14 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.perf_counter()
         proc = subprocess.run(
-            [GNU_TIME, "-f", "%M", "-o", rss.name, *cmd], cwd=cwd,
+            [GNU_TIME, "-f", "%M %U %S", "-o", rss.name, *cmd], cwd=cwd,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
         )
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-        peak_kib = int(rss.read().split()[-1])
-    return wall, peak_kib / 1024
+        peak_kib, user, system = rss.read().split()[-3:]
+    return wall, float(user) + float(system), int(peak_kib) / 1024
 
 
 def bed_rows(path: Path) -> set[tuple[str, ...]]:
@@ -127,15 +132,17 @@ def bench_one(bam: Path, n: int, repeats: int, workdir: Path) -> None:
                 *SPLAMFLOW, "extract", str(bam), "-o", str(tmp / f"splamflow_t{threads}.bed"),
                 "--threads", str(threads),
             ]
-        best: dict[str, tuple[float, float]] = {}
+        best: dict[str, tuple[float, float, float]] = {}
+        load = os.getloadavg()[0]
         for _ in range(repeats):
             for name, cmd in runs.items():
-                wall, rss = timed(cmd, ROOT)
-                if name not in best or wall < best[name][0]:
-                    best[name] = (wall, rss)
-        print(f"{n:,} records ({bam.name}), best of {repeats}:")
-        for name, (wall, rss) in best.items():
-            print(f"  {name:26s} {wall:8.2f} s {n / wall:12,.0f} records/s   peak RSS {rss:8.1f} MiB")
+                result = timed(cmd, ROOT)
+                if name not in best or result[0] < best[name][0]:
+                    best[name] = result
+        print(f"{n:,} records ({bam.name}), best of {repeats}; load average at start {load:.1f}")
+        for name, (wall, cpu, rss) in best.items():
+            print(f"  {name:26s} wall {wall:7.2f} s {n / wall:11,.0f} records/s   CPU {cpu:7.2f} s "
+                  f"{n / cpu:11,.0f} records/CPU-s   peak RSS {rss:7.1f} MiB")
 
         ours = bed_rows(tmp / "splamflow_t2.bed")
         if ours != bed_rows(tmp / "splamflow_t1.bed"):
@@ -162,6 +169,9 @@ def main() -> int:
         help="records in the simulated BAM; several sizes show how memory grows (default 3000000)",
     )
     parser.add_argument(
+        "--junctions", type=int, default=20_000, help="junction sites the reads are drawn from"
+    )
+    parser.add_argument(
         "--workdir", type=Path, default=ROOT / "bench" / "work", help="where the BAMs are cached"
     )
     parser.add_argument("--repeats", type=int, default=1, help="runs per tool (best wall time is kept)")
@@ -169,10 +179,10 @@ def main() -> int:
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     for n in args.records:
-        bam = args.workdir / f"sim_{n}.bam"
+        bam = args.workdir / f"sim_{n}_{args.junctions}.bam"
         if not bam.exists():
             t = time.perf_counter()
-            make_bam(bam, n)
+            make_bam(bam, n, args.junctions)
             print(f"simulated {n:,} records -> {bam} in {time.perf_counter() - t:.0f} s", flush=True)
         bench_one(bam, n, args.repeats, args.workdir)
     return 0
