@@ -305,7 +305,12 @@ def clean_runs(work: Path, score_runs: dict[str, Run]) -> dict[str, Run]:
     bam = Run(
         proc,
         work / "clean_bam",
-        {**common("sample", 2, "--threshold 0.1 --paired"), "input": "chr20_slice.bam", "scores": "sample.scores.bed"},
+        {
+            # what conf/modules.config's ext.args gives a BAM sample with --paired
+            **common("sample", 2, "--threshold 0.1 --sample sample --paired"),
+            "input": "chr20_slice.bam",
+            "scores": "sample.scores.bed",
+        },
         {"bam", "bai", "discarded", "discarded_bai", "mqc", "stats", "plot"},
     )
     stage(bam.folder, DATA / "chr20_slice.bam", DATA / "chr20_slice.bam.bai", *declared_files(score_runs["bam"], "bed"))
@@ -360,6 +365,9 @@ def test_clean_script_writes_declared_outputs(clean_runs):
         with pysam.AlignmentFile(str(path)) as out:
             counts.append(sum(1 for _ in out.fetch(until_eof=True)))
     assert sum(counts) == total
+    (table,) = declared_files(bam, "mqc")
+    rows = [line.split("\t") for line in table.read_text().splitlines() if not line.startswith("#")]
+    assert rows[1][0] == "sample"  # MultiQC names the row by the sample id the pipeline passes
 
 
 def test_stub_blocks_write_declared_outputs(tmp_path):

@@ -57,11 +57,12 @@ workflow PIPELINE_COMPLETION {
     outdir  // string: output directory
 
     main:
-    // every module puts (process, tool, version) on the `versions` topic
+    // every module puts (process, tool, version) on the `versions` topic; one YAML entry per process
     channel.topic('versions')
-        .map { process, tool, version -> [process.tokenize(':').last(), tool, version.toString().trim()] }
+        .map { process, tool, version -> [process.tokenize(':').last(), "${tool}: ${version.toString().trim()}"] }
         .unique()
-        .map { process, tool, version -> "${process}:\n    ${tool}: ${version}" }
+        .groupTuple()
+        .map { process, tools -> "${process}:\n" + tools.sort().collect { tool -> "    ${tool}" }.join('\n') }
         .mix(channel.of("Workflow:\n    Nextflow: ${workflow.nextflow.version}\n    splamflow: ${workflow.manifest.version}"))
         .collectFile(
             storeDir: "${outdir}/pipeline_info",

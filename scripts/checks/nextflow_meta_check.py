@@ -1,0 +1,188 @@
+"""Structure checks of the Nextflow pipeline files that reftrace does not cover (run by nextflow_lint.sh).
+
+- every module folder has main.nf, meta.yml, environment.yml (pinned) and tests/main.nf.test whose
+  `script`/`process` name the module; a module with the `process_gpu` label also has
+  environment.gpu.yml and a tests/main.gpu.nf.test tagged "gpu";
+- meta.yml lists exactly the module's inputs and emits, with EDAM ontology URLs on file outputs,
+  the same `eval` version commands as main.nf, and a `topics: versions` entry for each of them;
+- nextflow_schema.json and assets/schema_input.json are valid JSON Schema (draft 2020-12); the
+  schema's parameters are exactly those of nextflow.config's params block, with the same defaults;
+- the committed samplesheets validate against assets/schema_input.json, and the bad ones in
+  tests/workflow/samplesheets/ that the schema alone can reject are rejected.
+Prints one line per problem and exits 1 if there is any.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+EMIT = re.compile(r"emit:\s*(\w+)")
+EVAL = re.compile(r"""eval\((?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\)""")
+INPUT_NAME = re.compile(r"(?:val|path)\(\s*(\w+)")
+EDAM = re.compile(r"^http://edamontology\.org/format_\d{4}$")
+problems: list[str] = []
+
+
+def problem(where: Path | str, message: str) -> None:
+    where = where.relative_to(ROOT) if isinstance(where, Path) else where
+    problems.append(f"{where}: {message}")
+
+
+def section(text: str, name: str) -> str:
+    match = re.search(rf"^    {name}:\s*$(.*?)(?=^    \w+:\s*$)", text, re.MULTILINE | re.DOTALL)
+    return match.group(1) if match else ""
+
+
+def meta_names(entries: list) -> list[str]:
+    """Names declared by a meta.yml input/output list (tuples are nested lists of one-key maps)."""
+    names = []
+    for entry in entries:
+        for item in entry if isinstance(entry, list) else [entry]:
+            names.extend(item.keys())
+    return names
+
+
+def check_module(folder: Path) -> None:
+    main = folder / "main.nf"
+    text = main.read_text()
+    process = re.search(r"^process\s+(\w+)", text, re.MULTILINE).group(1)
+    for required in ("meta.yml", "environment.yml", "tests/main.nf.test"):
+        if not (folder / required).is_file():
+            problem(folder, f"missing {required}")
+    gpu = "label 'process_gpu'" in text
+    if gpu:
+        for required in ("environment.gpu.yml", "tests/main.gpu.nf.test", "tests/nextflow.gpu.config"):
+            if not (folder / required).is_file():
+                problem(folder, f"process_gpu module without {required}")
+        gpu_test = folder / "tests/main.gpu.nf.test"
+        if gpu_test.is_file() and 'tag "gpu"' not in gpu_test.read_text():
+            problem(gpu_test, 'not tagged "gpu"')
+    for test in sorted((folder / "tests").glob("*.nf.test")):
+        body = test.read_text()
+        if 'script "../main.nf"' not in body or f'process "{process}"' not in body:
+            problem(test, f'must say script "../main.nf" and process "{process}"')
+        if 'options "-stub"' not in body:
+            problem(test, "no stub test")
+    for env_file in sorted(folder.glob("environment*.yml")):
+        env = yaml.safe_load(env_file.read_text())
+        if env.get("channels") != ["conda-forge", "bioconda"]:
+            problem(env_file, "channels must be [conda-forge, bioconda]")
+        for dep in env.get("dependencies", []):
+            if not isinstance(dep, str) or not re.match(r"^(conda-forge|bioconda)::[\w.-]+(=|>=)", dep):
+                problem(env_file, f"dependency {dep!r} must be channel::name with a pinned version")
+    if not (folder / "meta.yml").is_file():
+        return
+    meta = yaml.safe_load((folder / "meta.yml").read_text())
+    if meta.get("name") != process.lower():
+        problem(folder / "meta.yml", f"name {meta.get('name')!r} should be {process.lower()!r}")
+    declared_inputs = INPUT_NAME.findall(section(text, "input"))
+    if meta_names(meta.get("input", [])) != declared_inputs:
+        problem(folder / "meta.yml", f"inputs {meta_names(meta.get('input', []))} != main.nf {declared_inputs}")
+    output_text = section(text, "output")
+    emits = EMIT.findall(output_text)
+    if list(meta.get("output", {})) != emits:
+        problem(folder / "meta.yml", f"outputs {list(meta.get('output', {}))} != main.nf emits {emits}")
+    evals = [re.sub(r"\\(.)", r"\1", a or b) for a, b in EVAL.findall(output_text)]
+    topic_entries = meta.get("topics", {}).get("versions", [])
+    topic_evals = [
+        name for entry in topic_entries for item in entry for name, spec in item.items() if spec.get("type") == "eval"
+    ]
+    if topic_evals != evals:
+        problem(folder / "meta.yml", f"topics.versions evals {topic_evals} != main.nf {evals}")
+    for emit, entries in meta.get("output", {}).items():
+        for entry in entries:
+            for item in entry if isinstance(entry, list) else [entry]:
+                for name, spec in item.items():
+                    if spec.get("type") != "file":
+                        continue
+                    ontologies = spec.get("ontologies")
+                    if ontologies is None or "pattern" not in spec:
+                        problem(folder / "meta.yml", f"output {emit}/{name}: needs pattern and ontologies")
+                    for onto in ontologies or []:
+                        if not EDAM.match(onto.get("edam", "")):
+                            problem(folder / "meta.yml", f"output {emit}/{name}: bad EDAM URL {onto}")
+
+
+def config_params() -> dict[str, object]:
+    """name -> default of nextflow.config's params block (literals; expressions become None)."""
+    text = (ROOT / "nextflow.config").read_text()
+    block = re.search(r"^params \{(.*?)^\}", text, re.MULTILINE | re.DOTALL).group(1)
+    values = {}
+    for name, raw in re.findall(r"^\s*(\w+)\s*=\s*(.+?)\s*$", block, re.MULTILINE):
+        raw = raw.strip()
+        if raw == "null":
+            values[name] = None
+        elif raw in ("true", "false"):
+            values[name] = raw == "true"
+        elif re.fullmatch(r"-?\d+", raw):
+            values[name] = int(raw)
+        elif re.fullmatch(r"-?\d+\.\d*", raw):
+            values[name] = float(raw)
+        elif re.fullmatch(r"'[^']*'|\"[^\"]*\"", raw):
+            values[name] = raw[1:-1]
+        else:
+            values[name] = None
+    return values
+
+
+def check_schemas() -> None:
+    schema_path = ROOT / "nextflow_schema.json"
+    schema = json.loads(schema_path.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    properties = {k: v for group in schema["$defs"].values() for k, v in group["properties"].items()}
+    defaults = config_params()
+    if set(properties) != set(defaults):
+        problem(
+            schema_path,
+            f"params only in schema: {sorted(set(properties) - set(defaults))}; "
+            f"only in nextflow.config: {sorted(set(defaults) - set(properties))}",
+        )
+    for name, spec in properties.items():
+        if name in defaults and defaults[name] is not None and spec.get("default") != defaults[name]:
+            problem(schema_path, f"{name}: default {spec.get('default')!r} != nextflow.config {defaults[name]!r}")
+    for name, value in defaults.items():
+        if value is not None and name in properties:
+            for error in jsonschema.Draft202012Validator(properties[name]).iter_errors(value):
+                problem(schema_path, f"nextflow.config default of {name} does not validate: {error.message}")
+
+    input_schema_path = ROOT / "assets" / "schema_input.json"
+    input_schema = json.loads(input_schema_path.read_text())
+    jsonschema.Draft202012Validator.check_schema(input_schema)
+    rows_validator = jsonschema.Draft202012Validator(input_schema)
+
+    def rows(path: Path) -> list[dict[str, str]]:
+        with path.open(newline="") as handle:
+            return [{k: v for k, v in row.items() if v} for row in csv.DictReader(handle)]
+
+    sheets = ROOT / "tests" / "workflow" / "samplesheets"
+    for good in (ROOT / "assets" / "samplesheet.csv", ROOT / "assets" / "samplesheet_test.csv", sheets / "valid.csv"):
+        for error in rows_validator.iter_errors(rows(good)):
+            problem(good, f"does not validate against schema_input.json: {error.message}")
+    for bad in (sheets / "missing_bam_column.csv",):
+        if rows_validator.is_valid(rows(bad)):
+            problem(bad, "validates against schema_input.json, but should not")
+
+
+def main() -> int:
+    folders = sorted(path.parent for path in (ROOT / "modules").glob("**/main.nf"))
+    for folder in folders:
+        check_module(folder)
+    check_schemas()
+    for line in problems:
+        print(line)
+    if problems:
+        return 1
+    print(f"nextflow_meta_check: {len(folders)} modules, schemas and samplesheets OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
