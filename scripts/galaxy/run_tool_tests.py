@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Run the Galaxy tool tests of galaxy_tool/ against a real, throw-away Galaxy server.
+
+Writes a small galaxy.yml into a run folder (SQLite, fixed admin key, a tool_conf listing our tools,
+the fasta_indexes test table, job directories and TMPDIR inside the run folder, and a job
+environment whose PATH starts with the project's .venv/bin so that jobs find splam_score.py),
+starts `galaxy-web` on a free loopback port, creates a user and its API key through the REST API,
+runs `galaxy-tool-test` for every tool and stops the server by its PID. Exits 0 only when every
+test passed. Run with the Python of the Galaxy venv (see scripts/checks/galaxy_tests.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL_DIR = REPO / "galaxy_tool"
+TOOLS = ("splam_extract", "splam_score", "splam_clean")
+ADMIN_EMAIL = "admin@splamflow.test"
+ADMIN_KEY = "splamflow-galaxy-test-admin-key"
+USER_EMAIL = "tester@splamflow.test"
+START_TIMEOUT_S = 600
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(run: Path, project_venv: Path) -> Path:
+    """Write galaxy.yml and tool_conf.xml into the run folder; return the galaxy.yml path."""
+    tool_conf = run / "tool_conf.xml"
+    tools = "\n".join(f'        <tool file="{name}.xml"/>' for name in TOOLS)
+    tool_conf.write_text(
+        f'<?xml version="1.0"?>\n<toolbox tool_path="{TOOL_DIR}">\n'
+        f'    <section id="splam" name="Splam">\n{tools}\n    </section>\n</toolbox>\n'
+    )
+    data = run / "data"
+    config = {
+        "gravity": {"galaxy_root": str(run)},
+        "galaxy": {
+            "data_dir": str(data),
+            "database_connection": f"sqlite:///{data}/universe.sqlite?isolation_level=IMMEDIATE",
+            "database_auto_migrate": True,
+            "file_path": str(data / "objects"),
+            "new_file_path": str(run / "tmp"),
+            "job_working_directory": str(run / "jobs"),
+            "cache_dir": str(run / "cache"),
+            "tool_config_file": str(tool_conf),
+            "tool_data_table_config_path": str(TOOL_DIR / "tool_data_table_conf.xml.test"),
+            "tool_data_path": str(run / "tool-data"),
+            "tool_dependency_dir": str(run / "dependencies"),
+            "conda_auto_init": False,
+            "conda_auto_install": False,
+            "enable_mulled_containers": False,
+            "watch_tools": False,
+            "enable_celery_tasks": False,
+            "admin_users": ADMIN_EMAIL,
+            "bootstrap_admin_api_key": ADMIN_KEY,
+            "id_secret": "splamflow-galaxy-test-id-secret",
+            "allow_user_creation": True,
+            "allow_path_paste": True,
+            "cleanup_job": "onsuccess",
+            "log_level": "INFO",
+            "job_config": {
+                "runners": {"local": {"load": "galaxy.jobs.runners.local:LocalJobRunner", "workers": 2}},
+                "execution": {
+                    "default": "local_venv",
+                    "environments": {
+                        "local_venv": {
+                            "runner": "local",
+                            "env": [{"name": "PATH", "value": f"{project_venv}/bin:$PATH"}],
+                        }
+                    },
+                },
+            },
+        },
+    }
+    path = run / "galaxy.yml"
+    # JSON is valid YAML: no YAML library needed here.
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return path
+
+
+def api(url: str, path: str, key: str, payload: dict | None = None) -> object:
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(
+        f"{url}/api/{path}",
+        data=data,
+        headers={"x-api-key": key, "Content-Type": "application/json"},
+        method="POST" if payload is not None else "GET",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read().decode())
+
+
+def wait_for(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"galaxy-web exited with code {server.returncode}; see {log}")
+        try:
+            version = api(url, "version", ADMIN_KEY)
+            print(f"Galaxy {version.get('version_major')}.{version.get('version_minor')} is up at {url}")
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
+            time.sleep(2)
+    raise SystemExit(f"Galaxy did not answer within {START_TIMEOUT_S} s; see {log}")
+
+
+def create_user_key(url: str) -> str:
+    user = api(url, "users", ADMIN_KEY, {"username": "tester", "email": USER_EMAIL, "password": "splamflow-test"})
+    return str(api(url, f"users/{user['id']}/api_key", ADMIN_KEY, {}))
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop the server we started: SIGTERM to its PID, then to its process group if it lingers."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+
+
+def summarize(results: Path) -> tuple[int, int, list[str]]:
+    report = json.loads(results.read_text())
+    passed, failed = 0, []
+    for test in report.get("tests", []):
+        status = test.get("data", {}).get("status")
+        if status == "success":
+            passed += 1
+        else:
+            failed.append(f"{test.get('id')}: {status}")
+    return passed, len(failed), failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run-dir", type=Path, default=REPO / "runs" / "galaxy-tests")
+    parser.add_argument("--project-venv", type=Path, default=REPO / ".venv")
+    parser.add_argument("--tool", action="append", choices=TOOLS, help="only these tools (repeatable)")
+    parser.add_argument("--parallel", type=int, default=2, help="tests run at once per tool")
+    args = parser.parse_args()
+
+    bin_dir = Path(sys.executable).parent
+    run = args.run_dir.resolve()
+    if run.exists():
+        shutil.rmtree(run)
+    for sub in ("tmp", "jobs", "data", "results"):
+        (run / sub).mkdir(parents=True)
+    config = write_config(run, args.project_venv.resolve())
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.update(TMPDIR=str(run / "tmp"), VIRTUAL_ENV=str(bin_dir.parent), PATH=f"{bin_dir}:{env.get('PATH', '')}")
+    log = run / "galaxy.log"
+    started = time.monotonic()
+    with open(log, "w") as log_handle:
+        server = subprocess.Popen(
+            [str(bin_dir / "galaxy-web"), "-c", str(config), "-b", f"127.0.0.1:{port}"],
+            cwd=run,
+            env=env,
+            stdout=log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    print(f"galaxy-web PID {server.pid}, log {log}")
+    failures: list[str] = []
+    passed = failed = 0
+    try:
+        wait_for(url, server, log)
+        print(f"started in {time.monotonic() - started:.0f} s")
+        user_key = create_user_key(url)
+        for tool in args.tool or TOOLS:
+            results = run / "results" / f"{tool}.json"
+            t0 = time.monotonic()
+            proc = subprocess.run(
+                [
+                    str(bin_dir / "galaxy-tool-test"),
+                    "-u", url, "-k", user_key, "-a", ADMIN_KEY, "-t", tool,
+                    "--test-data", str(TOOL_DIR / "test-data"),
+                    "--parallel-tests", str(args.parallel),
+                    "-o", str(run / "results" / tool),
+                    "-j", str(results),
+                ],
+                env=env,
+                check=False,
+            )
+            if results.exists():
+                ok, bad, names = summarize(results)
+            else:
+                ok, bad, names = 0, 1, [f"{tool}: galaxy-tool-test wrote no results (exit {proc.returncode})"]
+            if proc.returncode != 0 and not bad:
+                bad, names = 1, [f"{tool}: galaxy-tool-test exited {proc.returncode}"]
+            passed, failed = passed + ok, failed + bad
+            failures += names
+            print(f"{tool}: {ok} passed, {bad} failed in {time.monotonic() - t0:.0f} s")
+    finally:
+        stop(server)
+    for name in failures:
+        print(f"FAILED {name}")
+    print(f"galaxy: {passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
