@@ -249,15 +249,17 @@ def _write_json(stack: ExitStack, path: str, payload: dict) -> None:
     tmp.write_text(json.dumps(payload, indent=2) + "\n")
 
 
-def _write_mqc(stack: ExitStack, path: str, sample: str, description: str, counts: dict) -> None:
+def _write_mqc(stack: ExitStack, path: str, section: str, sample: str, description: str, counts: dict) -> None:
+    """A MultiQC custom-content table: YAML header in `#` comments, then one row per sample."""
     tmp = stack.enter_context(atomic_path(path, ".tsv"))
+    title = "alignments" if section == "splamflow_clean" else "annotation"
     lines = [
-        "# id: 'splamflow_clean'",
-        "# section_name: 'Splam clean-up'",
+        f"# id: '{section}'",
+        f"# section_name: 'Splam clean-up ({title})'",
         f"# description: '{description}'",
         "# plot_type: 'table'",
         "# pconfig:",
-        "#     id: 'splamflow_clean_table'",
+        f"#     id: '{section}_table'",
         "#     namespace: 'splamflow'",
         "Sample\t" + "\t".join(counts),
         sample + "\t" + "\t".join(str(v) for v in counts.values()),
@@ -325,6 +327,7 @@ def _run_alignments(args: argparse.Namespace, scores) -> dict:
             _write_mqc(
                 stack,
                 args.stats_tsv,
+                "splamflow_clean",
                 _sample_name(args),
                 f"Spliced alignments removed by splamflow clean (donor or acceptor score < {args.threshold:g})",
                 {
@@ -429,6 +432,7 @@ def _run_annotation(args: argparse.Namespace, scores) -> dict:
             _write_mqc(
                 stack,
                 args.stats_tsv,
+                "splamflow_clean_annotation",
                 _sample_name(args),
                 f"Transcripts removed by splamflow clean (more than {args.min_bad_fraction:g} of at "
                 f"least {args.min_introns} introns with both scores < {args.threshold:g})",

@@ -197,7 +197,9 @@ def test_annotation_plot_and_mqc(tmp_path, gtf, scores):
     rc, *_ = _clean(tmp_path, gtf, scores, "cleaned.gtf", "--plot", str(png), "--stats-tsv", str(tsv))
     assert rc == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
-    rows = [line.split("\t") for line in tsv.read_text().splitlines() if not line.startswith("#")]
+    lines = tsv.read_text().splitlines()
+    assert lines[0] == "# id: 'splamflow_clean_annotation'"  # its own MultiQC section, not the BAM table
+    rows = [line.split("\t") for line in lines if not line.startswith("#")]
     assert dict(zip(rows[0], rows[1], strict=True))["transcripts_removed"] == "2"
 
 
