@@ -229,17 +229,18 @@ def readSamplesheet(Object sheet, Object schema_file) {
             row_problems.addAll(valueProblems("${where(number)}: ${column}", cell, properties[column], base))
         }
         schema.uniqueEntries?.each { column ->
-            def key = row[column]
-            if (key && first_seen.containsKey("${column}=${key}")) {
-                row_problems << "${where(number)}: ${column} '${key}' repeats line ${first_seen["${column}=${key}"]}; ${column} values must be unique"
-            } else if (key) {
-                first_seen["${column}=${key}"] = number
+            def value = row[column]
+            def key = "${column}=${value}".toString()   // a String key: GStrings hash differently
+            if (value && first_seen.containsKey(key)) {
+                row_problems << "${where(number)}: ${column} '${value}' repeats line ${first_seen[key]}; ${column} values must be unique"
+            } else if (value) {
+                first_seen[key] = number
             }
         }
         problems.addAll(row_problems)
         if (!row_problems) {
             def bam = resolvePath(row.bam, base)
-            def bai = row.bai ? resolvePath(row.bai, base) : [file("${bam}.bai"), file("${bam}.csi")].find { index -> index.exists() }
+            def bai = row.bai ? resolvePath(row.bai, base) : [file("${bam}.bai"), file("${bam}.csi")].find { candidate -> candidate.exists() }
             rows << [[id: row.sample, type: 'alignments'], bam, bai ?: []]
         }
     }
