@@ -76,9 +76,8 @@ def make_bam(path: Path, n_records: int, n_junction_sites: int = 20_000, seed: i
                     s = pick[i]
                     a = int(anchors[i])
                     seg.reference_start = int(site_start[s]) - a
-                    if two[i] and READ_LEN - a > 30:
-                        b = (READ_LEN - a) // 2
-                        seg.cigarstring = f"{a}M{site_len[s]}N{b}M{site_len[s] // 3 + 50}N{READ_LEN - a - b}M"
+                    if two[i] and READ_LEN - a > 30:  # a second, fixed intron 20 bases after the first
+                        seg.cigarstring = f"{a}M{site_len[s]}N20M{site_len[s] // 3 + 50}N{READ_LEN - a - 20}M"
                     else:
                         seg.cigarstring = f"{a}M{site_len[s]}N{READ_LEN - a}M"
                     seg.set_tag("XS", str(site_strand[s]), "A")

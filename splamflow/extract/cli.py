@@ -152,7 +152,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     alignments.add_argument(
         "--threads", type=_positive, default=1, metavar="N",
         help="worker processes, splitting the genome into chunks by the index (an unindexed BAM is read "
-        "in one pass with N decompression threads instead)",
+        "in one pass with N decompression threads instead; ignored for GTF/GFF3 input)",
     )
     alignments.add_argument(
         "--extended", action="store_true",
@@ -212,7 +212,7 @@ def _reject(args: argparse.Namespace, annotation: bool) -> None:
                 ("--strandness", args.strandness != "none"), ("--min-mapq", args.min_mapq),
                 ("--exclude-flags", args.exclude_flags), ("--min-anchor", args.min_anchor),
                 ("--max-intron", args.max_intron is not None), ("--region", args.region),
-                ("--threads", args.threads != 1), ("--extended", args.extended),
+                ("--extended", args.extended),
             ) if on
         ]
         if used:
