@@ -202,6 +202,7 @@ def main() -> int:
                     tool,
                     "--test-data",
                     str(TOOL_DIR / "test-data"),
+                    "--with-reference-data",
                     "--parallel-tests",
                     str(args.parallel),
                     "-o",
