@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 demo: venv
+	mkdir -p results/demo
 	$(VENV)/bin/splam_score.py extract tests/data/chr20_slice.bam -o results/demo/junctions.bed
 	$(VENV)/bin/splam_score.py score results/demo/junctions.bed --genome tests/data/chr20_slice.fa \
 		-o results/demo/scores.bed --stats results/demo/score_stats.json
@@ -28,6 +29,10 @@ lint: venv
 
 test: venv lint
 	$(VENV)/bin/python -m pytest -q
+	@for check in scripts/checks/*.sh; do \
+		[ -x "$$check" ] || continue; \
+		echo "== $$check"; "$$check" || exit 1; \
+	done
 
 clean:
 	rm -rf results .pytest_cache

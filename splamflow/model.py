@@ -63,10 +63,11 @@ class ResidualUnit(nn.Module):
     def __init__(self, channels: int, kernel: int, dilation: int, groups: int = GROUPS):
         super().__init__()
         pad = (kernel - 1) * dilation // 2
-        self.conv1 = nn.Conv1d(channels, channels, kernel, dilation=dilation, padding=pad, groups=groups)
+        # Registration order as in the published class, so state_dict keys come in the same order.
         self.batchnorm1 = nn.BatchNorm1d(channels)
-        self.conv2 = nn.Conv1d(channels, channels, kernel, dilation=dilation, padding=pad, groups=groups)
         self.batchnorm2 = nn.BatchNorm1d(channels)
+        self.conv1 = nn.Conv1d(channels, channels, kernel, dilation=dilation, padding=pad, groups=groups)
+        self.conv2 = nn.Conv1d(channels, channels, kernel, dilation=dilation, padding=pad, groups=groups)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = F.leaky_relu(_bn(self.batchnorm1, _conv(x, self.conv1)), LEAKY_SLOPE)

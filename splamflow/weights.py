@@ -1,5 +1,167 @@
-"""Work in progress."""
+"""Every model format `--model` accepts, read into our own `SplamNet`.
+
+- splamflow format: `NAME.safetensors` (the state_dict) + `NAME.json` (architecture, training data and
+  recipe, metrics, sha256 of the weights). This is what we train and ship.
+- a plain PyTorch state_dict saved with `torch.save` (also inside {"state_dict": ...}, with or without
+  a DataParallel "module." prefix), e.g. from the published Splam class.
+- a TorchScript archive (`torch.jit.save` of the published class: the format of the official `splam.pt`).
+  Only its parameters and buffers are read; the foreign graph is never run, so every speed-up of ours
+  applies to the published weights too.
+
+Whatever the format, the keys and shapes must be exactly those of the published architecture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from splamflow.errors import UserError
+from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
+
+DEFAULT_MODEL_NAME = "splam_default.safetensors"
+
+
+@dataclass
+class LoadedModel:
+    net: SplamNet
+    path: Path
+    format: str
+    metadata: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        version = self.metadata.get("version")
+        tag = f", version {version}" if version else ""
+        return f"{self.path} ({self.format}{tag})"
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("splamflow.models").joinpath(DEFAULT_MODEL_NAME)))
+
+
+def metadata_path(weights: str | os.PathLike) -> Path:
+    return Path(weights).with_suffix(".json")
 
 
 def default_model_version() -> str:
-    return "none"
+    meta = metadata_path(default_model_path())
+    if not meta.exists():
+        return "not installed"
+    return json.loads(meta.read_text()).get("version", "unknown")
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
+    """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
+    from safetensors.torch import save_file
+
+    from splamflow.fileio import atomic_path
+
+    path = Path(path)
+    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    with atomic_path(path, suffix=".safetensors") as tmp:
+        save_file(state, str(tmp), metadata={"format": "splamflow", "architecture": "splam"})
+        digest = sha256_file(tmp)
+    meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata, "sha256": digest}
+    with atomic_path(metadata_path(path), suffix=".json") as tmp:
+        tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
+    return meta
+
+
+def _sniff(path: Path) -> str:
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if len(head) >= 9 and head[8:9] == b"{":
+        return "safetensors"
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            raise UserError("model file is a damaged zip archive", path) from None
+        if any(n.endswith("constants.pkl") or "/code/" in n for n in names):
+            return "torchscript"
+        return "state_dict"
+    if head[:1] == b"\x80":
+        return "state_dict"
+    raise UserError("not a model file (expected .safetensors, a TorchScript archive or a state_dict)", path)
+
+
+def _read_state(path: Path, fmt: str) -> dict[str, torch.Tensor]:
+    try:
+        if fmt == "safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        if fmt == "torchscript":
+            scripted = torch.jit.load(str(path), map_location="cpu")
+            return dict(scripted.state_dict())
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except UserError:
+        raise
+    except Exception as exc:  # torch/safetensors raise many types for damaged files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"cannot read {fmt} model: {first}", path) from None
+    for key in ("state_dict", "model_state_dict", "model"):
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
+            obj = obj[key]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise UserError("file holds no state_dict of tensors", path)
+    return obj
+
+
+def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    expected = SplamNet().state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+        raise UserError(f"not a Splam model: parameter names differ: {'; '.join(parts)}", path)
+    for key, ref in expected.items():
+        if tuple(state[key].shape) != tuple(ref.shape):
+            raise UserError(
+                f"not a Splam model: {key} has shape {tuple(state[key].shape)}, expected {tuple(ref.shape)}", path
+            )
+    return {k: state[k].to(ref.dtype) for k, ref in expected.items()}
+
+
+def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
+    """Load any supported model file (None = the shipped default) into an eval-mode SplamNet."""
+    p = Path(path) if path is not None else default_model_path()
+    if not p.exists():
+        what = "the shipped default model is not installed" if path is None else "model file does not exist"
+        raise UserError(what, p)
+    if p.stat().st_size == 0:
+        raise UserError("model file is empty", p)
+    fmt = _sniff(p)
+    state = _match(_read_state(p, fmt), p)
+    net = SplamNet()
+    net.load_state_dict(state)
+    net.eval()
+    metadata: dict = {}
+    if fmt == "safetensors" and metadata_path(p).exists():
+        try:
+            metadata = json.loads(metadata_path(p).read_text())
+        except json.JSONDecodeError:
+            raise UserError("model metadata is not valid JSON", metadata_path(p)) from None
+    names = {"safetensors": "splamflow safetensors", "torchscript": "TorchScript archive", "state_dict": "state_dict"}
+    return LoadedModel(net=net, path=p, format=names[fmt], metadata=metadata)

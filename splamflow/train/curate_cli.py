@@ -1,13 +1,67 @@
-"""Work in progress."""
+"""Build a Splam training/test set from a genome and annotations (the seed's curation recipe).
+
+Categories: Positive-MANE (introns of the primary annotation's transcripts), Positive-ALT (introns
+only in --alt), Negative-Random (random GT-AG pairs on the strand opposite protein-coding gene loci,
+touching no annotated splice site) and, with --bam, Negative-1 (junctions with exactly one supporting
+alignment on the strand opposite a gene). Contigs named in --test-contigs form the test set; a random
+--validation-fraction of the rest is kept apart for per-epoch metrics.
+
+Writes OUTDIR/{train,validation,test}.npz (uint8 sequences, labels, categories, coordinates),
+OUTDIR/{train,validation,test}.bed and OUTDIR/manifest.json.
+
+Example (the shipped model's data):
+  splam_score.py curate --genome ../shared/data/grch37/chr20.fa.gz \\
+      --genome ../shared/data/grch37/chrX_0-70Mb.fa.gz --test-contigs X \\
+      --annotation ../shared/data/grch37/gencode_v24lift37_canonical.gtf.gz \\
+      --alt ../shared/data/grch37/refseq_hg19_merged_exon_gaps.introns.bed.gz -o runs/curated
+"""
+
+from __future__ import annotations
 
 import argparse
+import json
+import sys
 
 from splamflow.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input")
+    parser.add_argument("--genome", required=True, action="append",
+                        help="indexed FASTA (plain or bgzip); repeat for genomes split over several files")
+    parser.add_argument("--annotation", required=True,
+                        help="GTF/GFF3 of canonical (MANE-like) transcripts: Positive-MANE and gene loci")
+    parser.add_argument("--alt", help="second annotation (GTF/GFF3) or intron BED6: Positive-ALT")
+    parser.add_argument("--bam", help="alignments for read support (--min-support) and Negative-1")
+    parser.add_argument("--min-support", type=float, default=0.0,
+                        help="keep positives with more than this many alignments (seed: 100; needs --bam)")
+    parser.add_argument("--negatives-per-positive", type=float, default=1.0,
+                        help="negatives (Negative-1 first, then Negative-Random) per positive, per contig")
+    parser.add_argument("--test-contigs", default="",
+                        help="comma-separated held-out contigs for the test set (e.g. X)")
+    parser.add_argument("--validation-fraction", type=float, default=0.05,
+                        help="share of training-contig junctions kept for per-epoch validation")
+    parser.add_argument("--max-intron", type=int, default=100_000, help="longest intron kept")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (Negative-Random, validation split)")
+    parser.add_argument("-o", "--outdir", required=True, help="output folder")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("not implemented yet")
+    from splamflow.train.curate import CurateOptions, curate
+
+    if not 0 <= args.validation_fraction < 1:
+        raise UserError("--validation-fraction must be in [0, 1)")
+    opts = CurateOptions(
+        genome=tuple(args.genome),
+        annotation=args.annotation,
+        alt=args.alt,
+        bam=args.bam,
+        min_support=args.min_support,
+        negatives_per_positive=args.negatives_per_positive,
+        test_contigs=tuple(c for c in args.test_contigs.split(",") if c),
+        validation_fraction=args.validation_fraction,
+        seed=args.seed,
+        max_intron=args.max_intron,
+    )
+    manifest = curate(opts, args.outdir)
+    print(json.dumps(manifest["sets"], indent=2), file=sys.stderr)
+    return 0

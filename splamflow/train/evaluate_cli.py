@@ -1,13 +1,29 @@
-"""Work in progress."""
+"""Evaluate a model on held-out curated junctions (e.g. OUTDIR/test.npz from `curate`).
+
+Reports donor, acceptor and junction (min of the two) AUPRC and AUROC, and precision, recall,
+accuracy and F1 at thresholds 0.1 and 0.5, overall and by category. Writes OUTDIR/report.json,
+report.md, pr_curve.png, score_histograms.png and scores.tsv.
+"""
+
+from __future__ import annotations
 
 import argparse
-
-from splamflow.errors import UserError
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input")
+    parser.add_argument("data", help="curated set (.npz written by `curate`, e.g. runs/curated/test.npz)")
+    parser.add_argument("--model", help="model file (default: the shipped model)")
+    parser.add_argument("-o", "--outdir", required=True, help="report folder")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    parser.add_argument("--batch-size", type=int, default=32)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("not implemented yet")
+    from splamflow.fileio import require_file
+    from splamflow.train.evaluate import evaluate, markdown
+
+    require_file(args.data, "curated set")
+    report = evaluate(args.model, args.data, args.outdir, device=args.device, batch_size=args.batch_size)
+    print(markdown(report), file=sys.stderr)
+    return 0

@@ -1,0 +1,236 @@
+"""Inference: model inputs -> donor/acceptor scores, on any device and precision.
+
+`Predictor` wraps a loaded model as the fused inference network (BatchNorm folded, channels-last
+convolutions) and scores uint8 code arrays in batches under `torch.inference_mode`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TextIO
+
+import numpy as np
+import torch
+
+from splamflow.bed import SCORABLE_STRANDS, JunctionRow, read_junctions
+from splamflow.errors import UserError
+from splamflow.model import SEQ_LEN, FusedSplam, SplamNet
+from splamflow.windows import (
+    ACCEPTOR_INDEX,
+    DONOR_INDEX,
+    N_CODE,
+    has_site_n,
+    junction_codes,
+    junction_windows,
+    one_hot,
+)
+
+SKIP_REASONS = ("strand", "contig", "bounds", "site_n")
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """auto: cuda, then mps, then cpu. An explicit device that is not available is a user error."""
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = bool(mps and mps.is_available())
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if has_mps else torch.device("cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available (use --device auto or cpu)")
+    if requested == "mps" and not has_mps:
+        raise UserError("--device mps: no Apple MPS device is available (use --device auto or cpu)")
+    return torch.device(requested)
+
+
+class Predictor:
+    """Scores batches of 800-bp code arrays with a fused copy of `net`."""
+
+    def __init__(self, net: SplamNet, device: str = "auto", precision: str = "fp32"):
+        if precision not in PRECISIONS:
+            raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}")
+        self.device = pick_device(device)
+        self.dtype = PRECISIONS[precision]
+        if self.dtype is torch.float16 and self.device.type == "cpu":
+            raise UserError("--precision fp16 needs a GPU; on CPU use bf16 or fp32")
+        self.net = FusedSplam(net.eval()).to(self.device)
+        if self.device.type == "cpu":
+            self.net = self.net.to(memory_format=torch.channels_last)
+
+    def _autocast(self):
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def predict(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 800) uint8 codes -> donor scores output[2, 200] and acceptor scores output[1, 600]."""
+        if len(codes) == 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.float32)
+        x = torch.from_numpy(one_hot(codes)).to(self.device, non_blocking=True)
+        with torch.inference_mode(), self._autocast():
+            probs = self.net(x)
+        donor = probs[:, 2, DONOR_INDEX].float().cpu().numpy()
+        acceptor = probs[:, 1, ACCEPTOR_INDEX].float().cpu().numpy()
+        return donor, acceptor
+
+    def predict_padded(self, codes: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Like `predict_all`, but every forward pass has exactly `batch_size` rows (N-padded)."""
+        n = len(codes)
+        padded = np.full((-(-n // batch_size) * batch_size, SEQ_LEN), N_CODE, dtype=np.uint8)
+        padded[:n] = codes
+        donor, acceptor = self.predict_all(padded, batch_size)
+        return donor[:n], acceptor[:n]
+
+    def predict_all(self, codes: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Score any number of rows in batches of at most `batch_size`."""
+        donors, acceptors = [], []
+        for i in range(0, len(codes), batch_size):
+            d, a = self.predict(codes[i : i + batch_size])
+            donors.append(d)
+            acceptors.append(a)
+        if not donors:
+            return np.zeros(0, np.float32), np.zeros(0, np.float32)
+        return np.concatenate(donors), np.concatenate(acceptors)
+
+
+@dataclass
+class _Chunk:
+    rows: list[JunctionRow]
+    keys: list[tuple | None]  # per row: window key, or None when skipped
+    unique_codes: np.ndarray  # (U, 800) codes of distinct windows in this chunk
+    skipped: dict[str, int]
+
+
+def _prepare(rows: list[JunctionRow], genome, lengths: dict[str, int], genome_path: str) -> _Chunk:
+    """Fetch and encode one chunk's windows (runs in the reader thread)."""
+    skipped = dict.fromkeys(SKIP_REASONS, 0)
+    keys: list[tuple | None] = []
+    index: dict[tuple, int] = {}
+    codes: list[np.ndarray] = []
+    for row in rows:
+        if row.strand not in SCORABLE_STRANDS:
+            skipped["strand"] += 1
+            keys.append(None)
+            continue
+        length = lengths.get(row.contig)
+        if length is None:
+            skipped["contig"] += 1
+            keys.append(None)
+            continue
+        w = junction_windows(row.start, row.end, row.strand)
+        # Splam 1.0.12 also drops a window ending exactly at the contig end (`>=`); that window is valid.
+        if w.donor[0] < 0 or w.acceptor[0] < 0 or w.donor[1] > length or w.acceptor[1] > length:
+            skipped["bounds"] += 1
+            keys.append(None)
+            continue
+        key = (row.contig, w.donor, w.acceptor, w.reverse)
+        if key not in index:
+            try:
+                donor = genome.fetch(row.contig, *w.donor)
+                acceptor = genome.fetch(row.contig, *w.acceptor)
+            except (OSError, ValueError) as exc:
+                raise UserError(f"cannot read {row.contig}:{w.donor[0]}-{w.acceptor[1]}: {exc}", genome_path) from None
+            row_codes = junction_codes(donor, acceptor, w.reverse)
+            if has_site_n(row_codes)[0]:
+                index[key] = -1
+            else:
+                index[key] = len(codes)
+                codes.append(row_codes)
+        if index[key] < 0:
+            skipped["site_n"] += 1
+            keys.append(None)
+        else:
+            keys.append(key)
+    unique = np.stack(codes) if codes else np.zeros((0, SEQ_LEN), dtype=np.uint8)
+    # keys -> row index into `unique`
+    return _Chunk(rows, [None if k is None else index[k] for k in keys], unique, skipped)
+
+
+def _chunks(path: str, size: int) -> Iterator[list[JunctionRow]]:
+    chunk: list[JunctionRow] = []
+    for row in read_junctions(path):
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _format(row: JunctionRow, donor: float, acceptor: float) -> str:
+    fields = [row.contig, str(row.start), str(row.end), row.name, row.score, row.strand,
+              f"{donor:.10f}", f"{acceptor:.10f}"]
+    if row.extra is not None:
+        fields.append(row.extra)
+    return "\t".join(fields) + "\n"
+
+
+def score_bed(
+    bed_path: str,
+    genome_path: str,
+    net: SplamNet,
+    out: TextIO,
+    device: str = "auto",
+    precision: str = "fp32",
+    batch_size: int = 0,
+    chunk_size: int = 4096,
+    progress: bool = False,
+) -> dict:
+    """Stream junctions from `bed_path`, write score rows to `out` in input order; return stats.
+
+    Memory is bounded by `chunk_size`: the next chunk's windows are read from the genome in a
+    background thread while the model scores the current one. Every forward pass has exactly
+    `batch_size` rows (the last batch is padded), so a junction's score does not depend on which
+    other junctions share its batch or chunk: scoring a BED in pieces gives the same bytes.
+    """
+    from splamflow.genome import open_genome
+
+    predictor = Predictor(net, device=device, precision=precision)
+    batch = batch_size or (32 if predictor.device.type == "cpu" else 1024)
+    genome = open_genome(genome_path)
+    lengths = dict(zip(genome.references, genome.lengths))
+    stats = {
+        "input": os.path.basename(bed_path),
+        "genome": os.path.basename(genome_path),
+        "device": str(predictor.device),
+        "precision": precision,
+        "batch_size": batch,
+        "rows": 0,
+        "scored": 0,
+        "computed": 0,
+        "skipped": dict.fromkeys(SKIP_REASONS, 0),
+    }
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        chunks = _chunks(bed_path, chunk_size)
+        pending = reader.submit(lambda: _prepare(next(chunks, []), genome, lengths, genome_path))
+        while True:
+            chunk = pending.result()
+            if not chunk.rows:
+                break
+            pending = reader.submit(lambda: _prepare(next(chunks, []), genome, lengths, genome_path))
+            donor, acceptor = predictor.predict_padded(chunk.unique_codes, batch)
+            for row, k in zip(chunk.rows, chunk.keys):
+                if k is not None:
+                    out.write(_format(row, float(donor[k]), float(acceptor[k])))
+            stats["rows"] += len(chunk.rows)
+            stats["computed"] += len(chunk.unique_codes)
+            stats["scored"] += sum(k is not None for k in chunk.keys)
+            for reason, n in chunk.skipped.items():
+                stats["skipped"][reason] += n
+            if progress:
+                rate = stats["rows"] / max(1e-9, time.perf_counter() - started)
+                print(f"\r{stats['rows']} junctions read, {stats['scored']} scored ({rate:.0f} junctions/s)",
+                      end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    stats["junctions_per_second"] = round(stats["rows"] / elapsed, 1) if elapsed > 0 else None
+    return stats

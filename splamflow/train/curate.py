@@ -1,0 +1,296 @@
+"""Curate a Splam training/test set (seed recipe: Positive-MANE, Positive-ALT, Negative-Random, Negative-1).
+
+- Positive-MANE: introns of the primary annotation's transcripts (canonical/MANE-like).
+- Positive-ALT: introns only in a second annotation (GTF/GFF3) or intron BED.
+- Negative-Random: random GT-AG pairs on the opposite strand of protein-coding gene loci whose sites
+  coincide with no annotated splice site; intron lengths follow the positives' length distribution.
+- Negative-1: junctions supported by exactly one alignment, on the opposite strand of a gene (BAM only).
+- Optional minimum read support for positives (the seed keeps > 100 alignments; BAM only).
+
+Junctions are split by contig into train and test sets; a small random validation share of the
+training contigs is kept for per-epoch metrics. Each set is stored as compact uint8 codes
+(N, 800) with labels and categories in an .npz, plus a BED of the junctions and a manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from splamflow.errors import UserError
+from splamflow.extract.annotation import read_transcripts
+from splamflow.genome import GenomeSet
+from splamflow.windows import N_CODE, SITE_POSITIONS, junction_codes, junction_windows
+
+CATEGORIES = ("positive_mane", "positive_alt", "negative_random", "negative_1")
+POSITIVE = {"positive_mane", "positive_alt"}
+Junction = tuple[str, int, int, str]  # contig, start, end, strand
+
+
+@dataclass
+class CurateOptions:
+    genome: tuple[str, ...]
+    annotation: str
+    alt: str | None = None
+    bam: str | None = None
+    min_support: float = 0.0
+    negatives_per_positive: float = 1.0
+    test_contigs: tuple[str, ...] = ()
+    validation_fraction: float = 0.05
+    seed: int = 0
+    max_intron: int = 100_000
+
+
+def sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_intron_bed(path: str | os.PathLike) -> set[Junction]:
+    """BED6 introns (0-based half-open) -> set of junctions; strand must be + or -."""
+    out: set[Junction] = set()
+    opener = _open_text(path)
+    with opener as handle:
+        for n, line in enumerate(handle, 1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            f = line.rstrip("\n").split("\t")
+            if len(f) < 6:
+                raise UserError(f"BED row has {len(f)} columns, need 6", path, n)
+            try:
+                start, end = int(f[1]), int(f[2])
+            except ValueError:
+                raise UserError("start/end are not integers", path, n) from None
+            if f[5] in "+-" and 0 <= start < end:
+                out.add((f[0], start, end, f[5]))
+    return out
+
+
+def _open_text(path: str | os.PathLike):
+    import gzip
+
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
+
+
+def annotation_introns(path: str | os.PathLike) -> set[Junction]:
+    """All introns of a GTF/GFF3 (any transcript), or of an intron BED."""
+    name = os.fspath(path).lower()
+    if name.endswith((".bed", ".bed.gz")):
+        return read_intron_bed(path)
+    out: set[Junction] = set()
+    for tx in read_transcripts(path):
+        for start, end in tx.introns:
+            out.add((tx.contig, start, end, tx.strand))
+    return out
+
+
+def gene_loci(path: str | os.PathLike) -> list[tuple[str, int, int, str]]:
+    """Loci (contig, start, end, strand) of genes, as the span of each gene's transcripts."""
+    spans: dict[tuple[str, str, str], list[int]] = {}
+    for tx in read_transcripts(path):
+        key = (tx.gene_id, tx.contig, tx.strand)
+        s, e = tx.exons[0][0], tx.exons[-1][1]
+        span = spans.setdefault(key, [s, e])
+        span[0], span[1] = min(span[0], s), max(span[1], e)
+    return sorted((c, s, e, strand) for (_, c, strand), (s, e) in spans.items())
+
+
+def splice_sites(junctions: Iterable[Junction]) -> set[tuple[str, int]]:
+    """Positions (contig, first intron base / first exon base after) of annotated sites, any strand."""
+    sites: set[tuple[str, int]] = set()
+    for contig, start, end, _ in junctions:
+        sites.add((contig, start))
+        sites.add((contig, end))
+    return sites
+
+
+def random_negatives(
+    genome,
+    loci: list[tuple[str, int, int, str]],
+    n_wanted: dict[str, int],
+    lengths: np.ndarray,
+    forbidden: set[tuple[str, int]],
+    rng: np.random.Generator,
+) -> list[Junction]:
+    """Random GT-AG pairs on the strand opposite each gene locus (Negative-Random)."""
+    out: list[Junction] = []
+    seen: set[Junction] = set()
+    for contig, want in n_wanted.items():
+        contig_loci = [locus for locus in loci if locus[0] == contig and locus[2] - locus[1] > 500]
+        if contig not in genome:
+            continue
+        if not contig_loci or want <= 0:
+            continue
+        sizes = np.array([e - s for _, s, e, _ in contig_loci], dtype=float)
+        attempts = 0
+        found = 0
+        while found < want and attempts < want * 50:
+            attempts += 1
+            _, gs, ge, gstrand = contig_loci[rng.choice(len(contig_loci), p=sizes / sizes.sum())]
+            length = int(lengths[rng.integers(len(lengths))])
+            if length >= ge - gs:
+                continue
+            start = int(rng.integers(gs, ge - length))
+            seq = genome.fetch(contig, start, min(ge, start + length + 2000)).upper()
+            strand = "-" if gstrand == "+" else "+"
+            donor, acceptor = ("GT", "AG") if strand == "+" else ("CT", "AC")
+            # + strand intron: GT at [start, start+2), AG ending at end; - strand: CT..AC on the forward strand
+            first = seq[:2]
+            if first != donor:
+                k = seq.find(donor, 0, 200)
+                if k < 0:
+                    continue
+                start += k
+                seq = seq[k:]
+            k = seq.find(acceptor, max(length - 2, 60))
+            if k < 0:
+                continue
+            end = start + k + 2
+            if end > ge:
+                continue
+            junction = (contig, start, end, strand)
+            if (contig, start) in forbidden or (contig, end) in forbidden or junction in seen:
+                continue
+            seen.add(junction)
+            out.append(junction)
+            found += 1
+    return out
+
+
+def one_read_negatives(
+    counts: dict[Junction, float], loci: list[tuple[str, int, int, str]], forbidden: set[tuple[str, int]]
+) -> list[Junction]:
+    """Junctions with exactly one supporting alignment on the strand opposite a gene (Negative-1)."""
+    by_contig: dict[str, list[tuple[int, int, str]]] = {}
+    for contig, s, e, strand in loci:
+        by_contig.setdefault(contig, []).append((s, e, strand))
+    out = []
+    for junction, count in counts.items():
+        contig, start, end, strand = junction
+        if count != 1 or strand not in "+-":
+            continue
+        if (contig, start) in forbidden or (contig, end) in forbidden:
+            continue
+        if any(s <= start and end <= e and gstrand != strand for s, e, gstrand in by_contig.get(contig, ())):
+            out.append(junction)
+    return sorted(out)
+
+
+def encode_junctions(genome, junctions: list[Junction]) -> tuple[np.ndarray, np.ndarray]:
+    """Junctions -> (codes (N, 800) uint8, kept mask); drops windows off the contig or with site N."""
+    lengths = dict(zip(genome.references, genome.lengths))
+    codes = np.full((len(junctions), 800), N_CODE, dtype=np.uint8)
+    keep = np.zeros(len(junctions), dtype=bool)
+    for i, (contig, start, end, strand) in enumerate(junctions):
+        if contig not in lengths:
+            continue
+        w = junction_windows(start, end, strand)
+        if min(w.donor[0], w.acceptor[0]) < 0 or max(w.donor[1], w.acceptor[1]) > lengths[contig]:
+            continue
+        row = junction_codes(genome.fetch(contig, *w.donor), genome.fetch(contig, *w.acceptor), w.reverse)
+        if (row[list(SITE_POSITIONS)] == N_CODE).any():
+            continue
+        codes[i] = row
+        keep[i] = True
+    return codes, keep
+
+
+def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
+    """Build the data set under `outdir`; returns the manifest."""
+    rng = np.random.default_rng(opts.seed)
+    genome = GenomeSet(list(opts.genome))
+    mane = {j for j in annotation_introns(opts.annotation) if j[2] - j[1] <= opts.max_intron}
+    alt_all = annotation_introns(opts.alt) if opts.alt else set()
+    alt = {j for j in alt_all - mane if j[2] - j[1] <= opts.max_intron}
+    loci = gene_loci(opts.annotation)
+    forbidden = splice_sites(mane | alt_all)
+
+    counts: dict[Junction, float] = {}
+    if opts.bam:
+        from splamflow.extract.alignments import junction_counts
+
+        counts = junction_counts(opts.bam, reference=opts.genome[0])
+    if opts.min_support > 0:
+        if not opts.bam:
+            raise UserError("--min-support needs --bam (read support comes from alignments)")
+        mane = {j for j in mane if counts.get(j, 0) > opts.min_support}
+        alt = {j for j in alt if counts.get(j, 0) > opts.min_support}
+
+    labelled: list[tuple[Junction, str]] = [(j, "positive_mane") for j in sorted(mane)]
+    labelled += [(j, "positive_alt") for j in sorted(alt)]
+    negative_1 = one_read_negatives(counts, loci, forbidden) if counts else []
+    labelled += [(j, "negative_1") for j in negative_1]
+    positives_per_contig: dict[str, int] = {}
+    for (contig, *_), _cat in labelled[: len(mane) + len(alt)]:
+        positives_per_contig[contig] = positives_per_contig.get(contig, 0) + 1
+    n1_per_contig: dict[str, int] = {}
+    for contig, *_ in negative_1:
+        n1_per_contig[contig] = n1_per_contig.get(contig, 0) + 1
+    want = {
+        c: max(0, round(n * opts.negatives_per_positive) - n1_per_contig.get(c, 0))
+        for c, n in positives_per_contig.items()
+    }
+    lengths = np.array([e - s for _, s, e, _ in sorted(mane | alt)], dtype=np.int64)
+    if len(lengths) == 0:
+        raise UserError("no positive introns found in the annotation", opts.annotation)
+    negatives = random_negatives(genome, loci, want, lengths, forbidden, rng)
+    labelled += [(j, "negative_random") for j in negatives]
+
+    codes, keep = encode_junctions(genome, [j for j, _ in labelled])
+    labelled = [lab for lab, k in zip(labelled, keep) if k]
+    codes = codes[keep]
+
+    split = np.array(["test" if j[0] in opts.test_contigs else "train" for j, _ in labelled], dtype="U10")
+    val = (split == "train") & (rng.random(len(split)) < opts.validation_fraction)
+    split[val] = "validation"
+
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest: dict = {
+        "format": "splamflow-curated-v1",
+        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(opts).items()},
+        "inputs": {
+            k: {"path": os.path.basename(v), "sha256": sha256(v)}
+            for k, v in [*((f"genome{i + 1}", g) for i, g in enumerate(opts.genome)),
+                         ("annotation", opts.annotation), ("alt", opts.alt), ("bam", opts.bam)]
+            if v
+        },
+        "sets": {},
+    }
+    for name in ("train", "validation", "test"):
+        idx = np.flatnonzero(split == name)
+        if len(idx) == 0:
+            continue
+        cats = np.array([labelled[i][1] for i in idx])
+        junctions = [labelled[i][0] for i in idx]
+        np.savez_compressed(
+            out / f"{name}.npz",
+            codes=codes[idx],
+            label=np.isin(cats, list(POSITIVE)).astype(np.uint8),
+            category=cats,
+            contig=np.array([j[0] for j in junctions]),
+            start=np.array([j[1] for j in junctions], dtype=np.int64),
+            end=np.array([j[2] for j in junctions], dtype=np.int64),
+            strand=np.array([j[3] for j in junctions]),
+        )
+        with open(out / f"{name}.bed", "w") as bed:
+            for (contig, s, e, strand), cat in zip(junctions, cats):
+                bed.write(f"{contig}\t{s}\t{e}\t{cat}\t{int(cat in POSITIVE)}\t{strand}\n")
+        manifest["sets"][name] = {
+            "n": int(len(idx)),
+            "contigs": sorted({j[0] for j in junctions}),
+            "categories": {c: int((cats == c).sum()) for c in CATEGORIES if (cats == c).any()},
+        }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
