@@ -16,7 +16,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -25,7 +25,6 @@ from splamflow.extract.annotation import Transcript, detect_format, open_text, r
 
 _GTF_ATTR = {key: re.compile(rf'(?:^|;)\s*{key}\s+"?([^";]*)"?') for key in ("transcript_id", "gene_id")}
 _PARENT = re.compile(r"(?:^|;)\s*Parent=([^;]*)")
-_ID = re.compile(r"(?:^|;)\s*ID=([^;]*)")
 
 
 @dataclass
@@ -148,42 +147,52 @@ def _filter_gtf(path: str, removed: set[str], out, stats: AnnotationStats) -> No
             out.write(line.rstrip("\r\n") + "\n")
 
 
-def _gff3_ids(attrs: str) -> tuple[str | None, list[str]]:
-    fid = _ID.search(attrs)
-    parent = _PARENT.search(attrs)
-    parents = [unquote(p) for p in parent.group(1).split(",") if p] if parent else []
-    return (unquote(fid.group(1)) if fid else None), parents
+def _decode(value: str) -> str:
+    return unquote(value) if "%" in value else value
 
 
-def _gff3_removed_ids(path: str, removed: set[str]) -> tuple[set[str], set[str]]:
-    """Close `removed` over the hierarchy: children all of whose parents are gone, and parents all
-    of whose children are gone. Returns (all removed IDs, the parents removed that way)."""
-    lines: list[tuple[str | None, list[str]]] = []
+def _gff3_ids(attrs: str) -> tuple[str | None, tuple[str, ...]]:
+    """(ID, Parent IDs) of a GFF3 attribute column, percent-decoded."""
+    fid, parents = None, ()
+    for part in attrs.split(";"):
+        part = part.strip()
+        if part.startswith("ID="):
+            fid = _decode(part[3:])
+        elif part.startswith("Parent="):
+            parents = tuple(_decode(p) for p in part[7:].split(",") if p)
+    return fid, parents
+
+
+def _gff3_lines(path: str) -> Iterator[tuple[str, list[str] | None]]:
+    """(line, fields) for every line; fields is None for comments, blank lines and the FASTA section."""
     in_fasta = False
     with open_text(path) as handle:
         for line in handle:
             if line.startswith("##FASTA"):
                 in_fasta = True
-            if in_fasta:
-                continue
-            fields = _feature_fields(line)
-            if fields is not None:
-                lines.append(_gff3_ids(fields[8]))
+            yield line, None if in_fasta else _feature_fields(line)
+
+
+def _gff3_removed_ids(
+    features: list[tuple[str | None, tuple[str, ...]]], removed: set[str]
+) -> tuple[set[str], set[str]]:
+    """Close `removed` over the hierarchy: children all of whose parents are gone, and parents all
+    of whose children are gone. Returns (all removed IDs, the parents removed that way)."""
     gone = set(removed)
     emptied: set[str] = set()
     children: dict[str, list[int]] = {}
-    for i, (_, parents) in enumerate(lines):
+    for i, (_, parents) in enumerate(features):
         for p in parents:
             children.setdefault(p, []).append(i)
 
     def line_gone(i: int) -> bool:
-        fid, parents = lines[i]
+        fid, parents = features[i]
         return (fid is not None and fid in gone) or (bool(parents) and all(p in gone for p in parents))
 
     changed = True
     while changed:
         changed = False
-        for fid, parents in lines:
+        for fid, parents in features:
             if fid is not None and fid not in gone and parents and all(p in gone for p in parents):
                 gone.add(fid)
                 changed = True
@@ -196,27 +205,24 @@ def _gff3_removed_ids(path: str, removed: set[str]) -> tuple[set[str], set[str]]
 
 
 def _filter_gff3(path: str, removed: set[str], out, stats: AnnotationStats) -> None:
-    gone, emptied = _gff3_removed_ids(path, removed)
+    features = [_gff3_ids(fields[8]) for _, fields in _gff3_lines(path) if fields is not None]
+    gone, emptied = _gff3_removed_ids(features, removed)
     stats.genes_removed = len(emptied)
-    in_fasta = False
-    with open_text(path) as handle:
-        for line in handle:
-            if line.startswith("##FASTA"):
-                in_fasta = True
-            fields = None if in_fasta else _feature_fields(line)
-            if fields is None:
-                out.write(line.rstrip("\r\n") + "\n")
-                continue
-            stats.lines_in += 1
-            fid, parents = _gff3_ids(fields[8])
-            if (fid is not None and fid in gone) or (parents and all(p in gone for p in parents)):
-                stats.lines_removed += 1
-                continue
-            if any(p in gone for p in parents):
-                fields[8] = _PARENT.sub(lambda m: _trim_parents(m, gone), fields[8], count=1)
-                line = "\t".join(fields)
-            stats.lines_kept += 1
+    parsed = iter(features)
+    for line, fields in _gff3_lines(path):
+        if fields is None:
             out.write(line.rstrip("\r\n") + "\n")
+            continue
+        stats.lines_in += 1
+        fid, parents = next(parsed)
+        if (fid is not None and fid in gone) or (parents and all(p in gone for p in parents)):
+            stats.lines_removed += 1
+            continue
+        if any(p in gone for p in parents):
+            fields[8] = _PARENT.sub(lambda m: _trim_parents(m, gone), fields[8], count=1)
+            line = "\t".join(fields)
+        stats.lines_kept += 1
+        out.write(line.rstrip("\r\n") + "\n")
 
 
 def _trim_parents(match: re.Match, gone: set[str]) -> str:
