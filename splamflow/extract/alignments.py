@@ -147,17 +147,25 @@ def _count_records(
             if not flag & 4:
                 filtered += 1
             continue
-        cigar = read.cigartuples
-        pos = start = read.reference_start
-        gaps = []
-        for op, length in cigar:
-            if op == _N:
-                gaps.append((pos, pos + length))
-            if op in _REF_ADVANCE:
-                pos += length
         spliced += 1
         if min_anchor:
-            gaps = _anchored(cigar, start, min_anchor, stats)
+            gaps = _anchored(read.cigartuples, read.reference_start, min_anchor, stats)
+        elif "D" not in cigar_text:
+            # without deletions, the gaps between aligned blocks are exactly the N operations
+            # (blocks split by an insertion touch: no gap); get_blocks is implemented in C
+            blocks = read.get_blocks()
+            if len(blocks) == 2:
+                gaps = [(blocks[0][1], blocks[1][0])]
+            else:
+                gaps = [(a[1], b[0]) for a, b in zip(blocks, blocks[1:]) if a[1] < b[0]]
+        else:
+            pos = read.reference_start
+            gaps = []
+            for op, length in read.cigartuples:
+                if op == _N:
+                    gaps.append((pos, pos + length))
+                if op in _REF_ADVANCE:
+                    pos += length
         weight = read.get_tag("YC") if read.has_tag("YC") else 1
         if not isinstance(weight, int):
             weight = 1
