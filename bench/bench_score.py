@@ -62,6 +62,7 @@ class Run:
     tool: str
     command: list[str]
     wall_s: float
+    cpu_s: float
     peak_rss_mb: float
     returncode: int
     junctions_scored: int = 0
@@ -72,14 +73,15 @@ class Run:
 
 
 def measure(tool: str, command: list[str], log: Path) -> Run:
-    """Run `command`, return its wall time and the peak RSS of it and its waited-for descendants."""
+    """Run `command`; wall time, CPU time (user + sys) and peak RSS of it and its waited-for descendants."""
     with open(log, "w") as handle:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(tool, command, wall, usage.ru_maxrss / 1024, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(tool, command, wall, cpu, usage.ru_maxrss / 1024, proc.returncode)
 
 
 def real_introns() -> set[tuple[int, int, str]]:
@@ -231,9 +233,9 @@ def main(argv: list[str] | None = None) -> int:
                 run.junctions_scored = len(scores["ours"])
             runs.append(run)
 
-        print(f"{'tool':<14}{'rc':>4}{'scored':>9}{'wall s':>10}{'junc/s':>9}{'peak RSS MB':>13}")
+        print(f"{'tool':<14}{'rc':>4}{'scored':>9}{'wall s':>10}{'CPU s':>10}{'junc/s':>9}{'peak RSS MB':>13}")
         for r in runs:
-            print(f"{r.tool:<14}{r.returncode:>4}{r.junctions_scored:>9}{r.wall_s:>10.1f}"
+            print(f"{r.tool:<14}{r.returncode:>4}{r.junctions_scored:>9}{r.wall_s:>10.1f}{r.cpu_s:>10.1f}"
                   f"{r.junctions_per_s:>9.1f}{r.peak_rss_mb:>13.0f}")
             if r.returncode:
                 print(f"  {r.tool} failed; see {work / ('splam.log' if 'splam ' in r.tool else 'ours.log')}"
@@ -242,9 +244,11 @@ def main(argv: list[str] | None = None) -> int:
             asdict(r) | {"junctions_per_s": r.junctions_per_s} for r in runs]}
         if len(runs) == 2 and all(r.returncode == 0 for r in runs):
             result["speedup_wall"] = runs[0].wall_s / runs[1].wall_s
+            result["speedup_cpu"] = runs[0].cpu_s / runs[1].cpu_s
             result["rss_ratio"] = runs[1].peak_rss_mb / runs[0].peak_rss_mb
             result["agreement"] = compare(scores["ours"], scores["splam"], 0.1)
-            print(f"speed-up (Splam wall / ours): {result['speedup_wall']:.2f}x; "
+            print(f"speed-up (Splam / ours): wall {result['speedup_wall']:.2f}x, "
+                  f"CPU time {result['speedup_cpu']:.2f}x; "
                   f"peak RSS ours / Splam: {result['rss_ratio']:.2f}")
             print("agreement:", json.dumps(result["agreement"]))
         if args.json:
