@@ -11,14 +11,14 @@ process JUNCTIONS_MERGE {
     tuple val(meta), path(chunks, stageAs: 'part_???????.bed')
 
     output:
-    tuple val(meta), path("${prefix}.scores.bed"), emit: bed
+    tuple val(meta), path("*.scores.bed"), emit: bed
     tuple val("${task.process}"), val('coreutils'), eval("cat --version | sed -n '1s/^.* //p'"), emit: versions_coreutils, topic: versions
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     def n_chunks = [chunks].flatten().size()
     // concatenate by explicit index, 1..n: a missing part fails the task instead of being skipped
     """
@@ -28,7 +28,7 @@ process JUNCTIONS_MERGE {
     """
 
     stub:
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     """
     touch ${prefix}.scores.bed
     """

@@ -10,14 +10,14 @@ process JUNCTIONS_SPLIT {
     val(chunk_size)
 
     output:
-    tuple val(meta), path("${prefix}.chunk_*.bed"), emit: chunks
+    tuple val(meta), path("*.chunk_*.bed"), emit: chunks
     tuple val("${task.process}"), val('coreutils'), eval("split --version | sed -n '1s/^.* //p'"), emit: versions_coreutils, topic: versions
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     // Chunk k (0-based) holds input lines k*chunk_size+1 .. (k+1)*chunk_size and is named with k as a
     // fixed-width decimal (chunk_000000, chunk_000001, ...). An empty input still yields one (empty)
     // chunk so that every sample reaches the merge.
@@ -35,7 +35,7 @@ process JUNCTIONS_SPLIT {
     """
 
     stub:
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     """
     touch ${prefix}.chunk_000000.bed
     """

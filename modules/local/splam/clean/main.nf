@@ -9,15 +9,15 @@ process SPLAM_CLEAN {
     tuple val(meta), path(input), path(index), path(scores)
 
     output:
-    tuple val(meta), path("${prefix}.cleaned.bam")           , emit: bam          , optional: true
-    tuple val(meta), path("${prefix}.cleaned.bam.bai")       , emit: bai          , optional: true
-    tuple val(meta), path("${prefix}.discarded.bam")         , emit: discarded    , optional: true
-    tuple val(meta), path("${prefix}.discarded.bam.bai")     , emit: discarded_bai, optional: true
-    tuple val(meta), path("${prefix}.clean_stats_mqc.tsv")   , emit: mqc          , optional: true
-    tuple val(meta), path("${prefix}.cleaned.{gtf,gff3,gff}"), emit: annotation   , optional: true
-    tuple val(meta), path("${prefix}.transcripts.tsv")       , emit: report       , optional: true
-    tuple val(meta), path("${prefix}.clean_stats.json")      , emit: stats
-    tuple val(meta), path("${prefix}.clean.png")             , emit: plot
+    tuple val(meta), path("*.cleaned.bam")           , emit: bam          , optional: true
+    tuple val(meta), path("*.cleaned.bam.bai")       , emit: bai          , optional: true
+    tuple val(meta), path("*.discarded.bam")         , emit: discarded    , optional: true
+    tuple val(meta), path("*.discarded.bam.bai")     , emit: discarded_bai, optional: true
+    tuple val(meta), path("*.clean_stats_mqc.tsv")   , emit: mqc          , optional: true
+    tuple val(meta), path("*.cleaned.{gtf,gff3,gff}"), emit: annotation   , optional: true
+    tuple val(meta), path("*.transcripts.tsv")       , emit: report       , optional: true
+    tuple val(meta), path("*.clean_stats.json")      , emit: stats
+    tuple val(meta), path("*.clean.png")             , emit: plot
     tuple val("${task.process}"), val('splamflow'), eval("splam_score.py --version | cut -d ' ' -f 2"), emit: versions_splamflow, topic: versions
 
     when:
@@ -25,7 +25,7 @@ process SPLAM_CLEAN {
 
     script:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     def annotation_ext = (input.name - ~/\.gz$/).tokenize('.').last()
     if (annotation_ext in ['gtf', 'gff', 'gff3']) {
         """
@@ -55,7 +55,7 @@ process SPLAM_CLEAN {
 
     stub:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     def annotation_ext = (input.name - ~/\.gz$/).tokenize('.').last()
     if (annotation_ext in ['gtf', 'gff', 'gff3']) {
         """

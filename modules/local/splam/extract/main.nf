@@ -10,8 +10,8 @@ process SPLAM_EXTRACT {
     tuple val(meta2), path(fasta), path(fasta_index)
 
     output:
-    tuple val(meta), path("${prefix}.junctions.bed")    , emit: bed
-    tuple val(meta), path("${prefix}.intron_counts.tsv"), emit: intron_counts, optional: true
+    tuple val(meta), path("*.junctions.bed")    , emit: bed
+    tuple val(meta), path("*.intron_counts.tsv"), emit: intron_counts, optional: true
     tuple val("${task.process}"), val('splamflow'), eval("splam_score.py --version | cut -d ' ' -f 2"), emit: versions_splamflow, topic: versions
 
     when:
@@ -19,7 +19,7 @@ process SPLAM_EXTRACT {
 
     script:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     def is_annotation = input.name ==~ /.+\.(gtf|gff|gff3)(\.gz)?$/
     // the genome is only read when the strand is inferred from the splice-site motif
     def genome = args.contains('--infer-strand motif') ? "--genome ${fasta}" : ''
@@ -44,7 +44,7 @@ process SPLAM_EXTRACT {
 
     stub:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     def is_annotation = input.name ==~ /.+\.(gtf|gff|gff3)(\.gz)?$/
     """
     echo "${args}"

@@ -12,8 +12,8 @@ process SPLAM_SCORE {
     path(model)
 
     output:
-    tuple val(meta), path("${prefix}.scores.bed")      , emit: bed
-    tuple val(meta), path("${prefix}.score_stats.json"), emit: stats
+    tuple val(meta), path("*.scores.bed")      , emit: bed
+    tuple val(meta), path("*.score_stats.json"), emit: stats
     tuple val("${task.process}"), val('splamflow'), eval("splam_score.py --version | cut -d ' ' -f 2"), emit: versions_splamflow, topic: versions
     tuple val("${task.process}"), val('torch'), eval('python -c "import torch; print(torch.__version__)"'), emit: versions_torch, topic: versions
     tuple val("${task.process}"), val('cuda'), eval('python -c "import torch; print(torch.version.cuda or \'none\')"'), emit: versions_cuda, topic: versions
@@ -23,7 +23,7 @@ process SPLAM_SCORE {
 
     script:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     def device = task.accelerator ? 'cuda' : 'cpu'
     // `model` is empty (the default model shipped inside the package), or the weights, optionally
     // staged together with their JSON metadata
@@ -43,7 +43,7 @@ process SPLAM_SCORE {
 
     stub:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    def prefix = task.ext.prefix ?: "${meta.id}"
     """
     echo "${args}"
     touch ${prefix}.scores.bed
