@@ -24,6 +24,7 @@ def atomic_path(final: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         raise UserError("output folder does not exist", directory)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix or ".tmp", dir=directory)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs get the usual permissions
     tmp_path = Path(tmp)
     try:
         yield tmp_path
@@ -38,6 +39,12 @@ def atomic_text(final: str | os.PathLike) -> Iterator:
     """Open a text file for writing that appears under `final` only when complete."""
     with atomic_path(final) as tmp, open(tmp, "w", newline="\n") as handle:
         yield handle
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def require_file(path: str | os.PathLike, what: str = "input") -> Path:

@@ -1,0 +1,61 @@
+"""Model files: wrong, corrupt or foreign files give one-line errors; the format is reported."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from splamflow.errors import UserError
+from splamflow.model import SplamNet
+from splamflow.weights import load_model
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        load_model(tmp_path / "nope.pt")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(UserError, match="empty"):
+        load_model(tmp_path / "empty.pt")
+
+
+def test_text_file_is_not_a_model(tmp_path):
+    p = tmp_path / "model.pt"
+    p.write_text("hello, I am not a model\n")
+    with pytest.raises(UserError, match="not a model file"):
+        load_model(p)
+
+
+def test_truncated_safetensors(tmp_path, random_model):
+    data = random_model.read_bytes()
+    p = tmp_path / "cut.safetensors"
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match="cannot read safetensors model"):
+        load_model(p)
+
+
+def test_other_architecture_is_refused_with_the_first_difference(tmp_path):
+    state = SplamNet().state_dict()
+    state["extra.weight"] = torch.zeros(1)
+    del state["last_cov.bias"]
+    p = tmp_path / "other.pt"
+    torch.save(state, p)
+    with pytest.raises(UserError, match=r"1 missing \(e.g. last_cov.bias\); 1 unexpected \(e.g. extra.weight\)"):
+        load_model(p)
+
+
+def test_wrong_shape_is_refused(tmp_path):
+    state = SplamNet().state_dict()
+    state["last_cov.weight"] = torch.zeros(2, 64, 1)
+    p = tmp_path / "shape.pt"
+    torch.save(state, p)
+    with pytest.raises(UserError, match=r"last_cov.weight has shape \(2, 64, 1\), expected \(3, 64, 1\)"):
+        load_model(p)
+
+
+def test_data_parallel_prefix_is_accepted(tmp_path):
+    net = SplamNet()
+    p = tmp_path / "dp.pt"
+    torch.save({f"module.{k}": v for k, v in net.state_dict().items()}, p)
+    loaded = load_model(p)
+    assert loaded.format == "state_dict"
+    assert torch.equal(loaded.net.last_cov.weight, net.last_cov.weight)
