@@ -32,6 +32,7 @@ RECORDS = [
     ("q2", "c1", 1005, "5M100N15M", PAIR | 64, {"XS": "+"}),  # pair without NH -> (1010,1110,+)
     ("q2", "c1", 1008, "2M100N18M", PAIR | 128 | 16, {"XS": "+"}),  # its mate, same intron
     ("m1", "c2", 10, "10M30N10M", 0, {"XS": "-", "NH": 2}),  # multi-mapped, MAPQ 1 -> (20,50,-)
+    ("r11", "c1", 2000, "5M1I5M50N3=1X6M", 0, {"XS": "-"}),  # insertion, =/X blocks -> (2010,2060,-)
 ]
 
 EXPECTED = [
@@ -43,6 +44,7 @@ EXPECTED = [
     ("c1", 210, 100208, ".", 1),
     ("c1", 410, 460, "-", 1),
     ("c1", 1010, 1110, "+", 3),
+    ("c1", 2010, 2060, "-", 1),
 ]
 
 # r2 (secondary), r4 (duplicate) and r8 (supplementary) left out
@@ -53,6 +55,7 @@ WITHOUT_SEC_DUP_SUPP = [
     ("c1", 112, 162, "+", 1),
     ("c1", 210, 100208, ".", 1),
     ("c1", 1010, 1110, "+", 3),
+    ("c1", 2010, 2060, "-", 1),
 ]
 
 
@@ -104,8 +107,8 @@ def test_splam_default_counts_sorted_and_named(bam, tmp_path, capsys):
     code, err = run(["extract", bam, "-o", out], capsys)
     assert code == 0, err
     assert rows(out) == expected_lines()
-    assert "15 records, 12 spliced records counted;" in err
-    assert "8 junctions" in err and "2 junctions have no strand" in err
+    assert "16 records, 13 spliced records counted;" in err
+    assert "9 junctions" in err and "2 junctions have no strand" in err
 
 
 def test_threads_unindexed_and_unsorted_give_identical_output(bam, tmp_path, capsys):
@@ -158,7 +161,8 @@ def test_extended_columns_unique_and_multi(bam, tmp_path, capsys):
         (
             ["--min-anchor", "5"],  # r3 (4M) and r4 (3M2D) lose their intron; q2's mate (2M) too
             [("c2", 20, 50, "-", 1), ("c1", 110, 160, "+", 4), ("c1", 112, 162, "+", 1),
-             ("c1", 210, 100208, ".", 1), ("c1", 410, 460, "-", 1), ("c1", 1010, 1110, "+", 2)],
+             ("c1", 210, 100208, ".", 1), ("c1", 410, 460, "-", 1), ("c1", 1010, 1110, "+", 2),
+             ("c1", 2010, 2060, "-", 1)],
         ),
         (["--max-intron", "50"], [e for e in EXPECTED if e[2] - e[1] <= 50]),
         (
@@ -218,8 +222,9 @@ def test_infer_strand_motif_on_bam_without_xs(tmp_path, capsys):
     assert rows(out) == expected_lines([
         ("c2", 20, 50, "+", 1), ("c1", 110, 160, "+", 5), ("c1", 112, 162, ".", 2),
         ("c1", 210, 100208, ".", 1), ("c1", 410, 460, ".", 1), ("c1", 1010, 1110, "-", 3),
+        ("c1", 2010, 2060, ".", 1),
     ])
-    assert "resolved 3 of 6 unstranded junctions (+: 2, -: 1); 3 stay '.'" in err
+    assert "resolved 3 of 7 unstranded junctions (+: 2, -: 1); 4 stay '.'" in err
     plain = tmp_path / "plain.bed"
     assert run(["extract", bam, "-o", plain], capsys)[0] == 0
     assert {r[5] for r in rows(plain)} == {"."}  # Splam's behaviour without --infer-strand
