@@ -34,6 +34,11 @@ GOOD, BAD = "0.9500000000", "0.0200000000"
 # "donor < t or acceptor < t", so a single bad side must be enough to remove a record.
 SPURIOUS_ACCEPTOR = "0.9000000000"
 CORRUPT_MODEL_BYTES = 65_536
+# Intron dinucleotides (first two, last two bases on the + strand) and the strand they imply.
+MOTIF_STRAND = {
+    ("GT", "AG"): "+", ("GC", "AG"): "+", ("AT", "AC"): "+",
+    ("CT", "AC"): "-", ("CT", "GC"): "-", ("GT", "AT"): "-",
+}  # fmt: skip
 
 
 def splam(*args: str) -> None:
@@ -74,6 +79,25 @@ def expected_alignment_clean(spurious: set[tuple[str, int, int, str]]) -> tuple[
             discarded += bad
             kept += not bad
     return kept, discarded
+
+
+def bam_without_xs() -> dict[str, int]:
+    """The BAM with every XS tag removed (as STAR writes it without --outSAMstrandField), and the
+    strands its junctions get from their splice motifs."""
+    with (
+        pysam.AlignmentFile(str(SOURCE / f"{PREFIX}.bam")) as src,
+        pysam.AlignmentFile(str(OUT / f"{PREFIX}_noxs.bam"), "wb", template=src) as out,
+    ):
+        for rec in src.fetch(until_eof=True):
+            rec.set_tag("XS", None)
+            out.write(rec)
+    strands = {"+": 0, "-": 0, ".": 0}
+    with open(SOURCE / f"{PREFIX}.truth.tsv") as handle, pysam.FastaFile(str(SOURCE / f"{PREFIX}.fa.gz")) as fasta:
+        introns = {(r["chrom"], int(r["start"]), int(r["end"])) for r in csv.DictReader(handle, delimiter="\t")}
+        for chrom, start, end in introns:
+            motif = (fasta.fetch(chrom, start, start + 2).upper(), fasta.fetch(chrom, end - 2, end).upper())
+            strands[MOTIF_STRAND.get(motif, ".")] += 1
+    return strands
 
 
 def annotation_scores() -> tuple[str, str]:
@@ -119,9 +143,11 @@ def main() -> int:
     spurious = alignment_scores()
     kept, discarded = expected_alignment_clean(spurious)
     removed, too_short = annotation_scores()
+    motif_strands = bam_without_xs()
     bad_inputs()
     junctions = len((SOURCE / f"{PREFIX}.truth.tsv").read_text().splitlines()) - 1
     print(f"BAM junctions: {junctions} ({len(spurious)} spurious)")
+    print(f"BAM without XS, strands from motifs: {motif_strands}")
     print(f"BAM clean: {kept} records kept, {discarded} discarded")
     print(f"GTF clean: {removed} removed, {too_short} kept (2 introns)")
     return 0

@@ -24,6 +24,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 REPO = Path(__file__).resolve().parents[2]
 TOOL_DIR = REPO / "galaxy_tool"
 TOOLS = ("splam_extract", "splam_score", "splam_clean")
@@ -126,15 +128,23 @@ def create_user_key(url: str) -> str:
 
 
 def stop(server: subprocess.Popen) -> None:
-    """Stop the server we started: SIGTERM to its PID, then to its process group if it lingers."""
+    """Stop the server we started by its PID, then any job process it left behind (the local job
+    runner starts each job in a process group of its own)."""
     if server.poll() is not None:
         return
+    jobs = psutil.Process(server.pid).children(recursive=True)
     server.send_signal(signal.SIGTERM)
     try:
-        server.wait(timeout=30)
+        server.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+        server.kill()
         server.wait(timeout=30)
+    for job in jobs:
+        if job.is_running():
+            job.terminate()
+    _, alive = psutil.wait_procs(jobs, timeout=10)
+    for job in alive:
+        job.kill()
 
 
 def summarize(results: Path) -> tuple[int, int, list[str]]:
@@ -156,6 +166,8 @@ def main() -> int:
     parser.add_argument("--tool", action="append", choices=TOOLS, help="only these tools (repeatable)")
     parser.add_argument("--parallel", type=int, default=2, help="tests run at once per tool")
     args = parser.parse_args()
+    # A CI timeout or Ctrl-C must still stop the server: turn SIGTERM into SystemExit.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     bin_dir = Path(sys.executable).parent
     run = args.run_dir.resolve()
