@@ -141,18 +141,20 @@ def write_inputs(work: Path, n_real: int, n_random: int, seed: int) -> tuple[Pat
 
 
 def prepare_model(work: Path, model: Path | None, seed: int) -> tuple[Path, str]:
-    """A model file both tools read: the given one, the shipped default as a state_dict, or random."""
-    if model is not None:
-        return model, f"given: {model}"
+    """A model file both tools read: the given one (safetensors re-saved as a state_dict, which Splam
+    reads), else the shipped default as a state_dict, else a random model of the published class."""
     from splamflow.weights import default_model_path, load_model
 
-    if default_model_path().exists():
+    if model is not None and model.suffix != ".safetensors":
+        return model, f"given: {model}"
+    if model is not None or default_model_path().exists():
         import torch
 
-        loaded = load_model(None)
-        out = work / "splamflow_default_state_dict.pt"
+        loaded = load_model(model)
+        out = work / "model_state_dict.pt"
         torch.save(loaded.net.state_dict(), out)
-        return out, f"shipped splamflow default model ({loaded.describe()}) as a state_dict"
+        what = "given" if model is not None else "shipped splamflow default"
+        return out, f"{what} model {loaded.describe()}, re-saved as a state_dict"
     out = work / "random_published_class.pt"
     subprocess.run([str(SPLAM_VENV / "bin" / "python"), "-c", RANDOM_MODEL, str(out), str(seed)], check=True)
     return out, f"random-initialised published SPLAM class (seed {seed}), state_dict"
@@ -193,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", type=int, default=3000, help="real introns to sample (default 3000)")
     parser.add_argument("--random", type=int, default=1000, help="random GT-AG pairs (default 1000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--model", type=Path, help="model file both tools read (state_dict, TorchScript)")
+    parser.add_argument("--model", type=Path, help="model: state_dict, TorchScript or .safetensors")
     parser.add_argument("--splam-batch-size", type=int, default=10, help="Splam's -b (its default: 10)")
     parser.add_argument("--batch-size", type=int, help="our --batch-size (default: ours)")
     parser.add_argument("--only", choices=["splam", "ours"], help="run one tool only")
