@@ -86,6 +86,35 @@ def open_text(path: str | os.PathLike) -> io.TextIOBase:
     return open(path, encoding="utf-8", errors="replace")
 
 
+def looks_like_annotation(path: str | os.PathLike) -> bool:
+    """True when the first feature line (within the first 64 KiB) has GTF/GFF columns.
+
+    For inputs whose name does not say what they are; BAM, CRAM and SAM text all answer False.
+    """
+    try:
+        with open(path, "rb") as raw:
+            magic = raw.read(2)
+        opener = gzip.open if magic == b"\x1f\x8b" else open
+        with opener(path, "rb") as handle:
+            head = handle.read(65536)
+    except (OSError, EOFError):
+        return False
+    lines = head.decode("utf-8", errors="replace").splitlines()
+    if len(head) == 65536:
+        lines = lines[:-1]  # possibly cut short
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        return (
+            len(fields) >= 9
+            and fields[3].isdigit()
+            and fields[4].isdigit()
+            and fields[6] in ("+", "-", ".", "?")
+        )
+    return False
+
+
 def detect_format(path: str | os.PathLike) -> str:
     """'gtf' or 'gff3', from the file name, else from the first feature line's attribute column."""
     name = os.fspath(path).lower()

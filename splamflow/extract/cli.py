@@ -47,6 +47,7 @@ import sys
 from pathlib import Path
 
 from splamflow.errors import UserError
+from splamflow.extract.annotation import looks_like_annotation
 from splamflow.fileio import atomic_text, require_file, same_file
 
 ANNOTATION_SUFFIXES = (".gtf", ".gff", ".gff3")
@@ -195,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     _check_output(args, args.intron_counts, "--intron-counts output")
     if args.intron_counts and same_file(args.intron_counts, args.output):
         raise UserError("--intron-counts and -o name the same file", args.output)
-    if is_annotation(args.input):
+    if is_annotation(args.input) or looks_like_annotation(args.input):
         _reject(args, annotation=True)
         return _run_annotation(args)
     _reject(args, annotation=False)

@@ -126,6 +126,13 @@ def test_extract_cli_on_gtf(tmp_path, capsys):
     assert "4 transcripts" in err
 
 
+def test_annotation_recognised_without_telling_name(tmp_path, capsys):
+    gtf = write(tmp_path / "dataset_42.dat", GTF)
+    code, err = run(["extract", gtf, "-o", tmp_path / "j.bed"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "j.bed").read_text().splitlines()[0] == "c1\t200\t500\tJUNC00000001\t2\t+\tT1,T2"
+
+
 def test_extract_cli_features_option(tmp_path, capsys):
     gff = write(tmp_path / "a.gff3.gz", GFF3)
     code, err = run(["extract", gff, "-o", tmp_path / "j.bed", "--features", "ncRNA"], capsys)
