@@ -16,7 +16,8 @@ SPLAM=.venv/bin/splam_score.py
 "$SPLAM" train "$RUN/curated" -o "$RUN/train" --epochs 10 --warmup-steps 250 --threads 2 \
     --checkpoint-every 25 --model-version splamflow-grch37-chr20-v1
 
-"$SPLAM" evaluate "$RUN/curated/test.npz" --model "$RUN/train/model.safetensors" -o "$RUN/evaluate"
+"$SPLAM" evaluate "$RUN/curated/test.npz" --model "$RUN/train/model.safetensors" -o "$RUN/evaluate" \
+    --record-in-metadata
 
 cp "$RUN/train/model.safetensors" splamflow/models/splam_default.safetensors
 cp "$RUN/train/model.json" splamflow/models/splam_default.json

@@ -55,6 +55,37 @@ def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLi
     return report
 
 
+def record_in_metadata(model: str | os.PathLike, report: dict) -> Path:
+    """Add the held-out metrics to a splamflow model's JSON sidecar (the model card's numbers)."""
+    from splamflow.errors import UserError
+    from splamflow.weights import metadata_path
+
+    meta_path = metadata_path(model)
+    if not meta_path.exists():
+        raise UserError("--record-in-metadata needs a splamflow model with its .json sidecar", model)
+    meta = json.loads(meta_path.read_text())
+    o = report["overall"]
+    meta["heldout_evaluation"] = {
+        "contigs": report["contigs"],
+        "n": o["n"],
+        "n_positive": o["n_positive"],
+        **{
+            site: {
+                "auprc": round(o[site]["auprc"], 4),
+                "auroc": round(o[site]["auroc"], 4),
+                **{f"{k}@{t}": round(o[site]["at"][t][k], 4) for t in ("0.1", "0.5")
+                   for k in ("precision", "recall", "accuracy")},
+            }
+            for site in ("donor", "acceptor", "junction")
+        },
+        "by_category": report["by_category"],
+    }
+    with atomic_text(meta_path) as handle:
+        json.dump(meta, handle, indent=2)
+        handle.write("\n")
+    return meta_path
+
+
 def markdown(report: dict) -> str:
     o = report["overall"]
     lines = [

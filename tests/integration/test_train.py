@@ -80,6 +80,19 @@ def test_evaluate_writes_reports(curated, tmp_path, random_model):
     assert "| junction |" in (out / "report.md").read_text()
 
 
+def test_evaluate_records_metrics_in_the_model_metadata(curated, tmp_path, random_model):
+    import shutil
+
+    model = tmp_path / "m.safetensors"
+    shutil.copy(random_model, model)
+    shutil.copy(random_model.with_suffix(".json"), model.with_suffix(".json"))
+    assert main(["evaluate", str(curated / "validation.npz"), "--model", str(model), "-o", str(tmp_path / "r"),
+                 "--record-in-metadata"]) == 0
+    meta = json.loads(model.with_suffix(".json").read_text())
+    assert set(meta["heldout_evaluation"]) >= {"donor", "acceptor", "junction", "by_category", "n"}
+    assert load_model(model).metadata["sha256"] == meta["sha256"]
+
+
 def test_resume_refuses_another_recipe(curated, tmp_path, capsys):
     train(_opts(curated, tmp_path / "r", max_steps=1))
     assert main(["train", str(curated), "-o", str(tmp_path / "r"), "--epochs", "3", "--threads", "1"]) == 2
