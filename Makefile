@@ -18,11 +18,14 @@ venv: $(VENV)/.installed
 demo: venv
 	mkdir -p results/demo
 	$(VENV)/bin/splam_score.py extract tests/data/chr20_slice.bam -o results/demo/junctions.bed
-	$(VENV)/bin/splam_score.py score results/demo/junctions.bed --genome tests/data/chr20_slice.fa \
+	$(VENV)/bin/splam_score.py score results/demo/junctions.bed --genome tests/data/chr20_slice.fa.gz \
 		-o results/demo/scores.bed --stats results/demo/score_stats.json
-	$(VENV)/bin/splam_score.py clean tests/data/chr20_slice.bam --scores results/demo/scores.bed \
-		-o results/demo/cleaned.bam --discarded results/demo/discarded.bam --stats results/demo/clean_stats.json
-	@echo "demo outputs are in results/demo/: junctions.bed scores.bed cleaned.bam discarded.bam *_stats.json"
+	$(VENV)/bin/splam_score.py clean tests/data/chr20_slice.bam --scores results/demo/scores.bed --paired \
+		-o results/demo/cleaned.bam --discarded results/demo/discarded.bam --stats results/demo/clean_stats.json \
+		--stats-tsv results/demo/clean_stats_mqc.tsv --plot results/demo/clean_scores.png
+	@echo "demo outputs are in $(CURDIR)/results/demo/:"
+	@echo "  junctions.bed (extract), scores.bed + score_stats.json (score),"
+	@echo "  cleaned.bam + discarded.bam (+ .bai), clean_stats.json, clean_stats_mqc.tsv, clean_scores.png (clean)"
 
 lint: venv
 	$(VENV)/bin/ruff check splamflow bin tests bench

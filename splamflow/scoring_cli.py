@@ -62,10 +62,12 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from splamflow.fileio import atomic_text, require_file, same_file
+    from splamflow.genome import open_genome
     from splamflow.scoring import score_bed
     from splamflow.weights import load_model
 
     require_file(args.junctions, "junction BED")
+    open_genome(args.genome).close()  # index and names checked before the model is loaded
     for out in filter(None, (args.output, args.stats)):
         if same_file(out, args.junctions) or same_file(out, args.genome):
             raise UserError("output path is the same as an input", out)
