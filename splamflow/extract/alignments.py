@@ -70,6 +70,7 @@ class Junctions:
     contigs: list[str]
     counts: Counts = field(default_factory=dict)
     stats: ExtractStats = field(default_factory=ExtractStats)
+    indexed: bool = True  # False: read in one sequential pass (no .bai/.csi/.crai)
 
     def merge(self, counts: Counts, stats: ExtractStats) -> None:
         mine = self.counts
@@ -325,7 +326,7 @@ def extract_junctions(
             raise UserError(
                 "--region needs an index (.bai/.csi/.crai); create one with `samtools index`", path
             )
-        result = Junctions(contigs)
+        result = Junctions(contigs, indexed=indexed)
         if not indexed or (threads <= 1 and region is None):
             bam.close()
             with open_alignments(path, ref, threads=threads) as whole:

@@ -274,6 +274,13 @@ def _run_alignments(args: argparse.Namespace) -> int:
     finally:
         pysam.set_verbosity(verbosity)
     stats = junctions.stats
+    if args.threads > 1 and not junctions.indexed:
+        print(
+            f"extract: note: {args.input} has no index, so it was read in one pass with "
+            f"{args.threads} decompression threads instead of {args.threads} worker processes "
+            "(`samtools index` it to parallelise)",
+            file=sys.stderr,
+        )
     if args.infer_strand == "motif":
         unstranded, resolved = infer_motif_strands(junctions, args.genome)
         print(

@@ -122,6 +122,7 @@ def test_threads_unindexed_and_unsorted_give_identical_output(bam, tmp_path, cap
         code, err = run(["extract", source, "-o", out, "--threads", threads], capsys)
         assert code == 0, err
         assert out.read_text() == reference.read_text(), (source, threads)
+        assert ("has no index" in err) == (threads > 1 and source != bam)
 
 
 def test_threads_split_one_contig_into_chunks(tmp_path):
