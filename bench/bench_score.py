@@ -22,6 +22,7 @@ import gzip
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -188,6 +189,28 @@ def compare(ours: dict, theirs: dict, threshold: float) -> dict:
     }
 
 
+def run_tool(tool: str, args: argparse.Namespace, work: Path, fasta: Path, bed: Path, model: Path,
+             scores: dict[str, dict]) -> Run:
+    """Run one tool once (tool = "splam" or "ours"), keep its scores, return the measurement."""
+    if tool == "splam":
+        out = work / "splam_out"
+        command = [str(SPLAM_VENV / "bin" / "splam"), "score", "-G", str(fasta), "-m", str(model),
+                   "-o", str(out), "-b", str(args.splam_batch_size), "-d", "cpu", str(bed)]
+        run = measure("splam 1.0.12", command, work / "splam.log")
+        result = out / "junction_score.bed"
+    else:
+        result = work / "ours.bed"
+        command = [str(OUR_SCORER), "score", str(bed), "--genome", str(fasta), "--model", str(model),
+                   "-o", str(result), "--device", "cpu", "--stats", str(work / "ours_stats.json")]
+        if args.batch_size:
+            command += ["--batch-size", str(args.batch_size)]
+        run = measure("splamflow", command, work / "ours.log")
+    if run.returncode == 0:
+        scores[tool] = read_scores(result)
+        run.junctions_scored = len(scores[tool])
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -199,9 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--splam-batch-size", type=int, default=10, help="Splam's -b (its default: 10)")
     parser.add_argument("--batch-size", type=int, help="our --batch-size (default: ours)")
     parser.add_argument("--only", choices=["splam", "ours"], help="run one tool only")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds, alternating which tool goes first; medians are compared (default 1)")
     parser.add_argument("--workdir", type=Path, help="keep inputs and outputs here (default: a temp folder)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args(argv)
+    tools = [t for t in ("splam", "ours") if args.only in (None, t)]
 
     with tempfile.TemporaryDirectory(prefix="bench_score.") as tmp:
         work = args.workdir or Path(tmp)
@@ -209,53 +235,36 @@ def main(argv: list[str] | None = None) -> int:
         fasta, bed, n_rows = write_inputs(work, args.real, args.random, args.seed)
         model, model_note = prepare_model(work, args.model, args.seed)
         print(f"{n_rows} junctions ({bed}), genome {fasta}, model: {model_note}", flush=True)
-        runs: list[Run] = []
+        runs: dict[str, list[Run]] = {t: [] for t in tools}
         scores: dict[str, dict] = {}
-        if args.only != "ours":
-            out = work / "splam_out"
-            run = measure(
-                "splam 1.0.12",
-                [str(SPLAM_VENV / "bin" / "splam"), "score", "-G", str(fasta), "-m", str(model),
-                 "-o", str(out), "-b", str(args.splam_batch_size), "-d", "cpu", str(bed)],
-                work / "splam.log",
-            )
-            if run.returncode == 0:
-                scores["splam"] = read_scores(out / "junction_score.bed")
-                run.junctions_scored = len(scores["splam"])
-            runs.append(run)
-        if args.only != "splam":
-            out = work / "ours.bed"
-            command = [str(OUR_SCORER), "score", str(bed), "--genome", str(fasta), "--model", str(model),
-                       "-o", str(out), "--device", "cpu", "--stats", str(work / "ours_stats.json")]
-            if args.batch_size:
-                command += ["--batch-size", str(args.batch_size)]
-            run = measure("splamflow", command, work / "ours.log")
-            if run.returncode == 0:
-                scores["ours"] = read_scores(out)
-                run.junctions_scored = len(scores["ours"])
-            runs.append(run)
-
         print(f"{'tool':<14}{'rc':>4}{'scored':>9}{'wall s':>10}{'CPU s':>10}{'junc/s':>9}{'peak RSS MB':>13}")
-        for r in runs:
-            print(f"{r.tool:<14}{r.returncode:>4}{r.junctions_scored:>9}{r.wall_s:>10.1f}{r.cpu_s:>10.1f}"
-                  f"{r.junctions_per_s:>9.1f}{r.peak_rss_mb:>13.0f}")
-            if r.returncode:
-                print(f"  {r.tool} failed; see {work / ('splam.log' if 'splam ' in r.tool else 'ours.log')}"
-                      + ("" if args.workdir else " (use --workdir to keep it)"))
+        for round_ in range(args.repeat):
+            for tool in tools if round_ % 2 == 0 else tools[::-1]:
+                r = run_tool(tool, args, work, fasta, bed, model, scores)
+                runs[tool].append(r)
+                print(f"{r.tool:<14}{r.returncode:>4}{r.junctions_scored:>9}{r.wall_s:>10.1f}{r.cpu_s:>10.1f}"
+                      f"{r.junctions_per_s:>9.1f}{r.peak_rss_mb:>13.0f}", flush=True)
+                if r.returncode:
+                    print(f"  {r.tool} failed; see {work / ('splam.log' if tool == 'splam' else 'ours.log')}"
+                          + ("" if args.workdir else " (use --workdir to keep it)"))
+                    return 1
         result: dict = {"junctions": n_rows, "model": model_note, "runs": [
-            asdict(r) | {"junctions_per_s": r.junctions_per_s} for r in runs]}
-        if len(runs) == 2 and all(r.returncode == 0 for r in runs):
-            result["speedup_wall"] = runs[0].wall_s / runs[1].wall_s
-            result["speedup_cpu"] = runs[0].cpu_s / runs[1].cpu_s
-            result["rss_ratio"] = runs[1].peak_rss_mb / runs[0].peak_rss_mb
+            asdict(r) | {"junctions_per_s": r.junctions_per_s} for t in tools for r in runs[t]]}
+        if len(tools) == 2:
+            med = {t: {k: statistics.median(getattr(r, k) for r in runs[t]) for k in ("wall_s", "cpu_s")}
+                   for t in tools}
+            result["speedup_wall"] = med["splam"]["wall_s"] / med["ours"]["wall_s"]
+            result["speedup_cpu"] = med["splam"]["cpu_s"] / med["ours"]["cpu_s"]
+            result["rss_ratio"] = max(r.peak_rss_mb for r in runs["ours"]) / max(
+                r.peak_rss_mb for r in runs["splam"])
             result["agreement"] = compare(scores["ours"], scores["splam"], 0.1)
-            print(f"speed-up (Splam / ours): wall {result['speedup_wall']:.2f}x, "
+            print(f"speed-up (Splam / ours, medians of {args.repeat}): wall {result['speedup_wall']:.2f}x, "
                   f"CPU time {result['speedup_cpu']:.2f}x; "
                   f"peak RSS ours / Splam: {result['rss_ratio']:.2f}")
             print("agreement:", json.dumps(result["agreement"]))
         if args.json:
             args.json.write_text(json.dumps(result, indent=2) + "\n")
-        return 0 if runs and all(r.returncode == 0 for r in runs) else 1
+        return 0
 
 
 if __name__ == "__main__":
