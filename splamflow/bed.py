@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from splamflow.errors import UserError
+from splamflow.fileio import open_text
 
 SCORABLE_STRANDS = ("+", "-")
 UNSTRANDED = (".", "?")
@@ -27,12 +27,6 @@ class JunctionRow:
     extra: str | None  # 7th column (comma-separated transcript ids), when present
 
 
-def _open(path: str | os.PathLike):
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
-
-
 def read_junctions(path: str | os.PathLike) -> Iterator[JunctionRow]:
     """Yield validated rows; raise UserError naming file and line for malformed ones.
 
@@ -40,7 +34,7 @@ def read_junctions(path: str | os.PathLike) -> Iterator[JunctionRow]:
     unstranded ('.' / '?'); anything else is an error.
     """
     try:
-        handle = _open(path)
+        handle = open_text(path)
     except OSError as exc:
         raise UserError(f"cannot read BED: {exc.strerror}", path) from None
     n_rows = 0

@@ -13,7 +13,6 @@ Whatever the format, the keys and shapes must be exactly those of the published 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import zipfile
@@ -24,6 +23,7 @@ from pathlib import Path
 import torch
 
 from splamflow.errors import UserError
+from splamflow.fileio import sha256_file
 from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
 
 DEFAULT_MODEL_NAME = "splam_default.safetensors"
@@ -55,14 +55,6 @@ def default_model_version() -> str:
     if not meta.exists():
         return "not installed"
     return json.loads(meta.read_text()).get("version", "unknown")
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from splamflow.clean.scores import Scores, is_bad_both
-from splamflow.extract.annotation import Transcript, detect_format, open_text, read_transcripts
+from splamflow.extract.annotation import Transcript, detect_format, read_transcripts
+from splamflow.fileio import open_text
 
 _GTF_ATTR = {key: re.compile(rf'(?:^|;)\s*{key}\s+"?([^";]*)"?') for key in ("transcript_id", "gene_id")}
 _PARENT = re.compile(r"(?:^|;)\s*Parent=([^;]*)")

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from splamflow.errors import UserError
-from splamflow.extract.annotation import open_text
+from splamflow.fileio import open_text
 
 JunctionKey = tuple[str, int, int, str]
 

@@ -9,7 +9,6 @@ file and line.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import re
 from collections.abc import Collection, Iterator
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from splamflow.errors import UserError
+from splamflow.fileio import open_text
 
 #: Transcript-level feature types taken by default (GFF3 `type` column, GTF third column).
 DEFAULT_FEATURES: frozenset[str] = frozenset(
@@ -75,15 +75,6 @@ class Transcript:
                 out.append((end, exon_start))
             end = exon_end if end is None else max(end, exon_end)
         return tuple(out)
-
-
-def open_text(path: str | os.PathLike) -> io.TextIOBase:
-    """Open a plain or gzip/bgzip-compressed text file for reading."""
-    with open(path, "rb") as raw:
-        magic = raw.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
 
 
 def looks_like_annotation(path: str | os.PathLike) -> bool:

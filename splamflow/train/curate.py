@@ -14,7 +14,6 @@ training contigs is kept for per-epoch metrics. Each set is stored as compact ui
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -23,8 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from splamflow.bed import read_junctions
 from splamflow.errors import UserError
 from splamflow.extract.annotation import read_transcripts
+from splamflow.fileio import sha256_file
 from splamflow.genome import GenomeSet
 from splamflow.windows import N_CODE, SITE_POSITIONS, junction_codes, junction_windows
 
@@ -47,40 +48,9 @@ class CurateOptions:
     max_intron: int = 100_000
 
 
-def sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_intron_bed(path: str | os.PathLike) -> set[Junction]:
-    """BED6 introns (0-based half-open) -> set of junctions; strand must be + or -."""
-    out: set[Junction] = set()
-    opener = _open_text(path)
-    with opener as handle:
-        for n, line in enumerate(handle, 1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            f = line.rstrip("\n").split("\t")
-            if len(f) < 6:
-                raise UserError(f"BED row has {len(f)} columns, need 6", path, n)
-            try:
-                start, end = int(f[1]), int(f[2])
-            except ValueError:
-                raise UserError("start/end are not integers", path, n) from None
-            if f[5] in "+-" and 0 <= start < end:
-                out.add((f[0], start, end, f[5]))
-    return out
-
-
-def _open_text(path: str | os.PathLike):
-    import gzip
-
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
+    """Stranded BED6 introns (0-based half-open) -> set of junctions; unstranded rows are ignored."""
+    return {(r.contig, r.start, r.end, r.strand) for r in read_junctions(path) if r.strand in "+-"}
 
 
 def annotation_introns(path: str | os.PathLike) -> set[Junction]:
@@ -261,7 +231,7 @@ def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
         "format": "splamflow-curated-v1",
         "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(opts).items()},
         "inputs": {
-            k: {"path": os.path.basename(v), "sha256": sha256(v)}
+            k: {"path": os.path.basename(v), "sha256": sha256_file(v)}
             for k, v in [*((f"genome{i + 1}", g) for i, g in enumerate(opts.genome)),
                          ("annotation", opts.annotation), ("alt", opts.alt), ("bam", opts.bam)]
             if v
