@@ -21,8 +21,9 @@ Rows that cannot be scored are left out and counted by reason (stderr summary an
 Splam 1.0.12 drops these silently, and also drops windows ending exactly at the contig end and
 rows whose windows repeat another row's; splamflow scores both.
 
-Speed: BatchNorm is folded into the convolutions, which run as channels-last Conv2d; the genome is
-read in a background thread while the model runs. --precision bf16/fp16 uses autocast (fp16 on GPU
+Speed: BatchNorm is folded into the convolutions, which run as channels-last Conv2d in a frozen
+graph (oneDNN fuses each convolution with its activation and residual add); the genome is read in
+a background thread while the model runs. --precision bf16/fp16 uses autocast (fp16 on GPU
 only); scores then differ slightly from fp32 -- see the README for the measured agreement.
 --model omitted uses the shipped default model; also accepted: a TorchScript archive such as the
 published splam.pt, or a PyTorch state_dict of the published class.
@@ -46,14 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: the shipped model)")
     parser.add_argument("-o", "--output", required=True, metavar="SCORES.bed", help="output BED of scores")
     parser.add_argument("--batch-size", type=int, default=0,
-                        help="junctions per forward pass (default: 32 on CPU, 1024 on GPU)")
+                        help="junctions per forward pass (default: 16 on CPU, 1024 on GPU)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                         help="auto picks cuda, then mps, then cpu (default: auto)")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
                         help="fp32 (default, exact), or autocast bf16/fp16 for speed")
     parser.add_argument("--stats", metavar="STATS.json", help="write counts (scored, skipped by reason) as JSON")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
-    parser.add_argument("--chunk-size", type=int, default=4096,
+    parser.add_argument("--chunk-size", type=int, default=1024,
                         help="junctions read and scored per chunk; memory is bounded by this, not by input size")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
 
