@@ -1,7 +1,7 @@
 """Structure checks of the Nextflow pipeline files that reftrace does not cover (run by nextflow_lint.sh).
 
-- every module folder has main.nf, meta.yml, environment.yml (pinned) and tests/main.nf.test whose
-  `script`/`process` name the module; a module with the `process_gpu` label also has
+- every module folder has main.nf, meta.yml, environment.yml (conda and pip packages pinned) and
+  tests/main.nf.test whose `script`/`process` name the module; a module with the `process_gpu` label also has
   environment.gpu.yml and a tests/main.gpu.nf.test tagged "gpu";
 - meta.yml lists exactly the module's inputs and emits, with EDAM ontology URLs on file outputs,
   the same `eval` version commands as main.nf, and a `topics: versions` entry for each of them;
@@ -73,10 +73,18 @@ def check_module(folder: Path) -> None:
             problem(test, "no stub test")
     for env_file in sorted(folder.glob("environment*.yml")):
         env = yaml.safe_load(env_file.read_text())
-        if env.get("channels") != ["conda-forge", "bioconda"]:
-            problem(env_file, "channels must be [conda-forge, bioconda]")
+        channels = env.get("channels") or []
+        if not channels or not set(channels) <= {"conda-forge", "bioconda"}:
+            problem(env_file, "channels must be conda-forge and/or bioconda")
         for dep in env.get("dependencies", []):
-            if not isinstance(dep, str) or not re.match(r"^(conda-forge|bioconda)::[\w.-]+(=|>=)", dep):
+            if isinstance(dep, dict) and list(dep) == ["pip"]:
+                # pip section: every package pinned with ==, options (--extra-index-url ...) allowed
+                for package in dep["pip"]:
+                    if not package.startswith("--") and not re.match(r"^[\w.-]+==[\w.+-]+$", package):
+                        problem(env_file, f"pip package {package!r} must be pinned with ==")
+            elif not isinstance(dep, str) or not (
+                dep == "conda-forge::pip" or re.match(r"^(conda-forge|bioconda)::[\w.-]+(=|>=)", dep)
+            ):
                 problem(env_file, f"dependency {dep!r} must be channel::name with a pinned version")
     if not (folder / "meta.yml").is_file():
         return
