@@ -28,7 +28,7 @@ demo: venv
 	@echo "  cleaned.bam + discarded.bam (+ .bai), clean_stats.json, clean_stats_mqc.tsv, clean_scores.png (clean)"
 
 lint: venv
-	$(VENV)/bin/ruff check splamflow bin tests bench
+	$(VENV)/bin/ruff check splamflow bin tests bench scripts
 
 test: venv lint
 	$(VENV)/bin/python -m pytest -q

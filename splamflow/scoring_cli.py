@@ -92,6 +92,12 @@ def run(args: argparse.Namespace) -> int:
             chunk_size=args.chunk_size,
             progress=sys.stderr.isatty() and not args.quiet,
         )
+        if stats["rows"] and stats["skipped"]["contig"] == stats["rows"]:
+            raise UserError(
+                f"none of the {stats['rows']} junctions is on a contig of {args.genome} "
+                "(contig names must match exactly: '20' and 'chr20' differ)",
+                args.junctions,
+            )
     seconds = time.perf_counter() - started
     stats.update(
         model=str(loaded.path),

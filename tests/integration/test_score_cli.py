@@ -172,3 +172,12 @@ def test_predictor_pads_batches_so_batch_mates_do_not_matter(slice_fasta, random
     d1, a1 = p.predict_padded(codes, 4)
     d2, a2 = p.predict_padded(codes[5:], 4)
     assert np.array_equal(d1[5:], d2) and np.array_equal(a1[5:], a2)
+
+
+def test_genome_without_any_of_the_contigs_is_an_error(tmp_path, slice_fasta, random_model, capsys):
+    bed = tmp_path / "chr.bed"
+    bed.write_text("chr20\t100000\t101000\tJ\t1\t+\nchr20\t200000\t201000\tJ\t1\t-\n")
+    out = tmp_path / "o.bed"
+    assert _run("score", bed, "--genome", slice_fasta, "--model", random_model, "-o", out) == 2
+    assert "none of the 2 junctions is on a contig of" in capsys.readouterr().err
+    assert not out.exists()
