@@ -149,7 +149,18 @@ class FusedSplam(nn.Module):
             else:
                 self.plan.append(("skip", self._add(block.conv, None), 1))
         self.output = self._add(net.last_cov, None)
+        self._build_site_heads()
         self.eval()
+
+    def _build_site_heads(self) -> None:
+        """Fold last_cov into every skip conv: softmax(last_cov(sum_k skip_k(h_k))) at a position only
+        needs sum_k (W_last W_k) h_k + (W_last sum_k b_k + b_last) there, a 64->3 map per skip."""
+        w_last = self.convs[self.output].weight[:, :, 0, 0]  # (3, 64)
+        skips = [self.skip1] + [i for kind, i, _ in self.plan if kind == "skip"]
+        heads = torch.stack([w_last @ self.convs[i].weight[:, :, 0, 0] for i in skips])  # (S, 3, 64)
+        bias = w_last @ torch.stack([self.convs[i].bias for i in skips]).sum(0) + self.convs[self.output].bias
+        self.register_buffer("site_heads", heads)
+        self.register_buffer("site_bias", bias)
 
     def _add(self, conv: nn.Conv1d, bn: nn.BatchNorm1d | None) -> int:
         weight = conv.weight.detach().clone()
@@ -181,3 +192,41 @@ class FusedSplam(nn.Module):
             else:
                 skip = skip + self.convs[i](h)
         return torch.softmax(self.convs[self.output](skip).squeeze(2).float(), dim=1)
+
+    def sites(self, x: torch.Tensor) -> torch.Tensor:
+        """Probabilities at the donor (index 200) and acceptor (index 600) positions only: (N, 3, 2).
+
+        The same function as forward()[:, :, [200, 600]], with the work that cannot reach those two
+        positions left out: the skip convolutions and last_cov are applied at two positions only,
+        and so is the last unit's second convolution.
+        """
+        sites = [FLANK, SEQ_LEN - FLANK]
+        h = self.convs[self.input_conv](x.unsqueeze(2).contiguous(memory_format=torch.channels_last))
+        taken = [h[:, :, 0, sites]]
+        last_unit = max(i for kind, i, _ in self.plan if kind == "unit")
+        for kind, i, _ in self.plan:
+            if kind == "unit" and i == last_unit:
+                u = F.leaky_relu(self.convs[i](h), LEAKY_SLOPE)
+                h_sites = h[:, :, :, sites] + F.leaky_relu(self._at_sites(self.convs[i + 1], u), LEAKY_SLOPE)
+                h = h_sites
+            elif kind == "unit":
+                u = F.leaky_relu(self.convs[i](h), LEAKY_SLOPE)
+                h = h + F.leaky_relu(self.convs[i + 1](u), LEAKY_SLOPE)
+            elif h.shape[-1] == 2:
+                taken.append(h[:, :, 0, :])
+            else:
+                taken.append(h[:, :, 0, sites])
+        stacked = torch.stack(taken)  # (S, N, 64, 2)
+        logits = torch.einsum("sck,snkp->ncp", self.site_heads, stacked) + self.site_bias[None, :, None]
+        return torch.softmax(logits.float(), dim=1)
+
+    @staticmethod
+    def _at_sites(conv: nn.Conv2d, u: torch.Tensor) -> torch.Tensor:
+        """`conv(u)` evaluated at positions 200 and 600 only (a strided convolution over a padded view)."""
+        pad = conv.padding[1]
+        span = (conv.kernel_size[1] - 1) * conv.dilation[1]
+        padded = F.pad(u, (pad, pad))
+        start = FLANK  # padded index of the receptive field's first base for position 200
+        stride = SEQ_LEN - 2 * FLANK
+        window = padded[:, :, :, start : start + stride + span + 1]
+        return F.conv2d(window, conv.weight, conv.bias, dilation=conv.dilation, groups=conv.groups, stride=(1, stride))

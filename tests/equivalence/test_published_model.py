@@ -59,9 +59,11 @@ def test_state_dict_file_loads_and_scores_identically(tmp_path, published, input
     with torch.no_grad():
         ours = loaded.net(inputs)
         fused = FusedSplam(loaded.net)(inputs)
+        sites = FusedSplam(loaded.net).sites(inputs)
     expected = _expected(published, inputs)
     assert (ours - expected).abs().max().item() <= TOL
     assert (fused - expected).abs().max().item() <= TOL
+    assert (sites - expected[:, :, [200, 600]]).abs().max().item() <= TOL
 
 
 def test_torchscript_archive_loads_without_running_its_graph(tmp_path, published, inputs, monkeypatch):
