@@ -1,6 +1,6 @@
 """Benchmark `splam_score.py extract` against Splam 1.0.12 `splam extract` on the same BAM.
 
-Generates (once, cached under bench/work/) a coordinate-sorted, indexed BAM of simulated RNA-seq
+Generates (once, cached in the folder bench/work) a coordinate-sorted, indexed BAM of simulated RNA-seq
 records: single-end 100 bp reads on three contigs, about a third spliced (one or two N operations)
 with XS tags, some multi-mapped (NH > 1), some secondary/duplicate. Then times each tool on it,
 reporting wall time, records/s, the ratio to Splam and peak RSS (largest process of each run's
