@@ -22,13 +22,7 @@ import torch
 from splamflow.bed import SCORABLE_STRANDS, JunctionRow, read_junctions
 from splamflow.errors import UserError
 from splamflow.model import SEQ_LEN, FusedSplam, SplamNet
-from splamflow.windows import (
-    N_CODE,
-    has_site_n,
-    junction_codes,
-    junction_windows,
-    one_hot,
-)
+from splamflow.windows import N_CODE, junction_input, one_hot
 
 SKIP_REASONS = ("strand", "contig", "bounds", "site_n")
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -123,54 +117,40 @@ class Predictor:
 @dataclass
 class _Chunk:
     rows: list[JunctionRow]
-    keys: list[tuple | None]  # per row: window key, or None when skipped
-    unique_codes: np.ndarray  # (U, 800) codes of distinct windows in this chunk
+    slots: list[int | None]  # per row: index into unique_codes, or None when skipped
+    unique_codes: np.ndarray  # (U, 800) codes of distinct junctions in this chunk
     skipped: dict[str, int]
 
 
 def _prepare(rows: list[JunctionRow], genome, lengths: dict[str, int], genome_path: str) -> _Chunk:
-    """Fetch and encode one chunk's windows (runs in the reader thread)."""
+    """Fetch and encode one chunk's windows (runs in the reader thread); repeated junctions once."""
     skipped = dict.fromkeys(SKIP_REASONS, 0)
-    keys: list[tuple | None] = []
-    index: dict[tuple, int] = {}
+    slots: list[int | None] = []
+    seen: dict[tuple, int | str] = {}  # junction -> slot, or the reason it is skipped
     codes: list[np.ndarray] = []
     for row in rows:
         if row.strand not in SCORABLE_STRANDS:
-            skipped["strand"] += 1
-            keys.append(None)
-            continue
-        length = lengths.get(row.contig)
-        if length is None:
-            skipped["contig"] += 1
-            keys.append(None)
-            continue
-        w = junction_windows(row.start, row.end, row.strand)
-        # Splam 1.0.12 also drops a window ending exactly at the contig end (`>=`); that window is valid.
-        if w.donor[0] < 0 or w.acceptor[0] < 0 or w.donor[1] > length or w.acceptor[1] > length:
-            skipped["bounds"] += 1
-            keys.append(None)
-            continue
-        key = (row.contig, w.donor, w.acceptor, w.reverse)
-        if key not in index:
-            try:
-                donor = genome.fetch(row.contig, *w.donor)
-                acceptor = genome.fetch(row.contig, *w.acceptor)
-            except (OSError, ValueError) as exc:
-                raise UserError(f"cannot read {row.contig}:{w.donor[0]}-{w.acceptor[1]}: {exc}", genome_path) from None
-            row_codes = junction_codes(donor, acceptor, w.reverse)
-            if has_site_n(row_codes)[0]:
-                index[key] = -1
-            else:
-                index[key] = len(codes)
-                codes.append(row_codes)
-        if index[key] < 0:
-            skipped["site_n"] += 1
-            keys.append(None)
+            outcome: int | str = "strand"
+        elif row.contig not in lengths:
+            outcome = "contig"
         else:
-            keys.append(key)
+            key = (row.contig, row.start, row.end, row.strand)
+            if key not in seen:
+                try:
+                    row_codes, reason = junction_input(genome, *key, lengths[row.contig])
+                except (OSError, ValueError) as exc:
+                    raise UserError(f"cannot read {row.contig}:{row.start}-{row.end}: {exc}", genome_path) from None
+                if row_codes is not None:
+                    codes.append(row_codes)
+                seen[key] = reason or len(codes) - 1
+            outcome = seen[key]
+        if isinstance(outcome, str):
+            skipped[outcome] += 1
+            slots.append(None)
+        else:
+            slots.append(outcome)
     unique = np.stack(codes) if codes else np.zeros((0, SEQ_LEN), dtype=np.uint8)
-    # keys -> row index into `unique`
-    return _Chunk(rows, [None if k is None else index[k] for k in keys], unique, skipped)
+    return _Chunk(rows, slots, unique, skipped)
 
 
 def _chunks(path: str, size: int) -> Iterator[list[JunctionRow]]:
@@ -238,12 +218,12 @@ def score_bed(
                 break
             pending = reader.submit(lambda: _prepare(next(chunks, []), genome, lengths, genome_path))
             donor, acceptor = predictor.predict_padded(chunk.unique_codes, batch)
-            for row, k in zip(chunk.rows, chunk.keys):
+            for row, k in zip(chunk.rows, chunk.slots):
                 if k is not None:
                     out.write(_format(row, float(donor[k]), float(acceptor[k])))
             stats["rows"] += len(chunk.rows)
             stats["computed"] += len(chunk.unique_codes)
-            stats["scored"] += sum(k is not None for k in chunk.keys)
+            stats["scored"] += sum(k is not None for k in chunk.slots)
             for reason, n in chunk.skipped.items():
                 stats["skipped"][reason] += n
             if progress:

@@ -84,6 +84,23 @@ def junction_codes(donor_seq: str | bytes, acceptor_seq: str | bytes, reverse: b
     return assemble(donor, acceptor)
 
 
+def junction_input(genome, contig: str, start: int, end: int, strand: str, contig_length: int
+                   ) -> tuple[np.ndarray | None, str | None]:
+    """800 model-input codes of one stranded junction, or (None, reason) when it cannot be scored.
+
+    reason is "bounds" (a window reaches before 0 or past the contig end; a window ending exactly at
+    the end is valid, unlike Splam 1.0.12's `>=`) or "site_n" (an N in a splice-site dinucleotide).
+    `genome` is anything with `fetch(contig, start, end)` (pysam.FastaFile, GenomeSet).
+    """
+    w = junction_windows(start, end, strand)
+    if min(w.donor[0], w.acceptor[0]) < 0 or max(w.donor[1], w.acceptor[1]) > contig_length:
+        return None, "bounds"
+    codes = junction_codes(genome.fetch(contig, *w.donor), genome.fetch(contig, *w.acceptor), w.reverse)
+    if has_site_n(codes)[0]:
+        return None, "site_n"
+    return codes, None
+
+
 def has_site_n(codes: np.ndarray) -> np.ndarray:
     """True for rows (of an (N, 800) code array) with N at a splice-site dinucleotide."""
     codes = np.atleast_2d(codes)

@@ -27,7 +27,7 @@ from splamflow.errors import UserError
 from splamflow.extract.annotation import read_transcripts
 from splamflow.fileio import sha256_file
 from splamflow.genome import GenomeSet
-from splamflow.windows import N_CODE, SITE_POSITIONS, junction_codes, junction_windows
+from splamflow.windows import N_CODE, junction_input
 
 CATEGORIES = ("positive_mane", "positive_alt", "negative_random", "negative_1")
 POSITIVE = {"positive_mane", "positive_alt"}
@@ -158,21 +158,17 @@ def one_read_negatives(
 
 
 def encode_junctions(genome, junctions: list[Junction]) -> tuple[np.ndarray, np.ndarray]:
-    """Junctions -> (codes (N, 800) uint8, kept mask); drops windows off the contig or with site N."""
+    """Junctions -> (codes (N, 800) uint8, kept mask); drops what the scorer would skip."""
     lengths = dict(zip(genome.references, genome.lengths))
     codes = np.full((len(junctions), 800), N_CODE, dtype=np.uint8)
     keep = np.zeros(len(junctions), dtype=bool)
     for i, (contig, start, end, strand) in enumerate(junctions):
         if contig not in lengths:
             continue
-        w = junction_windows(start, end, strand)
-        if min(w.donor[0], w.acceptor[0]) < 0 or max(w.donor[1], w.acceptor[1]) > lengths[contig]:
-            continue
-        row = junction_codes(genome.fetch(contig, *w.donor), genome.fetch(contig, *w.acceptor), w.reverse)
-        if (row[list(SITE_POSITIONS)] == N_CODE).any():
-            continue
-        codes[i] = row
-        keep[i] = True
+        row, _ = junction_input(genome, contig, start, end, strand, lengths[contig])
+        if row is not None:
+            codes[i] = row
+            keep[i] = True
     return codes, keep
 
 
