@@ -63,17 +63,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from splamflow.bed import read_junctions
     from splamflow.fileio import require_file
     from splamflow.genome import open_genome
     from splamflow.outputs import OutputSet
+
+    require_file(args.junctions, "junction BED", allow_empty=True)
+    open_genome(args.genome).close()  # content, index and names checked before anything else (and torch)
+
+    import torch
+
     from splamflow.scoring import score_bed
     from splamflow.weights import load_model, metadata_path
 
-    require_file(args.junctions, "junction BED", allow_empty=True)
-    open_genome(args.genome).close()  # content, index and names checked before anything else
     inputs = [("junction BED", args.junctions), ("genome FASTA", args.genome),
               ("genome index", f"{args.genome}.fai"), ("genome index", f"{args.genome}.gzi")]
     if args.model:

@@ -97,6 +97,10 @@ def train(opts: TrainOptions) -> Path:
     if opts.threads:
         torch.set_num_threads(opts.threads)
     data_dir, outdir = Path(opts.data), Path(opts.outdir)
+    if not data_dir.is_dir():
+        raise UserError("curated data folder does not exist", data_dir)
+    if outdir.exists() and not outdir.is_dir():
+        raise UserError("the output folder is a file", outdir)
     if not (data_dir / "train.npz").exists():
         raise UserError("no train.npz here: run `splam_score.py curate` first", data_dir)
     outdir.mkdir(parents=True, exist_ok=True)
