@@ -10,9 +10,10 @@ clean interruption (exit 128 + signal number, temporary files removed), and keep
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from splamflow import __version__, signals
 from splamflow.errors import UserError
@@ -77,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _htslib_quiet() -> Iterator[None]:
+    """htslib's own messages off: every failure it reports reaches the user as our one-line error."""
+    import pysam
+
+    verbosity = pysam.set_verbosity(0)
+    try:
+        yield
+    finally:
+        pysam.set_verbosity(verbosity)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -84,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        with signals.interruptible():
+        with signals.interruptible(), _htslib_quiet():
             return int(args._run(args) or 0)
     except UserError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)

@@ -64,14 +64,11 @@ def _build_index(path: Path, fai: Path, gzi: Path | None) -> None:
             raise UserError(f"FASTA has no .fai index and none can be written beside it ({exc}); "
                             f"create it with `samtools faidx {path}`", path) from None
         extra = ["--gzi-idx", str(gzi_out.tmp)] if gzi_out else []
-        verbosity = pysam.set_verbosity(0)  # htslib's own messages would add lines to stderr
         try:
             pysam.faidx(str(path), "--fai-idx", str(fai_out.tmp), *extra)
         except pysam.SamtoolsError:
             raise UserError("cannot index FASTA: `samtools faidx` fails on it (lines of one sequence must "
                             "all have the same length)", path) from None
-        finally:
-            pysam.set_verbosity(verbosity)
 
 
 class _Reader:

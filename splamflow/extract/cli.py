@@ -243,8 +243,6 @@ def _run_annotation(args: argparse.Namespace, bed: Path, intron_counts: Path | N
 
 def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
     """Write the junctions to the temporary output; return the summary."""
-    import pysam
-
     from splamflow.extract.alignments import SPLAM_MAX_INTRON, ExtractOptions, extract_junctions
     from splamflow.extract.introns import infer_motif_strands
     from splamflow.genome import open_genome
@@ -260,11 +258,7 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
         paired=args.paired,
         multi_mapped=args.extended,
     )
-    verbosity = pysam.set_verbosity(0)
-    try:
-        junctions = extract_junctions(args.input, args.reference, options, args.region, args.threads)
-    finally:
-        pysam.set_verbosity(verbosity)
+    junctions = extract_junctions(args.input, args.reference, options, args.region, args.threads)
     stats = junctions.stats
     if args.threads > 1 and not junctions.indexed:
         print(
