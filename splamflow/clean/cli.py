@@ -1,12 +1,16 @@
 """Remove spurious spliced alignments from a BAM, or transcripts with bad introns from a GTF/GFF3.
 
 Alignments: a junction is spurious when its donor or acceptor score is below --threshold; a record is
-removed when any of its introns (keyed by the record's strand: XS, minimap2 ts, or --strandness) is
-spurious. Junctions without a score never remove a record. Kept + discarded = input, record for
+removed when any of its introns (keyed by the record's strand: XS, minimap2 ts, or --strandness; for
+records with none of these, --infer-strand motif --genome keys each intron by its motif, as extract
+does) is spurious. Junctions without a score never remove a record. Kept + discarded = input, record for
 record; NH/HI of multi-mapped reads are updated; outputs are sorted and indexed when the input is.
 
 Annotations: an intron is bad when both scores are below --threshold; a transcript is removed when
 it has at least --min-introns introns and more than --min-bad-fraction of them are bad.
+
+A scores file without rows (a sample with no scorable junction) is valid: every record is kept.
+Every output (with the BAM indexes) is checked before the work and replaced together at the end.
 """
 
 from __future__ import annotations
