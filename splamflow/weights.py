@@ -63,16 +63,18 @@ def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
     """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
     from safetensors.torch import save_file
 
-    from splamflow.fileio import atomic_path
+    from splamflow.outputs import OutputSet
 
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    with atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(state, str(tmp), metadata={"format": "splamflow", "architecture": "splam"})
-        digest = sha256_file(tmp)
-    meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata, "sha256": digest}
-    with atomic_path(metadata_path(path), suffix=".json") as tmp:
-        tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
+    outputs = OutputSet()  # weights and sidecar (which names their sha256) are replaced together
+    weights = outputs.add(path, "model", ".safetensors")
+    sidecar = outputs.add(metadata_path(path), "model metadata", ".json")
+    with outputs:
+        save_file(state, str(weights.tmp), metadata={"format": "splamflow", "architecture": "splam"})
+        meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata,
+                "sha256": sha256_file(weights.tmp)}
+        sidecar.tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
     return meta
 
 

@@ -69,7 +69,10 @@ def test_state_dict_file_loads_and_scores_identically(tmp_path, published, input
 @pytest.mark.parametrize("how", ["scripted", "traced"])
 def test_torchscript_archive_loads_without_running_its_graph(tmp_path, published, inputs, monkeypatch, how):
     path = tmp_path / "splam.pt"
-    archive = torch.jit.script(published) if how == "scripted" else torch.jit.trace(published, inputs[:1])
+    if how == "scripted":
+        archive = torch.jit.script(published)
+    else:
+        archive = torch.jit.trace(published, inputs[:1], check_trace=False)
     torch.jit.save(archive, str(path))
 
     def refuse(*args, **kwargs):

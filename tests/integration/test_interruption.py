@@ -88,44 +88,45 @@ def _assert_interrupted(proc: subprocess.Popen, command: str, out: Path, before:
     assert _listing(out) == before
 
 
+def _output_folder(tmp_path: Path, *existing: str) -> tuple[Path, dict]:
+    """An output folder holding outputs of an earlier run, and its listing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in existing:
+        (out / name).write_bytes(SENTINEL)
+    return out, _listing(out)
+
+
+def _interrupt(argv: list, out: Path, before: dict, pause: float) -> None:
+    """Run, wait until working plus `pause` seconds, SIGTERM, check what is left."""
+    proc = _start(argv)
+    _wait_until_working(proc, out)
+    time.sleep(pause)
+    proc.send_signal(signal.SIGTERM)
+    _assert_interrupted(proc, argv[0], out, before)
+
+
 def test_score_interrupted(tmp_path, random_model):
     rng = np.random.default_rng(1)
     starts = rng.integers(100_000, 1_900_000, 6000)
     bed = tmp_path / "j.bed"
     bed.write_text("".join(f"20\t{s}\t{s + 700}\tJ{k}\t1\t{'+-'[k % 2]}\n" for k, s in enumerate(starts)))
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "scores.bed").write_bytes(SENTINEL)
-    before = _listing(out)
-    proc = _start(["score", bed, "--genome", GENOME, "--model", random_model, "-o", out / "scores.bed",
-                   "--stats", out / "stats.json", "--quiet", "--threads", "1"])
-    _wait_until_working(proc, out)
-    time.sleep(2)  # into scoring: the genome reader thread and the model are both at work
-    proc.send_signal(signal.SIGTERM)
-    _assert_interrupted(proc, "score", out, before)
+    out, before = _output_folder(tmp_path, "scores.bed")
+    # 2 s: into scoring, with the genome reader thread and the model both at work
+    _interrupt(["score", bed, "--genome", GENOME, "--model", random_model, "-o", out / "scores.bed",
+                "--stats", out / "stats.json", "--quiet", "--threads", "1"], out, before, pause=2)
 
 
 def test_clean_interrupted(tmp_path, big):
     bam, scores = big
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "kept.bam").write_bytes(SENTINEL)
-    (out / "kept.bam.bai").write_bytes(SENTINEL)
-    before = _listing(out)
-    proc = _start(["clean", bam, "--scores", scores, "-o", out / "kept.bam", "--discarded", out / "gone.bam",
-                   "--paired", "--stats", out / "s.json", "--stats-tsv", out / "s_mqc.tsv"])
-    _wait_until_working(proc, out)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    _assert_interrupted(proc, "clean", out, before)
+    out, before = _output_folder(tmp_path, "kept.bam", "kept.bam.bai")
+    _interrupt(["clean", bam, "--scores", scores, "-o", out / "kept.bam", "--discarded", out / "gone.bam",
+                "--paired", "--stats", out / "s.json", "--stats-tsv", out / "s_mqc.tsv"], out, before, pause=0.3)
 
 
 def test_extract_with_worker_processes_interrupted(tmp_path, big):
     bam, _ = big
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "j.bed").write_bytes(SENTINEL)
-    before = _listing(out)
+    out, before = _output_folder(tmp_path, "j.bed")
     proc = _start(["extract", bam, "-o", out / "j.bed", "--threads", "2"])
     workers: list[int] = []
     try:
