@@ -106,26 +106,27 @@ class OutputSet:
             for out in self._outputs:
                 self._prepare(out)
         except BaseException:
-            self._clean_up()
-            self._remove_created_folders()
+            with signals.deferred():
+                self._clean_up()
+                self._remove_created_folders()
             raise
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if kind is None:
-            try:
-                with signals.deferred():
+        with signals.deferred():  # an interruption now would leave half the clean-up undone
+            if kind is None:
+                try:
                     self._commit()
-            except BaseException:
-                self._remove_created_folders()
-                raise
-            finally:
-                self._clean_up()
-            return
-        self._clean_up()
-        self._remove_created_folders()
+                except BaseException:
+                    self._remove_created_folders()
+                    raise
+                finally:
+                    self._clean_up()
+                return
+            self._clean_up()
+            self._remove_created_folders()
         if isinstance(exc, OSError) and exc.errno in _FULL:
             folders = sorted({str(o.final.parent) for o in self._outputs})
             raise UserError(f"cannot write the outputs: {exc.strerror}", ", ".join(folders)) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Iterator
 
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -36,7 +37,13 @@ def _handler(signum: int, frame) -> None:
 
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
-    """Install the handlers for the duration of a command (main thread only); restore them after."""
+    """Install the handlers for the duration of a command; restore them after.
+
+    Only the main thread can handle signals: called from another thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     previous = {sig: signal.signal(sig, _handler) for sig in SIGNALS}
     _state.update(defer=0, pending=None)
     try:
