@@ -297,9 +297,6 @@ def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
         inputs += [("--genome", args.genome), ("--genome index", f"{args.genome}.fai"),
                    ("--genome index", f"{args.genome}.gzi")]
     outputs = OutputSet(inputs)
-    optional = {flag: (getattr(args, flag.lstrip("-").replace("-", "_")), suffix)
-                for flag, suffix in (("--stats", ".json"), ("--stats-tsv", ".tsv"), ("--plot", ".png"),
-                                     ("--report", ".tsv"))}
     if kind == "alignments":
         files = _Files(
             main=outputs.add(args.output, "-o", ".bam"),
@@ -309,9 +306,10 @@ def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
         )
     else:
         files = _Files(main=outputs.add(args.output, "-o", ".gz" if args.output.endswith(".gz") else ""))
-    for flag, (path, suffix) in optional.items():
-        if path:
-            setattr(files, flag.lstrip("-").replace("-", "_"), outputs.add(path, flag, suffix))
+    for name, flag, suffix in (("stats", "--stats", ".json"), ("stats_tsv", "--stats-tsv", ".tsv"),
+                               ("plot", "--plot", ".png"), ("report", "--report", ".tsv")):
+        if getattr(args, name):
+            setattr(files, name, outputs.add(getattr(args, name), flag, suffix))
     return outputs, files
 
 
