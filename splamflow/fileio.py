@@ -27,13 +27,6 @@ def atomic_path(final: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield out.tmp
 
 
-@contextlib.contextmanager
-def atomic_text(final: str | os.PathLike) -> Iterator:
-    """Open a text file for writing that appears under `final` only when complete."""
-    with atomic_path(final) as tmp, open(tmp, "w", newline="\n") as handle:
-        yield handle
-
-
 def require_file(path: str | os.PathLike, what: str = "input", allow_empty: bool = False) -> Path:
     """Return `path` as a Path, or raise a UserError when it is missing, a folder or (unless allowed) empty."""
     p = Path(path)
