@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from splamflow.errors import UserError
-from splamflow.fileio import sha256_file
+from splamflow.io.files import sha256_file
 from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
 from splamflow.torchscript import read_torchscript_tensors
 
