@@ -49,9 +49,12 @@ test: venv lint
 containers:
 	containers/build.sh --here
 
-# the CLI inside the built images against the host run (tests/containers)
+# the CLI and the test pipeline inside the built images against host runs (tests/containers), then
+# a Galaxy tool's tests with Galaxy running the jobs through podman (needs .venv-galaxy: make test)
 container-test: venv
 	$(PODMAN_CONF) SPLAMFLOW_CONTAINER_TESTS=1 $(VENV)/bin/python -m pytest -q tests/containers
+	@[ -x .venv-galaxy/bin/python ] || { echo "container-test: no .venv-galaxy: run make test first"; exit 1; }
+	$(PODMAN_CONF) .venv-galaxy/bin/python scripts/containers/galaxy_podman.py
 
 clean:
 	rm -rf results .pytest_cache

@@ -84,7 +84,7 @@ def test_labels_and_default_user(engine, image):
     config = json.loads(out)[0]["Config"]
     assert config["Labels"]["software.version"] == splamflow.__version__
     assert config["Labels"]["org.opencontainers.image.version"] == splamflow.__version__
-    assert config["User"] == "10001:10001"
+    assert config.get("User", "") in ("", "0", "root"), "the engine or the caller chooses the user"
 
 
 def test_the_shipped_model_is_inside(engine, image):

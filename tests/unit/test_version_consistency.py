@@ -229,8 +229,8 @@ def test_dockerfile_runtime_contract(flavour):
     assert len(stages) >= 2, "multi-stage: the final image gets only the built environment"
     assert any(rest.startswith("--from=") for rest in final.values("COPY"))
     assert all(rest.strip() == "[]" for rest in final.values("ENTRYPOINT")), "no ENTRYPOINT"
-    users = final.values("USER")
-    assert users and users[-1].split(":")[0] not in ("root", "0"), "the image runs as a non-root user"
+    # the engine chooses the user (rootless podman maps root to the caller; docker/Galaxy pass -u)
+    assert not final.values("USER"), "no USER: Nextflow's standard podman profile needs the default user"
     assert not re.search(r"(curl|wget)[^\n|]*\|\s*(ba)?sh", text), "no curl | sh"
     for stage in stages:
         for rest in stage.values("RUN"):
