@@ -13,6 +13,7 @@ scripts/checks/galaxy_tests.sh); arguments go to run_tool_tests.py (default: --t
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -36,22 +37,31 @@ write_venv_config = run_tool_tests.write_config
 
 
 def write_podman_config(run: Path, project_venv: Path) -> Path:
-    """run_tool_tests' galaxy.yml with the podman destination as the only one, job folders kept."""
+    """run_tool_tests' galaxy.yml with our tools sent to the podman destination (Galaxy's own upload
+    jobs stay on the default one: they need Galaxy's Python, not a container); job folders kept."""
     path = write_venv_config(run, project_venv)
     config = json.loads(path.read_text())
     config["galaxy"]["cleanup_job"] = "never"
-    config["galaxy"]["job_config"]["execution"] = {
-        "default": "podman",
-        "environments": {"podman": PODMAN_DESTINATION},
-    }
+    job_config = config["galaxy"]["job_config"]
+    podman = dict(PODMAN_DESTINATION)
+    if os.environ.get("CONTAINERS_CONF"):
+        # Galaxy's job scripts do not inherit the server's environment: podman's settings (see
+        # docs/containers.md) go in with the destination
+        podman["env"] = [{"name": "CONTAINERS_CONF", "value": os.environ["CONTAINERS_CONF"]}]
+    job_config["execution"]["environments"]["podman"] = podman
+    job_config["tools"] = [{"id": tool, "environment": "podman"} for tool in run_tool_tests.TOOLS]
     path.write_text(json.dumps(config, indent=2) + "\n")
     return path
 
 
 def jobs_not_in_the_image(run: Path) -> tuple[int, list[str]]:
-    """How many job scripts there are, and those that did not run the tool with podman in IMAGE."""
-    scripts = sorted((run / "jobs").rglob("galaxy_*.sh"))
-    return len(scripts), [str(s) for s in scripts if not ("podman run" in s.read_text() and IMAGE in s.read_text())]
+    """How many jobs ran splam_score.py, and those whose job script did not run it with podman in IMAGE."""
+    jobs = sorted(s.parent for s in (run / "jobs").rglob("tool_script.sh") if "splam_score.py" in s.read_text())
+    outside = [
+        str(job) for job in jobs
+        if not any("podman run" in script.read_text() and IMAGE in script.read_text() for script in job.glob("*.sh"))
+    ]
+    return len(jobs), outside
 
 
 def main() -> int:
