@@ -1,9 +1,10 @@
-"""Remove spurious spliced alignments from a BAM, or transcripts with bad introns from a GTF/GFF3.
+"""Remove spurious spliced alignments from a BAM or CRAM, or transcripts with bad introns from a GTF/GFF3.
 
 Alignments: a junction is spurious when its donor or acceptor score is below --threshold; a record is
 removed when any of its introns (keyed by the record's strand: XS, minimap2 ts, or --strandness) is
 spurious. Junctions without a score never remove a record. Kept + discarded = input, record for
 record; NH/HI of multi-mapped reads are updated; outputs are sorted and indexed when the input is.
+A CRAM input is read with --reference and cleaned into BAM outputs.
 
 Annotations: an intron is bad when both scores are below --threshold; a transcript is removed when
 it has at least --min-introns introns and more than --min-bad-fraction of them are bad.
@@ -26,12 +27,16 @@ from splamflow.errors import UserError
 from splamflow.fileio import atomic_path, require_file, same_file
 
 PROG = "splam_score.py clean"
-_ALIGNMENT_SUFFIXES = (".bam", ".sam")
+_ALIGNMENT_SUFFIXES = (".bam", ".sam", ".cram")
 _ANNOTATION_SUFFIXES = (".gtf", ".gff", ".gff3")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", metavar="INPUT", help="alignments (BAM/SAM) or annotation (GTF/GFF3, may be gzipped)")
+    parser.add_argument(
+        "input",
+        metavar="INPUT",
+        help="alignments (BAM/SAM, or CRAM with --reference) or annotation (GTF/GFF3, may be gzipped)",
+    )
     parser.add_argument(
         "--scores",
         required=True,
@@ -68,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="PNG: donor vs acceptor scores with the threshold, and spurious junctions per "
         "record/transcript (needs matplotlib)",
     )
-    bam = parser.add_argument_group("alignments (BAM input)")
+    bam = parser.add_argument_group("alignments (BAM/CRAM input; the outputs are BAM)")
+    bam.add_argument("--reference", metavar="REF.fa", help="FASTA the CRAM input was compressed against")
     bam.add_argument(
         "--discarded",
         metavar="DISCARDED.bam",
@@ -135,11 +141,11 @@ def input_kind(path: Path) -> str:
         return "alignments"
     if name.endswith(_ANNOTATION_SUFFIXES):
         return "annotation"
-    if name.endswith(".cram"):
-        raise UserError("CRAM input is not supported by clean; convert it with `samtools view -b`", path)
     with open(path, "rb") as raw:
-        head = raw.read(2)
-    if head == b"\x1f\x8b":
+        head = raw.read(4)
+    if head == b"CRAM":
+        return "alignments"
+    if head[:2] == b"\x1f\x8b":
         try:
             with gzip.open(path, "rb") as unz:
                 if unz.read(4) == b"BAM\x01":
@@ -155,7 +161,7 @@ def _sample_name(args: argparse.Namespace) -> str:
     if args.sample:
         return args.sample
     name = Path(args.input).name
-    for suffix in (".gz", ".bam", ".sam", ".gtf", ".gff3", ".gff"):
+    for suffix in (".gz", ".bam", ".sam", ".cram", ".gtf", ".gff3", ".gff"):
         name = name.removesuffix(suffix)
     return name
 
@@ -178,6 +184,7 @@ def _check_args(args: argparse.Namespace, kind: str) -> None:
     else:
         for flag, value in (
             ("--discarded", args.discarded),
+            ("--reference", args.reference),
             ("--paired", args.paired),
             ("--drop-pairs", args.drop_pairs),
             ("--mark-unmapped", args.mark_unmapped),
@@ -230,6 +237,8 @@ def _command_line(args: argparse.Namespace) -> str:
         "--threshold",
         str(args.threshold),
     ]
+    if args.reference:
+        words += ["--reference", args.reference]
     words += [
         flag
         for flag, on in (
@@ -300,8 +309,9 @@ def _run_alignments(args: argparse.Namespace, scores) -> dict:
         mark_unmapped=args.mark_unmapped,
         threads=args.threads,
         command_line=_command_line(args),
+        reference=args.reference,
     )
-    with open_alignments(args.input) as bam:
+    with open_alignments(args.input, reference=args.reference) as bam:
         references = set(bam.references)
     missing = scores.missing_contigs(references)
     _warn_contigs(missing, len(scores), "the BAM header")
@@ -481,6 +491,8 @@ def run(args: argparse.Namespace) -> int:
 
     source = require_file(args.input, "input")
     require_file(args.scores, "scores")
+    if args.reference:
+        require_file(args.reference, "--reference")
     kind = input_kind(source)
     _check_args(args, kind)
     scores = read_scores(args.scores)
