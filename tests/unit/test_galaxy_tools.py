@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+import splamflow
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_DIR = ROOT / "galaxy_tool"
 TEST_DATA = TOOL_DIR / "test-data"
 TOOLS = sorted(TOOL_DIR.glob("splamflow_*.xml"))
 MAX_TEST_DATA_BYTES = 1_000_000  # IUC: test data under 1 MB
+CPU_IMAGE = "ghcr.io/splamflow/splamflow"
 
 
 def tool(path: Path) -> ET.Element:
@@ -69,9 +72,11 @@ def test_threads_come_from_galaxy_slots(path):
 
 def test_requirements_run_on_cpus():
     macros = tool(TOOL_DIR / "macros.xml")
+    tokens = {t.get("name"): t.text for t in macros.iter("token")}
     requirements = [x for x in macros.iter("xml") if x.get("name") == "requirements"]
-    (containers,) = [[c.text for c in r.iter("container")] for r in requirements]
-    assert containers == ["ghcr.io/splamflow/splamflow:@TOOL_VERSION@"], "the CPU image"
+    (containers,) = [[c.text.replace("@TOOL_VERSION@", tokens["@TOOL_VERSION@"]) for c in r.iter("container")]
+                     for r in requirements]
+    assert containers == [f"{CPU_IMAGE}:{splamflow.__version__}"], "the CPU image"
     for path in [TOOL_DIR / "macros.xml", *TOOLS]:
         resources = [r.get("type") for r in tool(path).iter("resource")]
         assert not [r for r in resources if "cuda" in r or "gpu" in r], f"{path.name}: GPU resources route to GPUs only"
