@@ -384,28 +384,32 @@ def records(path: Path) -> int:
         return sum(1 for _ in bam)
 
 
+def keep_clean_outputs(job: Job, suffix: str, stats: bool = True) -> dict:
+    """Keep cleaned.bam, discarded.bam and stats.json as golden files named with `suffix`;
+    returns the counts of the statistics ({} without them)."""
+    job.keep("cleaned.bam", f"cleaned{suffix}.bam")
+    job.keep("discarded.bam", f"discarded{suffix}.bam")
+    if not stats:
+        return {}
+    return json.loads(job.keep("stats.json", f"clean_stats{suffix}.json").read_text())["counts"]
+
+
 def clean_goldens(reads: list[pysam.AlignedSegment], spurious: set[Key]) -> dict:
     figures = {}
-    counts = lambda job: json.loads((job.dir / "stats.json").read_text())["counts"]  # noqa: E731
     xs = expected_clean(reads, spurious, lambda r: r.get_tag("XS") if r.has_tag("XS") else ".")
     rf = expected_clean(reads, spurious, rf_strand)
 
     job = Job(input_bam=OUT / "reads.bam", scores_bed=OUT / "truth_scores.bed")
     clean_bam(job, "input.bam", "0.1", "--paired", "--strandness", "none")
-    for name in ("cleaned.bam", "discarded.bam"):
-        job.keep(name, name)
-    job.keep("stats.json", "clean_stats.json")
+    figures["bam"] = c = keep_clean_outputs(job, "")
     job.keep("stats_mqc.tsv", "clean_stats_mqc.tsv")
-    c = counts(job)
     assert (c["records_kept"], c["records_discarded"]) == xs, (c, xs)
-    figures["bam"] = c
     job.close()
 
     job = Job(input_bam=OUT / "reads.bam", scores_bed=OUT / "truth_scores.bed")
     clean_bam(job, "input.bam", "0.1", "--drop-pairs", "--strandness", "none", "--mark-unmapped", stats=False,
               plot=True)  # fmt: skip
-    job.keep("cleaned.bam", "cleaned_drop_pairs.bam")
-    job.keep("discarded.bam", "discarded_drop_pairs.bam")
+    keep_clean_outputs(job, "_drop_pairs", stats=False)
     job.keep("plot.png", "clean_plot.png")
     figures["drop_pairs"] = (records(job.dir / "cleaned.bam"), records(job.dir / "discarded.bam"))
     job.close()
@@ -418,21 +422,14 @@ def clean_goldens(reads: list[pysam.AlignedSegment], spurious: set[Key]) -> dict
 
     job = Job(input_bam=OUT / "reads_noxs.bam", scores_bed=OUT / "truth_scores.bed")
     clean_bam(job, "input.bam", "0.1", "--paired", "--strandness", "rf")
-    job.keep("cleaned.bam", "cleaned_noxs_rf.bam")
-    job.keep("discarded.bam", "discarded_noxs_rf.bam")
-    job.keep("stats.json", "clean_stats_noxs_rf.json")
-    c = counts(job)
+    figures["rf"] = c = keep_clean_outputs(job, "_noxs_rf")
     assert (c["records_kept"], c["records_discarded"]) == rf, (c, rf)
-    figures["rf"] = c
     job.close()
 
     job = Job(input_cram=OUT / "reads.cram", scores_bed=OUT / "truth_scores.bed")
     job.history_genome()
     clean_bam(job, "input.cram", "0.1", "--paired", "--strandness", "none", "--reference", "genome.fa")
-    job.keep("cleaned.bam", "cleaned_cram.bam")
-    job.keep("discarded.bam", "discarded_cram.bam")
-    job.keep("stats.json", "clean_stats_cram.json")
-    assert counts(job) == figures["bam"]
+    assert keep_clean_outputs(job, "_cram") == figures["bam"]
     job.close()
 
     for fmt in ("gtf", "gff3"):
@@ -446,7 +443,7 @@ def clean_goldens(reads: list[pysam.AlignedSegment], spurious: set[Key]) -> dict
             job.keep("transcripts.tsv", "transcripts.tsv")
         else:
             assert (job.dir / "transcripts.tsv").read_bytes() == (OUT / "transcripts.tsv").read_bytes()
-        figures[fmt] = counts(job)
+        figures[fmt] = json.loads((job.dir / "stats.json").read_text())["counts"]
         job.close()
     return figures
 
