@@ -232,12 +232,13 @@ def write_models() -> None:
 
 
 def expected_clean(records: list[pysam.AlignedSegment], spurious: set[Key], strand_of) -> tuple[int, int]:
-    """Records a correct clean-up keeps and discards, each record keyed by strand_of(record)."""
+    """Records a correct clean-up keeps and discards, each intron keyed by strand_of(record, start, end)."""
     discarded = 0
     for rec in records:
-        pos, strand = rec.reference_start, strand_of(rec)
+        pos = rec.reference_start
         for op, length in rec.cigartuples:
-            if op == pysam.CREF_SKIP and (rec.reference_name, pos, pos + length, strand) in spurious:
+            key = (rec.reference_name, pos, pos + length, strand_of(rec, pos, pos + length))
+            if op == pysam.CREF_SKIP and key in spurious:
                 discarded += 1
                 break
             if op in (pysam.CMATCH, pysam.CDEL, pysam.CREF_SKIP, pysam.CEQUAL, pysam.CDIFF):
@@ -245,14 +246,18 @@ def expected_clean(records: list[pysam.AlignedSegment], spurious: set[Key], stra
     return len(records) - discarded, discarded
 
 
-def rf_strand(rec: pysam.AlignedSegment) -> str:
+def rf_strand(rec: pysam.AlignedSegment, *_) -> str:
     """dUTP (rf) library: read 1 lies on the strand opposite to the transcript."""
     forward = rec.is_reverse if rec.is_read1 else not rec.is_reverse
     return "+" if forward else "-"
 
 
+def motif_strand(seq: str, start: int, end: int) -> str:
+    return MOTIF_STRAND.get((seq[start : start + 2].upper(), seq[end - 2 : end].upper()), ".")
+
+
 def motif_strands(seq: str, junctions: set[tuple[int, int]]) -> Counter:
-    return Counter(MOTIF_STRAND.get((seq[s : s + 2].upper(), seq[e - 2 : e].upper()), ".") for s, e in junctions)
+    return Counter(motif_strand(seq, s, e) for s, e in junctions)
 
 
 # --- golden outputs ------------------------------------------------------------------------------
@@ -394,9 +399,21 @@ def keep_clean_outputs(job: Job, suffix: str, stats: bool = True) -> dict:
     return json.loads(job.keep("stats.json", f"clean_stats{suffix}.json").read_text())["counts"]
 
 
-def clean_goldens(reads: list[pysam.AlignedSegment], spurious: set[Key]) -> dict:
+def motif_scores(threshold: float) -> set[Key]:
+    """motif_scores.bed: the shipped model's scores of the junctions of reads_noxs.bam stranded by
+    their motifs, as splamflow score writes them; returns the junctions it calls spurious."""
+    job = Job(junctions_bed=OUT / "junctions_noxs_motif.bed")
+    job.history_genome()
+    job.run("score", "junctions.bed", "--genome", "genome.fa", "-o", "scores.bed", "--device", "auto",
+            "--precision", "fp32", "--threads", "1")  # fmt: skip
+    rows = [line.split("\t") for line in job.keep("scores.bed", "motif_scores.bed").read_text().splitlines()]
+    job.close()
+    return {(r[0], int(r[1]), int(r[2]), r[5]) for r in rows if min(float(r[6]), float(r[7])) < threshold}
+
+
+def clean_goldens(reads: list[pysam.AlignedSegment], spurious: set[Key], seq: str) -> dict:
     figures = {}
-    xs = expected_clean(reads, spurious, lambda r: r.get_tag("XS") if r.has_tag("XS") else ".")
+    xs = expected_clean(reads, spurious, lambda r, *_: r.get_tag("XS") if r.has_tag("XS") else ".")
     rf = expected_clean(reads, spurious, rf_strand)
 
     job = Job(input_bam=OUT / "reads.bam", scores_bed=OUT / "truth_scores.bed")
@@ -424,6 +441,23 @@ def clean_goldens(reads: list[pysam.AlignedSegment], spurious: set[Key]) -> dict
     clean_bam(job, "input.bam", "0.1", "--paired", "--strandness", "rf")
     figures["rf"] = c = keep_clean_outputs(job, "_noxs_rf")
     assert (c["records_kept"], c["records_discarded"]) == rf, (c, rf)
+    job.close()
+
+    # A STAR-like BAM without XS: its records find their junctions' scores through the motifs. At
+    # 0.1 nothing goes (every canonical junction here scores 0.88 or more; the spurious ones have no
+    # canonical motif, so no strand and no score); at 0.95 the weakest annotated junctions go.
+    threshold = "0.95"
+    weak = motif_scores(float(threshold))
+    motif = expected_clean(reads, weak, lambda r, s, e: motif_strand(seq, s, e))
+    job = Job(input_bam=OUT / "reads_noxs.bam", scores_bed=OUT / "motif_scores.bed")
+    job.history_genome()
+    clean_bam(job, "input.bam", threshold, "--paired", "--strandness", "none", "--infer-strand", "motif",
+              "--genome", "genome.fa")  # fmt: skip
+    figures["noxs_motif"] = c = keep_clean_outputs(job, "_noxs_motif")
+    assert (c["records_kept"], c["records_discarded"]) == motif and motif[1] > 0, (c, motif)
+    clean_bam(job, "input.bam", threshold, "--paired", "--strandness", "none")
+    figures["noxs_without_motif"] = json.loads((job.dir / "stats.json").read_text())["counts"]
+    assert figures["noxs_without_motif"]["records_discarded"] == 0
     job.close()
 
     job = Job(input_cram=OUT / "reads.cram", scores_bed=OUT / "truth_scores.bed")
@@ -460,7 +494,7 @@ def main() -> int:
     write_bad_inputs(seq)
     write_models()
     score_goldens()
-    figures.update(clean_goldens(reads, spurious))
+    figures.update(clean_goldens(reads, spurious, seq))
     table = (OUT / "transcript_introns.tsv").read_text().splitlines()
     genes = {r["transcript_id"]: r["gene_id"] for r in csv.DictReader(table, delimiter="\t")}
     gtf_text = (OUT / "annotation.gtf").read_text().splitlines()
@@ -468,7 +502,7 @@ def main() -> int:
     gtf_lines, removed_lines = len(gtf), gtf.count(genes[removed])
     print(f"reads.bam: {len(reads)} records; junctions {dict(figures['junctions'])}, {len(spurious)} spurious")
     print(f"reads_noxs.bam, strands from splice motifs: {dict(figures['motif'])}")
-    for name in ("bam", "rf"):
+    for name in ("bam", "rf", "noxs_motif", "noxs_without_motif"):
         c = figures[name]
         print(f"clean {name}: {c['records_kept']} kept, {c['records_discarded']} discarded")
     print(f"clean --drop-pairs: {figures['drop_pairs'][0]} kept, {figures['drop_pairs'][1]} discarded")
