@@ -91,6 +91,6 @@ def test_profile_has_the_safetensors_datatype():
 def test_score_form_offers_only_what_runs_anywhere():
     root = tool(TOOL_DIR / "splamflow_score.xml")
     (model,) = [p for p in root.iter("param") if p.get("argument") == "--model"]
-    assert model.get("format") == "safetensors", "pickle and TorchScript files can run code when loaded"
+    assert model.get("format") == "safetensors", "safetensors only: binary takes any file"
     (precision,) = [p for p in root.iter("param") if p.get("argument") == "--precision"]
     assert [o.get("value") for o in precision.iter("option")] == ["fp32", "bf16"], "fp16 needs a GPU"
