@@ -1,4 +1,4 @@
-"""Remove spurious spliced alignments from a BAM, losing nothing.
+"""Remove spurious spliced alignments from a BAM (or CRAM, read with its reference), losing nothing.
 
 Rule (Splam 1.0.12): a junction is spurious when its donor or its acceptor score is below the
 threshold (strict `<`); a record is removed when any of its introns, keyed by the record's own
@@ -66,6 +66,8 @@ class CleanOptions:
     mark_unmapped: bool = False
     threads: int = 1
     command_line: str = ""
+    #: FASTA a CRAM input was compressed against (None for BAM/SAM)
+    reference: str | None = None
 
 
 @dataclass
@@ -207,14 +209,24 @@ def _check_order(
 
 
 @contextlib.contextmanager
-def open_alignments(path: str | os.PathLike, threads: int = 1) -> Iterator[pysam.AlignmentFile]:
-    """Open a BAM/SAM for reading; unreadable input is a UserError, and closing a file that failed
-    part-way does not hide that error."""
+def open_alignments(
+    path: str | os.PathLike, threads: int = 1, reference: str | os.PathLike | None = None
+) -> Iterator[pysam.AlignmentFile]:
+    """Open a BAM/SAM, or a CRAM with its reference, for reading; unreadable input is a UserError,
+    and closing a file that failed part-way does not hide that error."""
+    kwargs = {"reference_filename": os.fspath(reference)} if reference is not None else {}
+    # htslib prints an error when a CRAM has no index, which this sequential reader never needs.
+    verbosity = pysam.set_verbosity(0)
     try:
-        bam = pysam.AlignmentFile(os.fspath(path), "rb", threads=threads, check_sq=False)
+        bam = pysam.AlignmentFile(os.fspath(path), "rb", threads=threads, check_sq=False, **kwargs)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read alignments: {exc}", path) from None
+    finally:
+        pysam.set_verbosity(verbosity)
     try:
+        # Without a reference htslib would look the sequences up by checksum on the internet.
+        if bam.is_cram and reference is None:
+            raise UserError("CRAM input needs --reference REF.fa (the FASTA it was compressed against)", path)
         yield bam
     finally:
         with contextlib.suppress(OSError):
@@ -236,7 +248,7 @@ def _plan(
     plan = _Plan()
     table = scores.table
     seen: set = set()
-    with open_alignments(path, opts.threads) as bam:
+    with open_alignments(path, opts.threads, opts.reference) as bam:
         header = bam.header
         check_sorted = _is_sorted_header(header)
         stats.sorted_output = check_sorted
@@ -372,7 +384,7 @@ def clean_alignments(
     plan = _plan(path, scores, opts, stats, motifs)
 
     nh_changed: set = set()
-    with open_alignments(path, opts.threads) as bam:
+    with open_alignments(path, opts.threads, opts.reference) as bam:
         header = _header_with_pg(bam.header, opts.command_line)
         kept_out = pysam.AlignmentFile(str(bams[0]), "wb", header=header, threads=opts.threads)
         drop_out = pysam.AlignmentFile(str(bams[1]), "wb", header=header, threads=opts.threads)

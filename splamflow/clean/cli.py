@@ -1,10 +1,11 @@
-"""Remove spurious spliced alignments from a BAM, or transcripts with bad introns from a GTF/GFF3.
+"""Remove spurious spliced alignments from a BAM or CRAM, or transcripts with bad introns from a GTF/GFF3.
 
 Alignments: a junction is spurious when its donor or acceptor score is below --threshold; a record is
 removed when any of its introns (keyed by the record's strand: XS, minimap2 ts, or --strandness; for
 records with none of these, --infer-strand motif --genome keys each intron by its motif, as extract
 does) is spurious. Junctions without a score never remove a record. Kept + discarded = input, record for
 record; NH/HI of multi-mapped reads are updated; outputs are sorted and indexed when the input is.
+A CRAM input is read with --reference and cleaned into BAM outputs.
 
 Annotations: an intron is bad when both scores are below --threshold; a transcript is removed when
 it has at least --min-introns introns and more than --min-bad-fraction of them are bad.
@@ -35,12 +36,16 @@ from splamflow.fileio import require_file
 from splamflow.outputs import Output, OutputSet
 
 PROG = "splam_score.py clean"
-_ALIGNMENT_SUFFIXES = (".bam", ".sam")
+_ALIGNMENT_SUFFIXES = (".bam", ".sam", ".cram")
 _ANNOTATION_SUFFIXES = (".gtf", ".gff", ".gff3")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", metavar="INPUT", help="alignments (BAM/SAM) or annotation (GTF/GFF3, may be gzipped)")
+    parser.add_argument(
+        "input",
+        metavar="INPUT",
+        help="alignments (BAM/SAM, or CRAM with --reference) or annotation (GTF/GFF3, may be gzipped)",
+    )
     parser.add_argument(
         "--scores",
         required=True,
@@ -77,7 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="PNG: donor vs acceptor scores with the threshold, and spurious junctions per "
         "record/transcript (needs matplotlib)",
     )
-    bam = parser.add_argument_group("alignments (BAM input)")
+    bam = parser.add_argument_group("alignments (BAM/CRAM input; the outputs are BAM)")
+    bam.add_argument("--reference", metavar="REF.fa", help="FASTA the CRAM input was compressed against")
     bam.add_argument(
         "--discarded",
         metavar="DISCARDED.bam",
@@ -152,11 +158,11 @@ def input_kind(path: Path) -> str:
         return "alignments"
     if name.endswith(_ANNOTATION_SUFFIXES):
         return "annotation"
-    if name.endswith(".cram"):
-        raise UserError("CRAM input is not supported by clean; convert it with `samtools view -b`", path)
     with open(path, "rb") as raw:
-        head = raw.read(2)
-    if head == b"\x1f\x8b":
+        head = raw.read(4)
+    if head == b"CRAM":
+        return "alignments"
+    if head[:2] == b"\x1f\x8b":
         try:
             with gzip.open(path, "rb") as unz:
                 if unz.read(4) == b"BAM\x01":
@@ -172,7 +178,7 @@ def _sample_name(args: argparse.Namespace) -> str:
     if args.sample:
         return args.sample
     name = Path(args.input).name
-    for suffix in (".gz", ".bam", ".sam", ".gtf", ".gff3", ".gff"):
+    for suffix in (".gz", ".bam", ".sam", ".cram", ".gtf", ".gff3", ".gff"):
         name = name.removesuffix(suffix)
     return name
 
@@ -194,6 +200,7 @@ def _check_args(args: argparse.Namespace, kind: str) -> None:
     else:
         for flag, value in (
             ("--discarded", args.discarded),
+            ("--reference", args.reference),
             ("--paired", args.paired),
             ("--drop-pairs", args.drop_pairs),
             ("--mark-unmapped", args.mark_unmapped),
@@ -223,6 +230,8 @@ def _command_line(args: argparse.Namespace) -> str:
         "--threshold",
         str(args.threshold),
     ]
+    if args.reference:
+        words += ["--reference", args.reference]
     words += [
         flag
         for flag, on in (
@@ -292,10 +301,11 @@ class _Files:
 def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
     """Every file this run writes, indexes included, and the inputs none of them may overwrite."""
     inputs = [("input", args.input), ("input index", f"{args.input}.bai"), ("input index", f"{args.input}.csi"),
-              ("--scores", args.scores)]
-    if args.genome:
-        inputs += [("--genome", args.genome), ("--genome index", f"{args.genome}.fai"),
-                   ("--genome index", f"{args.genome}.gzi")]
+              ("input index", f"{args.input}.crai"), ("--scores", args.scores)]
+    for flag in ("genome", "reference"):
+        fasta = getattr(args, flag)
+        if fasta:
+            inputs += [(f"--{flag}", fasta), (f"--{flag} index", f"{fasta}.fai"), (f"--{flag} index", f"{fasta}.gzi")]
     outputs = OutputSet(inputs)
     if kind == "alignments":
         files = _Files(
@@ -325,8 +335,9 @@ def _run_alignments(args: argparse.Namespace, scores, files: _Files) -> tuple[di
         mark_unmapped=args.mark_unmapped,
         threads=args.threads,
         command_line=_command_line(args),
+        reference=args.reference,
     )
-    with open_alignments(args.input) as bam:
+    with open_alignments(args.input, reference=args.reference) as bam:
         references = set(bam.references)
     missing = scores.missing_contigs(references)
     _warn_contigs(missing, len(scores), "the BAM header")
@@ -510,6 +521,8 @@ def run(args: argparse.Namespace) -> int:
 
     source = require_file(args.input, "input")
     require_file(args.scores, "scores", allow_empty=True)
+    if args.reference:
+        require_file(args.reference, "--reference")
     kind = input_kind(source)
     _check_args(args, kind)
     if args.genome:
