@@ -131,7 +131,11 @@ def _read_state(path: Path, fmt: str) -> dict[str, torch.Tensor]:
 
             return load_file(str(path))
         if fmt == "torchscript":
-            return read_torchscript_tensors(path)
+            expected = SplamNet().state_dict()
+            return read_torchscript_tensors(
+                path, max_elements=sum(v.numel() for v in expected.values()),
+                check=lambda shapes: _check_layout(shapes, expected, path),
+            )
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except UserError:
         raise
@@ -146,11 +150,11 @@ def _read_state(path: Path, fmt: str) -> dict[str, torch.Tensor]:
     return obj
 
 
-def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
-    state = {k.removeprefix("module."): v for k, v in state.items()}
-    expected = SplamNet().state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
+def _check_layout(shapes: dict[str, tuple[int, ...]], expected: dict[str, torch.Tensor], path: Path) -> None:
+    """Names and shapes exactly those of `expected` (a "module." prefix aside), else a UserError."""
+    shapes = {k.removeprefix("module."): v for k, v in shapes.items()}
+    missing = [k for k in expected if k not in shapes]
+    unexpected = [k for k in shapes if k not in expected]
     if missing or unexpected:
         parts = []
         if missing:
@@ -159,10 +163,16 @@ def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor
             parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
         raise UserError(f"not a Splam model: parameter names differ: {'; '.join(parts)}", path)
     for key, ref in expected.items():
-        if tuple(state[key].shape) != tuple(ref.shape):
+        if tuple(shapes[key]) != tuple(ref.shape):
             raise UserError(
-                f"not a Splam model: {key} has shape {tuple(state[key].shape)}, expected {tuple(ref.shape)}", path
+                f"not a Splam model: {key} has shape {tuple(shapes[key])}, expected {tuple(ref.shape)}", path
             )
+
+
+def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    expected = SplamNet().state_dict()
+    _check_layout({k: tuple(v.shape) for k, v in state.items()}, expected, path)
     for key, value in state.items():
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise UserError(f"not a usable model: {key} holds NaN or infinite weights", path)
