@@ -174,6 +174,13 @@ def _duplicate_records(m: Path, i: Path, o: Path) -> None:
     pysam.faidx(str(i / "dup.fa"))
 
 
+def _rewrapped_after_indexing(m: Path, i: Path, o: Path) -> None:
+    seq = "ACGT" * 500
+    (i / "g.fa").write_text(">20\n" + "\n".join(seq[k : k + 60] for k in range(0, len(seq), 60)) + "\n")
+    pysam.faidx(str(i / "g.fa"))
+    (i / "g.fa").write_text(">20\n" + "\n".join(seq[k : k + 80] for k in range(0, len(seq), 80)) + "\n")
+
+
 CASES = [
     # issue 10 point 2: an index the tool writes replaced the discarded BAM
     Case("clean-discarded-is-the-index-of-output",
@@ -243,6 +250,9 @@ CASES = [
     Case("score-duplicate-fasta-records",
          "score {m}/junctions.bed --genome {i}/dup.fa -o {o}/s.bed", "the FASTA holds sequence '20'",
          setup=_duplicate_records),
+    Case("score-fasta-rewrapped-after-indexing",
+         "score {m}/junctions.bed --genome {i}/g.fa -o {o}/s.bed",
+         "the lines of sequence '20' are not where its .fai index says", setup=_rewrapped_after_indexing),
     Case("score-plain-gzip-fasta",
          "score {m}/junctions.bed --genome {i}/g.fa.gz -o {o}/s.bed", "plain gzip",
          setup=lambda m, i, o: hostile.plain_gzip_fasta(m / "chr20_slice.fa.gz", i / "g.fa.gz")),
