@@ -274,8 +274,11 @@ def _named_tensors(
     if visits[0] > _MAX_MODULES:
         raise _Refused(f"a module tree of more than {_MAX_MODULES:,} modules")
     if obj.custom_state:
-        raise _Refused(f"an object of class {obj.qualified_name} with its own __setstate__ (archive code)")
+        raise _Refused(f"an object of class {obj.qualified_name!r} with its own __setstate__ (archive code)")
     for name, value in obj.attributes.items():
+        if isinstance(value, _TensorRef | ScriptObject) and not (isinstance(name, str) and name.isprintable()):
+            # names go into messages and state_dict keys: one printable line each
+            raise _Refused(f"a module attribute named {name!r}, not a printable name")
         if isinstance(value, _TensorRef):
             out[f"{prefix}{name}"] = value
         elif isinstance(value, ScriptObject):
@@ -301,10 +304,27 @@ def _materialise(archive: zipfile.ZipFile, prefix: str, refs: dict[str, _TensorR
             raise _Refused(f"a tensor record data/{ref.key} missing from the archive") from None
         if declared != ref.nbytes:
             raise _Refused(f"tensor record data/{ref.key} of {declared} bytes, expected {ref.nbytes}")
-        raw = bytearray(archive.read(name))
+        raw = bytearray(_read_record(archive, name, f"tensor record data/{ref.key}"))
         storages[ref.key] = torch.frombuffer(raw, dtype=ref.dtype) if raw else torch.empty(0, dtype=ref.dtype)
     return {name: torch.as_strided(storages[r.storage.key], r.size, r.stride, r.offset).clone()
             for name, r in refs.items()}
+
+
+def _read_record(archive: zipfile.ZipFile, name: str, what: str) -> bytes:
+    """The record's bytes, never inflating more than the size the archive declares for it.
+
+    `ZipFile.read` inflates a deflated record whole before cutting it to its declared size, so a
+    record that lies about its size (a zip bomb) would fill memory first; reading exactly the
+    declared size inflates at most that much, and the record's CRC-32 then fails on a lie.
+    """
+    info = archive.getinfo(name)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _Refused(f"a {what} compressed with method {info.compress_type} (torch stores or deflates)")
+    with archive.open(info) as handle:
+        data = handle.read(info.file_size)
+    if len(data) != info.file_size:
+        raise _Refused(f"a {what} shorter than the {info.file_size} bytes it declares")
+    return data
 
 
 def read_torchscript_tensors(
@@ -335,7 +355,7 @@ def read_torchscript_tensors(
             if order.strip() != b"little":
                 raise UserError(f"TorchScript archive stores tensors as {order.strip().decode(errors='replace')}-"
                                 "endian; only little-endian archives are read", path)
-            root = _Reader().load(archive.read(pickles[0]))
+            root = _Reader().load(_read_record(archive, pickles[0], "data.pkl record"))
             if not isinstance(root, ScriptObject):
                 raise UserError("TorchScript archive does not hold a module", path)
             refs: dict[str, _TensorRef] = {}

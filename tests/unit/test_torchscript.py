@@ -15,7 +15,14 @@ from splamflow.errors import UserError
 from splamflow.torchscript import read_torchscript_tensors
 from splamflow.weights import load_model
 from tests import hostile
-from tests.hostile import pickled_memo, pickled_module, pickled_tensor, splam_shaped_archive, torchscript_archive
+from tests.hostile import (
+    declare_size,
+    pickled_memo,
+    pickled_module,
+    pickled_tensor,
+    splam_shaped_archive,
+    torchscript_archive,
+)
 
 PRECIOUS = b"precious content, 32 bytes long\n"
 
@@ -164,17 +171,28 @@ print(json.dumps(growth))
 
 @pytest.mark.slow
 def test_small_hostile_archives_cannot_make_the_loader_allocate_much(tmp_path):
-    """A 256 KiB zip bomb (256 MiB of zeros) and a 1 KiB archive of two 256 MiB stride-0 views.
+    """A 256 KiB zip bomb (256 MiB of zeros), the same declaring the size its tensor needs, and a 1 KiB
+    archive of two 256 MiB stride-0 views.
 
     Peak memory of a fresh process, in MiB above what loading a valid archive took.
     """
     ok = splam_shaped_archive(tmp_path / "ok.pt")
     bomb = splam_shaped_archive(tmp_path / "bomb.pt", records={"0": 256 << 20})
+    liar = declare_size(splam_shaped_archive(tmp_path / "liar.pt", records={"0": 256 << 20}), "m/data/0", 1024)
     views = {f"w{i}": pickled_tensor("0", 1, (1 << 26,), (0,)) for i in range(2)}
     stride0 = torchscript_archive(tmp_path / "stride0.pt", pickled_module(views), {"0": bytes(4)})
     assert bomb.stat().st_size < ok.stat().st_size + (1 << 20) and stride0.stat().st_size < 1 << 10
-    done = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(ok), str(bomb), str(stride0)],
+    done = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(ok), str(bomb), str(liar), str(stride0)],
                           capture_output=True, text=True, check=True)
     growth = json.loads(done.stdout)
-    assert set(growth) == {str(bomb), str(stride0)}, growth
+    assert set(growth) == {str(bomb), str(liar), str(stride0)}, growth
+    assert "Bad CRC-32 for file 'm/data/0'" in growth[str(liar)][1], growth
     assert all(mib < 32 for mib, _ in growth.values()), growth
+
+
+def test_names_from_the_archive_are_quoted_on_one_line(tmp_path):
+    """Attribute and class names come from the archive; a newline in one must not split the message."""
+    body = pickled_module({"w\nFAKE: second line": pickled_tensor("0", 1, (1,), (1,))})
+    with pytest.raises(UserError, match=r"a module attribute named 'w\\nFAKE: second line'") as err:
+        read_torchscript_tensors(torchscript_archive(tmp_path / "n.pt", body, {"0": bytes(4)}), max_elements=4)
+    assert "\n" not in str(err.value)
