@@ -27,6 +27,26 @@ def atomic_path(final: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield out.tmp
 
 
+def index_files(path: str | os.PathLike, kind: str) -> list[Path]:
+    """The index files a reader may take for `path` (existing or not): `kind` is "alignments" or "fasta".
+
+    Alignments: X.bai, X.csi, X.crai and, for X = name.bam, name.bai and name.crai (htslib's names).
+    """
+    path = os.fspath(path)
+    if kind == "fasta":
+        return [Path(f"{path}.fai"), Path(f"{path}.gzi")]
+    stem = os.path.splitext(path)[0]
+    return [Path(f"{path}{ext}") for ext in (".bai", ".csi", ".crai")] + [
+        Path(f"{stem}{ext}") for ext in (".bai", ".crai")]
+
+
+def with_indexes(what: str, path: str | os.PathLike | None, kind: str) -> list[tuple[str, str | os.PathLike | None]]:
+    """An input and its index files, as `OutputSet` inputs: files that no output may overwrite."""
+    if path is None:
+        return []
+    return [(what, path)] + [(f"{what} index", p) for p in index_files(path, kind)]
+
+
 def require_file(path: str | os.PathLike, what: str = "input", allow_empty: bool = False) -> Path:
     """Return `path` as a Path, or raise a UserError when it is missing, a folder or (unless allowed) empty."""
     p = Path(path)

@@ -181,11 +181,19 @@ def _rewrapped_after_indexing(m: Path, i: Path, o: Path) -> None:
     (i / "g.fa").write_text(">20\n" + "\n".join(seq[k : k + 80] for k in range(0, len(seq), 80)) + "\n")
 
 
+def _bam_with_stem_index(m: Path, i: Path, o: Path) -> None:
+    shutil.copy(m / "chr20_slice.bam", i / "s.bam")
+    pysam.index(str(i / "s.bam"), str(i / "s.bai"))
+
+
 CASES = [
     # issue 10 point 2: an index the tool writes replaced the discarded BAM
     Case("clean-discarded-is-the-index-of-output",
          "clean {m}/chr20_slice.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {o}/k.bam.bai",
          "--discarded and index of -o name the same file"),
+    Case("clean-discarded-is-the-input-index-named-without-bam",
+         "clean {i}/s.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {i}/s.bai",
+         "--discarded is the same file as the input index", setup=_bam_with_stem_index),
     # point 3: --stats onto the scores
     Case("score-stats-is-the-output",
          "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {m}/model.safetensors -o {o}/out.bed "
