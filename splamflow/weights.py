@@ -61,7 +61,7 @@ def default_model_version() -> str:
 
 def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
     """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     from splamflow.outputs import OutputSet
 
@@ -71,7 +71,8 @@ def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
     weights = outputs.add(path, "model", ".safetensors")
     sidecar = outputs.add(metadata_path(path), "model metadata", ".json")
     with outputs:
-        save_file(state, str(weights.tmp), metadata={"format": "splamflow", "architecture": "splam"})
+        # serialised in memory, so that a failed write (disk full) is an OSError with its errno
+        weights.tmp.write_bytes(save(state, metadata={"format": "splamflow", "architecture": "splam"}))
         meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata,
                 "sha256": sha256_file(weights.tmp)}
         sidecar.tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
