@@ -9,7 +9,8 @@
   the archive's code; every speed-up of ours applies to the published weights too.
 
 Whatever the format, the keys and shapes must be exactly those of the published architecture, and
-every weight must be finite. A metadata sidecar must name the sha256 of the weights it describes.
+every weight must be finite. The sha256 a metadata sidecar records must be that of the weights it
+describes (`save_model` always records it; a hand-written sidecar without one is accepted).
 """
 
 from __future__ import annotations
