@@ -73,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from splamflow.scoring import score_bed
+    from splamflow.scoring import check_device, score_bed
     from splamflow.weights import load_model, metadata_path
+
+    check_device(args.device, args.precision)
 
     inputs = [("junction BED", args.junctions), *with_indexes("genome FASTA", args.genome, "fasta")]
     if args.model:

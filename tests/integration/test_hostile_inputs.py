@@ -274,6 +274,15 @@ CASES = [
     Case("score-bed-checked-before-the-model",
          "score {i}/j.bed --genome {m}/chr20_slice.fa.gz --model {i}/bad.pt -o {o}/s.bed",
          "BED row has 2 tab-separated columns", setup=_bad_bed_and_corrupt_model),
+    # device and precision are checked before any work: the error is the only line
+    Case("score-fp16-on-cpu",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {m}/model.safetensors -o {o}/s.bed "
+         "--device cpu --precision fp16", "--precision fp16 needs a GPU", existing=("s.bed",)),
+    Case("score-device-unavailable",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz -o {o}/s.bed --device mps",
+         "--device mps: no Apple MPS device is available"),
+    Case("evaluate-device-unavailable", "evaluate {m}/curated/test.npz -o {o}/r --device mps",
+         "--device mps: no Apple MPS device is available"),
     Case("train-batch-size-zero", "train {m}/curated -o {o}/t --batch-size 0",
          "argument --batch-size: must be at least 1"),
     Case("evaluate-not-a-curated-set", "evaluate {m}/junctions.bed --model {m}/model.safetensors -o {o}/r",
