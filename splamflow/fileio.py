@@ -62,7 +62,8 @@ def require_file(path: str | os.PathLike, what: str = "input", allow_empty: bool
 def text_lines(path: str | os.PathLike, what: str) -> Iterator[tuple[int, str]]:
     """(line number, text) of a plain or gzipped UTF-8 file; damage is a one-line UserError.
 
-    Invalid UTF-8 names the line; a truncated or corrupt gzip stream and read errors name the file.
+    A UTF-8 byte-order mark is dropped. Invalid UTF-8 names the line; a truncated or corrupt gzip
+    stream and read errors name the file.
     """
     try:
         with open(path, "rb") as raw:
@@ -74,7 +75,8 @@ def text_lines(path: str | os.PathLike, what: str) -> Iterator[tuple[int, str]]:
         try:
             for lineno, raw_line in enumerate(handle, 1):
                 try:
-                    line = raw_line.decode("utf-8")
+                    # a byte-order mark (some Windows editors write one) is not part of line 1
+                    line = raw_line.decode("utf-8-sig" if lineno == 1 else "utf-8")
                 except UnicodeDecodeError:
                     raise UserError(f"{what} is not UTF-8 text", path, lineno) from None
                 yield lineno, line
