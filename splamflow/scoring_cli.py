@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from splamflow.bed import read_junctions
-    from splamflow.fileio import require_file
+    from splamflow.fileio import require_file, with_indexes
     from splamflow.genome import open_genome
     from splamflow.outputs import OutputSet
 
@@ -73,11 +73,12 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from splamflow.scoring import score_bed
+    from splamflow.scoring import check_device, score_bed
     from splamflow.weights import load_model, metadata_path
 
-    inputs = [("junction BED", args.junctions), ("genome FASTA", args.genome),
-              ("genome index", f"{args.genome}.fai"), ("genome index", f"{args.genome}.gzi")]
+    check_device(args.device, args.precision)
+
+    inputs = [("junction BED", args.junctions), *with_indexes("genome FASTA", args.genome, "fasta")]
     if args.model:
         inputs += [("model", args.model), ("model metadata", metadata_path(args.model))]
     outputs = OutputSet(inputs)

@@ -32,7 +32,7 @@ from splamflow.bed import field_text
 from splamflow.errors import UserError
 from splamflow.extract.cli import add_infer_strand_arguments
 from splamflow.extract.strand import check_infer_strand
-from splamflow.fileio import require_file
+from splamflow.fileio import require_file, with_indexes
 from splamflow.outputs import Output, OutputSet
 
 PROG = "splam_score.py clean"
@@ -300,12 +300,9 @@ class _Files:
 
 def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
     """Every file this run writes, indexes included, and the inputs none of them may overwrite."""
-    inputs = [("input", args.input), ("input index", f"{args.input}.bai"), ("input index", f"{args.input}.csi"),
-              ("input index", f"{args.input}.crai"), ("--scores", args.scores)]
-    for flag in ("genome", "reference"):
-        fasta = getattr(args, flag)
-        if fasta:
-            inputs += [(f"--{flag}", fasta), (f"--{flag} index", f"{fasta}.fai"), (f"--{flag} index", f"{fasta}.gzi")]
+    inputs = [*with_indexes("input", args.input, "alignments"), ("--scores", args.scores),
+              *with_indexes("--genome", args.genome, "fasta"),
+              *with_indexes("--reference", args.reference, "fasta")]
     outputs = OutputSet(inputs)
     if kind == "alignments":
         files = _Files(

@@ -17,12 +17,14 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
 
 import pysam
 
 from splamflow import signals
 from splamflow.errors import UserError
 from splamflow.extract.strand import library_strand
+from splamflow.fileio import index_files
 
 #: Splam 1.0.12 keeps introns whose length + 2 <= 100000 (`--max-splice` default).
 SPLAM_MAX_INTRON = 99_998
@@ -103,6 +105,9 @@ def open_alignments(
     """
     path = os.fspath(path)
     kwargs = {"threads": threads} if threads > 1 else {}
+    index = newest_index(path)
+    if index is not None:
+        kwargs["index_filename"] = os.fspath(index)
     if reference is not None:
         kwargs["reference_filename"] = os.fspath(reference)
     try:
@@ -120,6 +125,25 @@ def open_alignments(
     finally:
         with contextlib.suppress(OSError):
             handle.close()
+
+
+def newest_index(path: str | os.PathLike) -> Path | None:
+    """The most recently written index of a BAM (.bai, .csi) or CRAM (.crai), or None.
+
+    htslib takes X.csi before X.bai whatever their age, so an old .csi left beside a BAM that was
+    rewritten and indexed again as .bai would be used and give wrong records.
+    """
+    try:
+        with open(path, "rb") as handle:
+            cram = handle.read(4) == b"CRAM"
+    except OSError:
+        return None  # opening it reports the problem
+    found = []
+    for index in index_files(path, "alignments"):
+        if (index.suffix == ".crai") == cram:
+            with contextlib.suppress(OSError):
+                found.append((index.stat().st_mtime_ns, index))
+    return max(found)[1] if found else None
 
 
 def _read_error(exc: BaseException, path: str, reference: str | None) -> UserError:
@@ -378,9 +402,12 @@ def extract_junctions(
         for task in tasks:
             result.merge(*_run_task(task))
         return result
-    pool = ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context(), initializer=signals.reset_in_worker)
+    pool = ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context(), initializer=signals.ignore_in_worker)
     try:
-        for counts, stats in pool.map(_run_task, tasks):
+        # The workers are forked here; a signal that comes before they ignore it waits until they do.
+        with signals.deferred():
+            results = pool.map(_run_task, tasks)
+        for counts, stats in results:
             result.merge(counts, stats)
     except BaseException:
         _stop(pool)
@@ -390,12 +417,16 @@ def extract_junctions(
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and end the running workers now (an error or an interruption)."""
+    """Cancel what is queued and kill the running workers now (an error or an interruption).
+
+    The workers ignore SIGTERM, so none of them has died on its own when this runs: the pool's
+    manager thread learns of the shutdown (and forgets the cancelled tasks) before any worker dies.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     # Python < 3.14 has no public call that stops running workers; they hold no output files.
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
-        process.terminate()
+    for process in processes:
+        process.kill()
         process.join()
 
 

@@ -90,7 +90,7 @@ def looks_like_annotation(path: str | os.PathLike) -> bool:
             head = handle.read(65536)
     except (OSError, EOFError):
         return False
-    lines = head.decode("utf-8", errors="replace").splitlines()
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()  # utf-8-sig: a leading BOM dropped
     if len(head) == 65536:
         lines = lines[:-1]  # possibly cut short
     for line in lines:

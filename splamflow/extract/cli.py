@@ -50,7 +50,7 @@ from splamflow.argtypes import non_negative_int, positive_int
 from splamflow.errors import UserError
 from splamflow.extract.annotation import looks_like_annotation
 from splamflow.extract.strand import check_infer_strand
-from splamflow.fileio import require_file
+from splamflow.fileio import require_file, with_indexes
 
 ANNOTATION_SUFFIXES = (".gtf", ".gff", ".gff3")
 
@@ -172,13 +172,9 @@ def add_infer_strand_arguments(group: argparse._ArgumentGroup, motif_help: str) 
 
 def _inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     """Files this run reads (with their indexes), which no output may overwrite."""
-    found = [("input", args.input)]
-    found += [("input index", f"{args.input}{ext}") for ext in (".bai", ".csi", ".crai")]
-    found += [("input index", f"{os.path.splitext(args.input)[0]}{ext}") for ext in (".bai", ".crai")]
+    found = with_indexes("input", args.input, "alignments")
     for flag in ("reference", "genome"):
-        fasta = getattr(args, flag)
-        if fasta:
-            found += [(f"--{flag}", fasta), (f"--{flag} index", f"{fasta}.fai"), (f"--{flag} index", f"{fasta}.gzi")]
+        found += with_indexes(f"--{flag}", getattr(args, flag), "fasta")
     return found
 
 

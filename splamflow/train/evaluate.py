@@ -11,7 +11,7 @@ import numpy as np
 from splamflow.errors import UserError
 from splamflow.outputs import Output, OutputSet
 from splamflow.plotlib import pyplot, skip_note
-from splamflow.scoring import Predictor
+from splamflow.scoring import Predictor, check_device
 from splamflow.train.dataset import load_set
 from splamflow.train.metrics import precision_recall_curve, summarize
 from splamflow.weights import load_model
@@ -25,6 +25,7 @@ def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLi
 
     `record`: also add the held-out metrics to the model's .json sidecar (in the same commit).
     """
+    check_device(device)
     out = Path(outdir)
     outputs = OutputSet([("curated set", data), ("--model", model)], folder=out)
     files = {name: outputs.add(out / name, name, Path(name).suffix) for name in REPORTS}

@@ -7,6 +7,7 @@ run resumed from a mid-epoch checkpoint continues with exactly the batches it wo
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -48,9 +49,46 @@ class TrainOptions:
     model_version: str = ""
 
 
-def _save_checkpoint(path: Path, state: dict) -> None:
+def _save_torch(path: Path, obj: object) -> None:
+    """torch.save through memory: a failed file write (disk full) is then an OSError with its errno.
+
+    torch.save writing to a file reports a failed write as a RuntimeError that names no cause.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path, suffix=".pt") as tmp:
-        torch.save(state, tmp)
+        tmp.write_bytes(buffer.getbuffer())
+
+
+def _first_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _resume(path: Path, net: SplamNet, optimizer: torch.optim.Optimizer, opts: TrainOptions,
+            total_steps: int) -> tuple[int, dict, list]:
+    """Load a checkpoint of this run into `net` and `optimizer`; (step, history, step log)."""
+    try:  # weights_only: a checkpoint file is data; nothing in it may run code
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for damaged or foreign files
+        raise UserError(f"cannot read checkpoint: {_first_line(exc)}", path) from None
+    try:
+        same = ckpt["options"]["data"] == opts.data and ckpt["total_steps"] == total_steps
+    except (TypeError, KeyError, IndexError):
+        raise UserError("not a splamflow training checkpoint; use a new output folder", path) from None
+    if not same:
+        raise UserError("checkpoint is from a different data set or recipe; use a new output folder", path)
+    try:
+        step, history, step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
+        if not (isinstance(step, int) and 0 <= step <= total_steps and isinstance(step_log, list)
+                and isinstance(history, dict) and isinstance(history.get("epochs"), list)):
+            raise ValueError("its step, history or step log is malformed")
+        net.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        torch.set_rng_state(ckpt["torch_rng"])
+    except Exception as exc:  # load_state_dict and set_rng_state raise several types
+        raise UserError(f"checkpoint does not fit this model and recipe ({_first_line(exc)}); "
+                        "use a new output folder", path) from None
+    return step, history, step_log
 
 
 def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
@@ -115,22 +153,11 @@ def train(opts: TrainOptions) -> Path:
     step, history, step_log = 0, {"epochs": []}, []
     ckpt_path = outdir / CHECKPOINT
     if ckpt_path.exists():
-        try:  # weights_only: a checkpoint file is data; nothing in it may run code
-            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-            same = ckpt["options"]["data"] == opts.data and ckpt["total_steps"] == total_steps
-        except Exception as exc:  # torch raises many types for damaged or foreign files
-            first = " ".join(str(exc).split())[:200] or type(exc).__name__
-            raise UserError(f"cannot read checkpoint: {first}", ckpt_path) from None
-        if not same:
-            raise UserError("checkpoint is from a different data set or recipe; use a new output folder", ckpt_path)
-        net.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        torch.set_rng_state(ckpt["torch_rng"])
-        step, history, step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
+        step, history, step_log = _resume(ckpt_path, net, optimizer, opts, total_steps)
         print(f"resuming from step {step}/{total_steps} ({ckpt_path})", flush=True)
 
     def checkpoint() -> None:
-        _save_checkpoint(
+        _save_torch(
             ckpt_path,
             {
                 "model": net.state_dict(),
@@ -192,8 +219,7 @@ def train(opts: TrainOptions) -> Path:
         print("epoch summary: " + json.dumps(epoch_record), flush=True)
         checkpoint()
         _plot_curves(history, step_log, outdir)
-        with atomic_path(outdir / f"epoch{epoch + 1:02d}.pt", suffix=".pt") as tmp:
-            torch.save(net.state_dict(), tmp)
+        _save_torch(outdir / f"epoch{epoch + 1:02d}.pt", net.state_dict())
 
     manifest = json.loads((data_dir / "manifest.json").read_text()) if (data_dir / "manifest.json").exists() else {}
     meta = {

@@ -10,7 +10,7 @@ import pytest
 
 from splamflow.cli import main
 from splamflow.errors import UserError
-from splamflow.extract.annotation import Transcript, read_transcripts
+from splamflow.extract.annotation import Transcript, looks_like_annotation, read_transcripts
 from splamflow.extract.strand import motif_strand
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,3 +219,11 @@ def test_shared_gencode_gtf_slice(tmp_path):
         )
     assert len(introns) > 500
     assert canonical / len(introns) > 0.97  # README: 98.9% GT-AG, 0.7% GC-AG, 0.1% AT-AC overall
+
+
+def test_a_byte_order_mark_does_not_hide_an_annotation(tmp_path):
+    line = "20\tsrc\texon\t100\t200\t.\t+\t.\tgene_id \"g\"; transcript_id \"t\";\n"
+    path = tmp_path / "genes.txt"  # a name that does not say what it is
+    path.write_bytes("\ufeff".encode() + line.encode())
+    assert looks_like_annotation(path)
+    assert [(t.id, t.contig) for t in read_transcripts(path)] == [("t", "20")]
