@@ -7,7 +7,7 @@ its job configuration replaced by one destination that requires a container and 
 podman, so each job runs in the image the tool's <container> names (ghcr.io/splamflow/splamflow,
 built by `make containers`), not in the project's .venv. Job folders are kept, and every job's
 script must have run `podman run` on that image. Run with the Python of .venv-galaxy (installed by
-scripts/checks/galaxy_tests.sh); arguments go to run_tool_tests.py (default: --tool splam_score).
+scripts/checks/galaxy_tests.sh); arguments go to run_tool_tests.py (default: --tool splamflow_score).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def jobs_not_in_the_image(run: Path) -> tuple[int, list[str]]:
 
 
 def main() -> int:
-    args = sys.argv[1:] or ["--tool", "splam_score"]
+    args = sys.argv[1:] or ["--tool", "splamflow_score"]
     if "--run-dir" not in args:
         args += ["--run-dir", str(REPO / "runs" / "galaxy-podman")]
     run = Path(args[args.index("--run-dir") + 1]).resolve()

@@ -28,7 +28,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL_DIR = REPO / "galaxy_tool"
-TOOLS = ("splam_extract", "splam_score", "splam_clean")
+TOOLS = ("splamflow_extract", "splamflow_score", "splamflow_clean")
 ADMIN_EMAIL = "admin@splamflow.test"
 ADMIN_KEY = "splamflow-galaxy-test-admin-key"
 USER_EMAIL = "tester@splamflow.test"

@@ -459,3 +459,47 @@ def test_environment_installs_the_image_versions(path):
         if Version(cuda) not in SpecifierSet(specs["cuda-version"]):
             problems.append(f"{rel}: cuda-version {specs['cuda-version']}, the CUDA image has CUDA {cuda}")
     assert not problems, "\n".join(problems)
+
+
+# --- the conda recipe and the Galaxy requirements -----------------------------------------------
+
+
+def test_recipe_pins_what_the_images_install():
+    pytest.importorskip("jinja2")
+    pytest.importorskip("yaml")
+    from scripts.package.recipe import load_recipe, split_spec
+
+    recipe = load_recipe()
+    assert recipe["package"] == {"name": "splamflow", "version": VERSION}
+    assert recipe["source"]["url"].endswith(f"/splamflow-{VERSION}.tar.gz"), "the recipe builds from the sdist"
+    assert recipe["build"]["noarch"] == "python"
+    entry_points = {f"{name} = {target}" for name, target in pyproject()["project"]["scripts"].items()}
+    assert set(recipe["build"]["entry_points"]) == entry_points
+    run = dict(split_spec(r) for r in recipe["requirements"]["run"])
+    run = {CONDA_ALIASES.get(name, name): spec for name, spec in run.items()}
+    pins = image_pins()
+    runtime = {Requirement(r).name for r in pyproject()["project"]["dependencies"]}
+    assert set(run) == runtime | {"python", "matplotlib"}, "run requirements: the package's, plus plotting"
+    for name, spec in run.items():
+        if name == "python":
+            assert spec == f"{pins['python']}.*", f"python {spec}, the images install {pins['python']}"
+        else:
+            assert spec == f"=={pins[name]}", f"{name} {spec}, the images install {pins[name]}"
+    host = dict(split_spec(r) for r in recipe["requirements"]["host"])
+    build_requires = [Requirement(r) for r in pyproject()["build-system"]["requires"]]
+    for req in build_requires:
+        assert req.name in host and SpecifierSet(host[req.name].replace(" ", "")) == req.specifier, (
+            f"host {req.name} {host.get(req.name)} vs pyproject.toml build-system {req}"
+        )
+
+
+def test_galaxy_requirements_are_the_package_and_image_versions():
+    macros = ET.parse(ROOT / "galaxy_tool" / "macros.xml").getroot()
+    tokens = galaxy_tokens()
+    assert tokens["@MATPLOTLIB_VERSION@"] == image_pins()["matplotlib"]
+    (requirements,) = [x.find("requirements") for x in macros.iter("xml") if x.get("name") == "requirements"]
+    packages = {r.text: r.get("version") for r in requirements.iter("requirement") if r.get("type") == "package"}
+    assert packages == {"splamflow": "@TOOL_VERSION@"}
+    clean = ET.parse(ROOT / "galaxy_tool" / "splamflow_clean.xml").getroot()
+    extra = {r.text: r.get("version") for r in clean.iter("requirement")}
+    assert extra == {"matplotlib-base": "@MATPLOTLIB_VERSION@"}, "clean --plot needs matplotlib"

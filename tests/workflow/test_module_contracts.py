@@ -138,24 +138,30 @@ def test_pipeline_choices_are_cli_choices():
 
 def galaxy_invocations() -> list[tuple[str, list[str]]]:
     calls = []
+    macros = ROOT / "galaxy_tool" / "macros.xml"
+    shared = list(ET.parse(macros).getroot().iter("token")) if macros.is_file() else []
     for xml in sorted((ROOT / "galaxy_tool").glob("*.xml")):
         root = ET.parse(xml).getroot()
         command = root.find("command")
         if command is None or not command.text:
             continue
-        text = re.sub(r"^\s*#.*$", "", command.text, flags=re.MULTILINE)  # Cheetah directives
+        text = command.text
+        for token in [*root.iter("token"), *shared]:  # the tool's own macros, then macros.xml's
+            text = text.replace(token.get("name"), token.text or "")
+        text = re.sub(r"^\s*#.*$", "", text, flags=re.MULTILINE)  # Cheetah directives
         for part in re.split(r"(?=splam_score\.py\s)", text)[1:]:
             part = re.split(r"&&|\|\||;|\|", part)[0]
             words = part.split()
             sub = words[1]
             flags = re.findall(r"(?<![\w$:{-])(--?[A-Za-z][\w-]*)", " ".join(words[2:]))
-            # boolean parameters put their flag in truevalue/falsevalue
+            # boolean parameters put their flag in truevalue/falsevalue, some selects in their values
             flags += [
                 value
                 for param in root.iter("param")
                 for value in (param.get("truevalue"), param.get("falsevalue"))
                 if value and value.startswith("-")
             ]
+            flags += [o.get("value") for o in root.iter("option") if (o.get("value") or "").startswith("-")]
             calls.append((xml.name, [sub, *flags]))
     return calls
 
