@@ -14,11 +14,11 @@ def pyplot() -> ModuleType | None:
     """`matplotlib.pyplot` with the non-interactive Agg backend, or None when matplotlib is not installed."""
     try:
         import matplotlib
-    except ImportError:
-        return None
-    try:
+
         matplotlib.use("Agg")
         from matplotlib import pyplot as plt
+    except ImportError:
+        return None
     except OSError as exc:
         # matplotlib needs a writable cache folder (MPLCONFIGDIR, else a temporary one): absent in
         # a read-only container without a writable /tmp (docker run --read-only)
