@@ -48,6 +48,7 @@ process SPLAM_CLEAN {
             --threads ${task.cpus} \\
             --stats ${prefix}.clean_stats.json \\
             --stats-tsv ${prefix}.clean_stats_mqc.tsv \\
+            --sample ${prefix} \\
             --plot ${prefix}.clean.png \\
             ${args}
         """

@@ -1,9 +1,8 @@
 process SPLAM_SCORE {
     tag "${meta.id}"
     label 'process_medium'
-    label 'process_gpu'
 
-    conda "${ task.accelerator ? "${moduleDir}/environment.gpu.yml" : "${moduleDir}/environment.yml" }"
+    conda "${moduleDir}/environment.yml"
     container "${ task.accelerator ? 'ghcr.io/splamflow/splamflow:0.1.0-cuda' : 'ghcr.io/splamflow/splamflow:0.1.0' }"
 
     input:
@@ -44,8 +43,9 @@ process SPLAM_SCORE {
     stub:
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
+    def device = task.accelerator ? 'cuda' : 'cpu'
     """
-    echo "${args}"
+    echo "splam_score.py score --device ${device} ${args}"
     touch ${prefix}.scores.bed
     echo '{}' > ${prefix}.score_stats.json
     """
