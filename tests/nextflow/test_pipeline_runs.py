@@ -294,7 +294,6 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
         assert "--paired" not in _script(task), "paired 'false' given as text must stay false"
     (clean,) = task_dirs(run, "SPLAM_CLEAN")
     assert "--threshold 0.05" in _script(clean)
-    assert all("--lines=100" in _script(t) for t in task_dirs(run, "JUNCTIONS_SPLIT"))
     score_rows = tasks_of(trace(run), "SPLAM_SCORE")
     assert len(score_rows) == 2
     for row in score_rows:
