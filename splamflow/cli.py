@@ -2,18 +2,20 @@
 
 Each subcommand lives with the code it drives and contributes two functions:
 `add_arguments(parser)` and `run(args) -> int`. This module assembles them into one argparse tree,
-turns user errors into a one-line message with exit code 2, and keeps heavy imports (torch,
-pysam) out of `--help`.
+turns user errors into a one-line message with exit code 2, turns SIGTERM/SIGHUP/SIGINT into a
+clean interruption (exit 128 + signal number, temporary files removed), and keeps heavy imports
+(torch, pysam) out of `--help`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from splamflow import __version__
+from splamflow import __version__, signals
 from splamflow.errors import UserError
 
 PROG = "splam_score.py"
@@ -76,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _htslib_quiet() -> Iterator[None]:
+    """htslib's own messages off: every failure it reports reaches the user as our one-line error."""
+    import pysam
+
+    verbosity = pysam.set_verbosity(0)
+    try:
+        yield
+    finally:
+        pysam.set_verbosity(verbosity)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -83,15 +97,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args._run(args) or 0)
+        with signals.interruptible(), _htslib_quiet():
+            return int(args._run(args) or 0)
     except UserError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except signals.Interrupted as exc:
+        print(f"{PROG} {args.command}: interrupted by {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
+    except OSError as exc:  # the system refused a read or write that no check could foresee
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"{PROG} {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

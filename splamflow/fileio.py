@@ -1,82 +1,67 @@
-"""File helpers shared by every subcommand: atomic outputs and readable-input checks."""
+"""File helpers shared by every subcommand: single atomic outputs, readable-input checks, text input."""
 
 from __future__ import annotations
 
 import contextlib
 import gzip
 import hashlib
-import io
 import os
-import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from splamflow.errors import UserError
+from splamflow.outputs import OutputSet
 
 
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside `final`; rename it onto `final` only if the block succeeds.
+    """Yield a temporary path beside `final`; it becomes `final` only if the block succeeds.
 
-    The temporary name keeps `suffix` (e.g. ".bam") so tools that sniff extensions still work.
-    Nothing is ever left under the final name on failure.
+    A one-file `OutputSet`: commands with several outputs use an OutputSet directly, so that
+    all of them are checked first and replaced together.
     """
-    final = Path(final)
-    directory = final.parent if str(final.parent) else Path(".")
-    if not directory.is_dir():
-        raise UserError("output folder does not exist", directory)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix or ".tmp", dir=directory)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs get the usual permissions
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, final)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp_path.unlink()
+    outputs = OutputSet()
+    out = outputs.add(final, "output", suffix)
+    with outputs:
+        yield out.tmp
 
 
-@contextlib.contextmanager
-def atomic_text(final: str | os.PathLike) -> Iterator:
-    """Open a text file for writing that appears under `final` only when complete."""
-    with atomic_path(final) as tmp, open(tmp, "w", newline="\n") as handle:
-        yield handle
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def require_file(path: str | os.PathLike, what: str = "input") -> Path:
-    """Return `path` as a Path, or raise a UserError when it is missing, a folder or empty."""
+def require_file(path: str | os.PathLike, what: str = "input", allow_empty: bool = False) -> Path:
+    """Return `path` as a Path, or raise a UserError when it is missing, a folder or (unless allowed) empty."""
     p = Path(path)
     if not p.exists():
         raise UserError(f"{what} file does not exist", p)
     if p.is_dir():
         raise UserError(f"{what} is a folder, not a file", p)
-    if p.stat().st_size == 0:
+    if not allow_empty and p.stat().st_size == 0:
         raise UserError(f"{what} file is empty", p)
     return p
 
 
-def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    """True when two paths name the same file (outputs must never overwrite inputs)."""
+def text_lines(path: str | os.PathLike, what: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a plain or gzipped UTF-8 file; damage is a one-line UserError.
+
+    Invalid UTF-8 names the line; a truncated or corrupt gzip stream and read errors name the file.
+    """
     try:
-        return os.path.samefile(a, b)
-    except FileNotFoundError:
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
-def open_text(path: str | os.PathLike) -> io.TextIOBase:
-    """Open a plain or gzip/bgzip-compressed text file for reading."""
-    with open(path, "rb") as raw:
-        magic = raw.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+        with open(path, "rb") as raw:
+            compressed = raw.read(2) == b"\x1f\x8b"
+    except OSError as exc:
+        raise UserError(f"cannot read {what}: {exc.strerror or exc}", path) from None
+    lineno = 0
+    with (gzip.open if compressed else open)(path, "rb") as handle:
+        try:
+            for lineno, raw_line in enumerate(handle, 1):
+                try:
+                    line = raw_line.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise UserError(f"{what} is not UTF-8 text", path, lineno) from None
+                yield lineno, line
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise UserError(f"{what} is a damaged or truncated gzip file after line {lineno} ({exc})", path) from None
+        except OSError as exc:
+            raise UserError(f"cannot read {what}: {exc.strerror or exc}", path) from None
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -94,6 +94,8 @@ class Predictor:
     def predict_padded(self, codes: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         """Like `predict_all`, but every forward pass has exactly `batch_size` rows (N-padded)."""
         n = len(codes)
+        if n == 0:  # nothing to score (every row of the chunk skipped): no graph to build
+            return np.zeros(0, np.float32), np.zeros(0, np.float32)
         padded = np.full((-(-n // batch_size) * batch_size, SEQ_LEN), N_CODE, dtype=np.uint8)
         padded[:n] = codes
         graph = self._graph(batch_size)

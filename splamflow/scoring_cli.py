@@ -1,8 +1,9 @@
 """Score splice junctions with the Splam model.
 
 Input: BED6 junctions (optional 7th column: comma-separated transcript ids), intron coordinates
-0-based half-open (start = first intron base, end = last intron base + 1), and an indexed genome
-FASTA (plain or bgzip, with .fai; contig names must match exactly).
+0-based half-open (start = first intron base, end = last intron base + 1), and a genome FASTA
+(plain or bgzip; its .fai is made beside it when missing; contig names must match exactly). A BED
+without rows gives empty outputs (a sample with no junctions).
 
 For each junction the model reads 800 bp: 200 bp of exon + up to 200 bp of intron around the
 donor, and the same around the acceptor (reverse-complemented on the - strand). The donor score is
@@ -17,7 +18,7 @@ Rows that cannot be scored are left out and counted by reason (stderr summary an
   strand   strand is '.' or '?' (run `extract --infer-strand motif` to assign one)
   contig   contig not in the FASTA
   bounds   a window reaches before position 0 or past the contig end
-  site_n   an N at the intron's first two or last two bases
+  site_n   an N at the intron's first two or last two bases (other IUPAC letters are scored, as in Splam)
 Splam 1.0.12 drops these silently, and also drops windows ending exactly at the contig end and
 rows whose windows repeat another row's; splamflow scores both.
 
@@ -36,79 +37,89 @@ import json
 import sys
 import time
 
+from splamflow.argtypes import non_negative_int, positive_int
 from splamflow.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("junctions", metavar="JUNCTIONS.bed", help="junction BED (BED6, optional 7th column)")
-    parser.add_argument("--genome", required=True, metavar="GENOME.fa", help="indexed FASTA (.fai; bgzip allowed)")
+    parser.add_argument("--genome", required=True, metavar="GENOME.fa",
+                        help="FASTA, plain or bgzip (indexed beside it when it has no .fai)")
     parser.add_argument("--model", metavar="MODEL",
                         help="model file: .safetensors (+ .json), TorchScript archive or state_dict "
                              "(default: the shipped model)")
     parser.add_argument("-o", "--output", required=True, metavar="SCORES.bed", help="output BED of scores")
-    parser.add_argument("--batch-size", type=int, default=0,
+    parser.add_argument("--batch-size", type=non_negative_int, default=0,
                         help="junctions per forward pass (default: 16 on CPU, 1024 on GPU)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                         help="auto picks cuda, then mps, then cpu (default: auto)")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
                         help="fp32 (default, exact), or autocast bf16/fp16 for speed")
     parser.add_argument("--stats", metavar="STATS.json", help="write counts (scored, skipped by reason) as JSON")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
-    parser.add_argument("--chunk-size", type=int, default=1024,
+    parser.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = all cores)")
+    parser.add_argument("--chunk-size", type=positive_int, default=1024,
                         help="junctions read and scored per chunk; memory is bounded by this, not by input size")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
+    from splamflow.bed import read_junctions
+    from splamflow.fileio import require_file
+    from splamflow.genome import open_genome
+    from splamflow.outputs import OutputSet
+
+    require_file(args.junctions, "junction BED", allow_empty=True)
+    open_genome(args.genome).close()  # content, index and names checked before anything else (and torch)
+
     import torch
 
-    from splamflow.fileio import atomic_text, require_file, same_file
-    from splamflow.genome import open_genome
     from splamflow.scoring import score_bed
-    from splamflow.weights import load_model
+    from splamflow.weights import load_model, metadata_path
 
-    require_file(args.junctions, "junction BED")
-    open_genome(args.genome).close()  # index and names checked before the model is loaded
-    for out in filter(None, (args.output, args.stats)):
-        if same_file(out, args.junctions) or same_file(out, args.genome):
-            raise UserError("output path is the same as an input", out)
-    if args.batch_size < 0 or args.chunk_size <= 0:
-        raise UserError("--batch-size and --chunk-size must be positive")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    loaded = load_model(args.model)
-    if not args.quiet:
-        print(f"model: {loaded.describe()}", file=sys.stderr)
-    started = time.perf_counter()
-    with atomic_text(args.output) as handle:
-        stats = score_bed(
-            args.junctions,
-            args.genome,
-            loaded.net,
-            handle,
-            device=args.device,
-            precision=args.precision,
-            batch_size=args.batch_size,
-            chunk_size=args.chunk_size,
-            progress=sys.stderr.isatty() and not args.quiet,
-        )
+    inputs = [("junction BED", args.junctions), ("genome FASTA", args.genome),
+              ("genome index", f"{args.genome}.fai"), ("genome index", f"{args.genome}.gzi")]
+    if args.model:
+        inputs += [("model", args.model), ("model metadata", metadata_path(args.model))]
+    outputs = OutputSet(inputs)
+    scores_out = outputs.add(args.output, "-o", ".bed")
+    stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
+    with outputs:
+        rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        loaded = load_model(args.model)
+        if not args.quiet:
+            print(f"model: {loaded.describe()}", file=sys.stderr)
+            if not rows:
+                print(f"no junctions in {args.junctions}: the outputs are empty", file=sys.stderr)
+        started = time.perf_counter()
+        with open(scores_out.tmp, "w", newline="\n") as handle:
+            stats = score_bed(
+                args.junctions,
+                args.genome,
+                loaded.net,
+                handle,
+                device=args.device,
+                precision=args.precision,
+                batch_size=args.batch_size,
+                chunk_size=args.chunk_size,
+                progress=sys.stderr.isatty() and not args.quiet,
+            )
         if stats["rows"] and stats["skipped"]["contig"] == stats["rows"]:
             raise UserError(
                 f"none of the {stats['rows']} junctions is on a contig of {args.genome} "
                 "(contig names must match exactly: '20' and 'chr20' differ)",
                 args.junctions,
             )
-    seconds = time.perf_counter() - started
-    stats.update(
-        model=str(loaded.path),
-        model_format=loaded.format,
-        model_version=loaded.metadata.get("version"),
-        seconds=round(seconds, 3),
-    )
-    if args.stats:
-        with atomic_text(args.stats) as handle:
-            json.dump(stats, handle, indent=2)
-            handle.write("\n")
+        seconds = time.perf_counter() - started
+        stats.update(
+            model=str(loaded.path),
+            model_format=loaded.format,
+            model_version=loaded.metadata.get("version"),
+            seconds=round(seconds, 3),
+        )
+        if stats_out:
+            stats_out.tmp.write_text(json.dumps(stats, indent=2) + "\n")
     if not args.quiet:
         skipped = ", ".join(f"{k} {v}" for k, v in stats["skipped"].items())
         print(

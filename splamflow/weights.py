@@ -5,10 +5,11 @@
 - a plain PyTorch state_dict saved with `torch.save` (also inside {"state_dict": ...}, with or without
   a DataParallel "module." prefix), e.g. from the published Splam class.
 - a TorchScript archive (`torch.jit.save` of the published class: the format of the official `splam.pt`).
-  Only its parameters and buffers are read; the foreign graph is never run, so every speed-up of ours
-  applies to the published weights too.
+  Only its parameters and buffers are read, by `splamflow.torchscript`, which never compiles or runs
+  the archive's code; every speed-up of ours applies to the published weights too.
 
-Whatever the format, the keys and shapes must be exactly those of the published architecture.
+Whatever the format, the keys and shapes must be exactly those of the published architecture, and
+every weight must be finite. A metadata sidecar must name the sha256 of the weights it describes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch
 from splamflow.errors import UserError
 from splamflow.fileio import sha256_file
 from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
+from splamflow.torchscript import read_torchscript_tensors
 
 DEFAULT_MODEL_NAME = "splam_default.safetensors"
 
@@ -61,17 +63,46 @@ def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
     """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
     from safetensors.torch import save_file
 
-    from splamflow.fileio import atomic_path
+    from splamflow.outputs import OutputSet
 
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    with atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(state, str(tmp), metadata={"format": "splamflow", "architecture": "splam"})
-        digest = sha256_file(tmp)
-    meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata, "sha256": digest}
-    with atomic_path(metadata_path(path), suffix=".json") as tmp:
-        tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
+    outputs = OutputSet()  # weights and sidecar (which names their sha256) are replaced together
+    weights = outputs.add(path, "model", ".safetensors")
+    sidecar = outputs.add(metadata_path(path), "model metadata", ".json")
+    with outputs:
+        save_file(state, str(weights.tmp), metadata={"format": "splamflow", "architecture": "splam"})
+        meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata,
+                "sha256": sha256_file(weights.tmp)}
+        sidecar.tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
     return meta
+
+
+def read_metadata(weights: Path) -> dict:
+    """The JSON sidecar of a safetensors model ({} when there is none), checked against the weights."""
+    meta_path = metadata_path(weights)
+    if not meta_path.exists():
+        return {}
+    if meta_path.is_dir():
+        raise UserError("model metadata is a folder, not a JSON file", meta_path)
+    try:
+        metadata = json.loads(meta_path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UserError("model metadata is not UTF-8 text", meta_path) from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"model metadata is not valid JSON (line {exc.lineno}: {exc.msg})", meta_path) from None
+    except OSError as exc:
+        raise UserError(f"cannot read model metadata: {exc.strerror or exc}", meta_path) from None
+    if not isinstance(metadata, dict):
+        raise UserError(f"model metadata must be a JSON object, not {type(metadata).__name__}", meta_path)
+    recorded = metadata.get("sha256")
+    if recorded is not None and recorded != sha256_file(weights):
+        raise UserError(
+            f"model metadata names sha256 {str(recorded)[:12]}... but {weights.name} has another: "
+            "the sidecar belongs to other weights",
+            meta_path,
+        )
+    return metadata
 
 
 def _sniff(path: Path) -> str:
@@ -100,8 +131,7 @@ def _read_state(path: Path, fmt: str) -> dict[str, torch.Tensor]:
 
             return load_file(str(path))
         if fmt == "torchscript":
-            scripted = torch.jit.load(str(path), map_location="cpu")
-            return dict(scripted.state_dict())
+            return read_torchscript_tensors(path)
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except UserError:
         raise
@@ -133,6 +163,9 @@ def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor
             raise UserError(
                 f"not a Splam model: {key} has shape {tuple(state[key].shape)}, expected {tuple(ref.shape)}", path
             )
+    for key, value in state.items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise UserError(f"not a usable model: {key} holds NaN or infinite weights", path)
     return {k: state[k].to(ref.dtype) for k, ref in expected.items()}
 
 
@@ -149,11 +182,6 @@ def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
     net = SplamNet()
     net.load_state_dict(state)
     net.eval()
-    metadata: dict = {}
-    if fmt == "safetensors" and metadata_path(p).exists():
-        try:
-            metadata = json.loads(metadata_path(p).read_text())
-        except json.JSONDecodeError:
-            raise UserError("model metadata is not valid JSON", metadata_path(p)) from None
+    metadata = read_metadata(p) if fmt == "safetensors" else {}
     names = {"safetensors": "splamflow safetensors", "torchscript": "TorchScript archive", "state_dict": "state_dict"}
     return LoadedModel(net=net, path=p, format=names[fmt], metadata=metadata)

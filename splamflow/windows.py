@@ -10,6 +10,10 @@ f = min(200, intron length):
 
 The input is donor + N*(400-len(donor)) + N*(400-len(acceptor)) + acceptor, upper-cased, so
 the first intron base sits at index 200 and the first exon base after the intron at 600.
+
+Letters other than A, C, G, T encode as all-zero vectors, as in Splam. Only N (the padding, or an
+N in the genome) counts as unknown at a splice site: like Splam 1.0.12, a junction whose
+dinucleotide holds another IUPAC letter (R, Y, ...) is scored, not skipped.
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ ACCEPTOR_INDEX = SEQ_LEN - FLANK  # output[1, 600] is the acceptor score
 SITE_POSITIONS = (FLANK, FLANK + 1, SEQ_LEN - FLANK - 2, SEQ_LEN - FLANK - 1)
 
 N_CODE = 4
-_CODES = np.full(256, N_CODE, dtype=np.uint8)
-for _i, _b in enumerate(b"ACGT"):
+OTHER_CODE = 5  # any other letter (IUPAC R, Y, ...): encoded like N, but not an N at a splice site
+_CODES = np.full(256, OTHER_CODE, dtype=np.uint8)
+for _i, _b in enumerate(b"ACGTN"):
     _CODES[_b] = _i
     _CODES[ord(chr(_b).lower())] = _i
-_COMPLEMENT = np.array([3, 2, 1, 0, N_CODE], dtype=np.uint8)
-_LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
-_ONE_HOT = np.eye(5, 4, dtype=np.float32)  # row 4 (N) is all zeros
+_COMPLEMENT = np.array([3, 2, 1, 0, N_CODE, OTHER_CODE], dtype=np.uint8)
+_LETTERS = np.frombuffer(b"ACGTNX", dtype=np.uint8)
+_ONE_HOT = np.eye(6, 4, dtype=np.float32)  # rows 4 (N) and 5 (other letters) are all zeros
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def junction_windows(start: int, end: int, strand: str) -> Windows:
 
 
 def encode(seq: str | bytes) -> np.ndarray:
-    """DNA text -> uint8 codes (A=0, C=1, G=2, T=3, anything else = N = 4)."""
+    """DNA text -> uint8 codes (A=0, C=1, G=2, T=3, N=4, any other letter 5), either case."""
     raw = seq.encode("ascii") if isinstance(seq, str) else seq
     return _CODES[np.frombuffer(raw, dtype=np.uint8)]
 
@@ -108,10 +113,10 @@ def has_site_n(codes: np.ndarray) -> np.ndarray:
 
 
 def one_hot(codes: np.ndarray) -> np.ndarray:
-    """(N, 800) uint8 codes -> (N, 4, 800) float32 one-hot (N is all zeros)."""
+    """(N, 800) uint8 codes -> (N, 4, 800) float32 one-hot (N and other letters are all zeros)."""
     return np.ascontiguousarray(_ONE_HOT[codes].transpose(0, 2, 1))
 
 
 def decode(codes: np.ndarray) -> str:
-    """uint8 codes -> DNA text (for messages and tests)."""
+    """uint8 codes -> DNA text (for messages and tests; other letters read X)."""
     return _LETTERS[codes].tobytes().decode("ascii")

@@ -2,8 +2,10 @@
 
 Rule (Splam 1.0.12): a junction is spurious when its donor or its acceptor score is below the
 threshold (strict `<`); a record is removed when any of its introns, keyed by the record's own
-strand (`record_strand`: XS, minimap2 `ts`, library strandness), is spurious. Junctions without a
-score never remove a record. Every input record goes to exactly one of the two outputs.
+strand (`record_strand`: XS, minimap2 `ts`, library strandness; with `--infer-strand motif`, a
+record with none of these keys each intron by its genomic motif, as `extract` does), is spurious.
+Junctions without a score never remove a record. Every input record goes to exactly one of the
+two outputs.
 
 Two streaming passes over the input, with memory proportional to the *removed* records only:
 
@@ -33,7 +35,6 @@ import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +43,7 @@ import pysam
 from splamflow import __version__
 from splamflow.clean.scores import Scores, is_spurious_either
 from splamflow.errors import UserError
-from splamflow.extract.strand import read_introns, record_strand
-from splamflow.fileio import atomic_path
+from splamflow.extract.strand import MotifStrands, read_introns, record_strand
 
 # SAM flag bits used here.
 PAIRED, PROPER_PAIR, UNMAPPED, MATE_UNMAPPED = 0x1, 0x2, 0x4, 0x8
@@ -79,6 +79,7 @@ class AlignmentStats:
     spliced_records_discarded: int = 0
     spliced_records_unscored_junction: int = 0
     records_unkeyed_strand: int = 0
+    records_motif_strand: int = 0  # records without XS/ts whose introns were keyed by --infer-strand motif
     paired_records: int = 0
     records_discarded_by_rule: int = 0
     records_discarded_with_mate: int = 0
@@ -228,7 +229,9 @@ def _records(bam: pysam.AlignmentFile, path: str) -> Iterator[pysam.AlignedSegme
         raise UserError(f"cannot read alignments: {exc}", path) from None
 
 
-def _plan(path: str, scores: Scores, opts: CleanOptions, stats: AlignmentStats) -> _Plan:
+def _plan(
+    path: str, scores: Scores, opts: CleanOptions, stats: AlignmentStats, motifs: MotifStrands | None
+) -> _Plan:
     """Pass 1: decide every record; keep only what the removed ones imply."""
     plan = _Plan()
     table = scores.table
@@ -260,13 +263,16 @@ def _plan(path: str, scores: Scores, opts: CleanOptions, stats: AlignmentStats) 
                 continue
             stats.spliced_records += 1
             strand = record_strand(read, opts.strandness)
-            if strand == ".":
+            by_motif = strand == "." and motifs is not None
+            if by_motif:
+                stats.records_motif_strand += 1
+            elif strand == ".":
                 stats.records_unkeyed_strand += 1
             contig = names[read.reference_id]
             spurious = 0
             unscored = False
             for start, end in introns:
-                key = (contig, start, end, strand)
+                key = (contig, start, end, motifs.strand(contig, start, end) if by_motif else strand)
                 score = table.get(key)
                 if score is None:
                     unscored = True
@@ -350,32 +356,26 @@ def _renumber(read: pysam.AlignedSegment, plan: _Plan, nh_changed: set) -> None:
 def clean_alignments(
     input_path: str | os.PathLike,
     scores: Scores,
-    output: str | os.PathLike,
-    discarded: str | os.PathLike,
+    bams: tuple[Path, Path],
+    indexes: tuple[Path, Path],
     opts: CleanOptions,
-    stack: ExitStack,
+    motifs: MotifStrands | None = None,
 ) -> AlignmentStats:
-    """Write cleaned and discarded BAMs (and their indexes when sorted) to temporary names.
+    """Write the cleaned and discarded BAMs to `bams`, and their indexes to `indexes` when sorted.
 
-    The temporary names are registered on `stack` (see `fileio.atomic_path`): they replace the
-    final names only when the caller's whole run succeeds.
+    The paths are an OutputSet's temporary files: they replace the final names only when the
+    caller's whole run succeeds. `motifs` keys records without a strand by their introns' motifs.
     """
     path = os.fspath(input_path)
     stats = AlignmentStats(junctions_scored=len(scores))
     stats.junctions_spurious = sum(1 for d, a in scores.table.values() if is_spurious_either(d, a, opts.threshold))
-    plan = _plan(path, scores, opts, stats)
-
-    outputs = [Path(output), Path(discarded)]
-    index_tmp: list[Path] = []
-    if stats.sorted_output:
-        index_tmp = [stack.enter_context(atomic_path(f"{p}.bai", ".bai")) for p in outputs]
-    bam_tmp = [stack.enter_context(atomic_path(p, ".bam")) for p in outputs]
+    plan = _plan(path, scores, opts, stats, motifs)
 
     nh_changed: set = set()
     with open_alignments(path, opts.threads) as bam:
         header = _header_with_pg(bam.header, opts.command_line)
-        kept_out = pysam.AlignmentFile(str(bam_tmp[0]), "wb", header=header, threads=opts.threads)
-        drop_out = pysam.AlignmentFile(str(bam_tmp[1]), "wb", header=header, threads=opts.threads)
+        kept_out = pysam.AlignmentFile(str(bams[0]), "wb", header=header, threads=opts.threads)
+        drop_out = pysam.AlignmentFile(str(bams[1]), "wb", header=header, threads=opts.threads)
         with kept_out, drop_out:
             mate_names = {key[0] for key in plan.removed_mates}
             hit_names = plan.removed_hits
@@ -415,14 +415,6 @@ def clean_alignments(
                 kept_out.write(read)
     stats.multimapped_reads_nh_changed = len(nh_changed)
     if stats.sorted_output:
-        for bam_path, bai_path in zip(bam_tmp, index_tmp, strict=True):
+        for bam_path, bai_path in zip(bams, indexes, strict=True):
             pysam.index("-@", str(max(opts.threads, 1)), "-o", str(bai_path), str(bam_path))
     return stats
-
-
-def remove_stale_indexes(outputs: list[str | os.PathLike]) -> None:
-    """Delete `OUT.bai` left by an earlier run: it would not match a new unsorted `OUT`."""
-    for p in outputs:
-        stale = Path(f"{os.fspath(p)}.bai")
-        if stale.exists():
-            stale.unlink()

@@ -20,9 +20,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from splamflow.bed import field_text
 from splamflow.clean.scores import Scores, is_bad_both
 from splamflow.extract.annotation import Transcript, detect_format, read_transcripts
-from splamflow.fileio import open_text
+from splamflow.fileio import text_lines
 
 _GTF_ATTR = {key: re.compile(rf'(?:^|;)\s*{key}\s+"?([^";]*)"?') for key in ("transcript_id", "gene_id")}
 _PARENT = re.compile(r"(?:^|;)\s*Parent=([^;]*)")
@@ -120,32 +121,30 @@ def _gtf_attr(attrs: str, key: str) -> str | None:
 def _gtf_removed_genes(path: str, removed: set[str]) -> set[str]:
     """Genes of the file whose every transcript is removed."""
     transcripts_of: dict[str, set[str]] = {}
-    with open_text(path) as handle:
-        for line in handle:
-            fields = _feature_fields(line)
-            if fields is None:
-                continue
-            gene, tid = _gtf_attr(fields[8], "gene_id"), _gtf_attr(fields[8], "transcript_id")
-            if gene is not None and tid is not None:
-                transcripts_of.setdefault(gene, set()).add(tid)
+    for _, line in text_lines(path, "annotation"):
+        fields = _feature_fields(line)
+        if fields is None:
+            continue
+        gene, tid = _gtf_attr(fields[8], "gene_id"), _gtf_attr(fields[8], "transcript_id")
+        if gene is not None and tid is not None:
+            transcripts_of.setdefault(gene, set()).add(tid)
     return {g for g, tids in transcripts_of.items() if tids and tids <= removed}
 
 
 def _filter_gtf(path: str, removed: set[str], out, stats: AnnotationStats) -> None:
     genes = _gtf_removed_genes(path, removed)
     stats.genes_removed = len(genes)
-    with open_text(path) as handle:
-        for line in handle:
-            fields = _feature_fields(line)
-            if fields is not None:
-                stats.lines_in += 1
-                tid = _gtf_attr(fields[8], "transcript_id")
-                drop = tid in removed if tid is not None else _gtf_attr(fields[8], "gene_id") in genes
-                if drop:
-                    stats.lines_removed += 1
-                    continue
-                stats.lines_kept += 1
-            out.write(line.rstrip("\r\n") + "\n")
+    for _, line in text_lines(path, "annotation"):
+        fields = _feature_fields(line)
+        if fields is not None:
+            stats.lines_in += 1
+            tid = _gtf_attr(fields[8], "transcript_id")
+            drop = tid in removed if tid is not None else _gtf_attr(fields[8], "gene_id") in genes
+            if drop:
+                stats.lines_removed += 1
+                continue
+            stats.lines_kept += 1
+        out.write(line.rstrip("\r\n") + "\n")
 
 
 def _decode(value: str) -> str:
@@ -167,11 +166,10 @@ def _gff3_ids(attrs: str) -> tuple[str | None, tuple[str, ...]]:
 def _gff3_lines(path: str) -> Iterator[tuple[str, list[str] | None]]:
     """(line, fields) for every line; fields is None for comments, blank lines and the FASTA section."""
     in_fasta = False
-    with open_text(path) as handle:
-        for line in handle:
-            if line.startswith("##FASTA"):
-                in_fasta = True
-            yield line, None if in_fasta else _feature_fields(line)
+    for _, line in text_lines(path, "annotation"):
+        if line.startswith("##FASTA"):
+            in_fasta = True
+        yield line, None if in_fasta else _feature_fields(line)
 
 
 def _gff3_removed_ids(
@@ -260,13 +258,13 @@ def clean_annotation(
 
 
 def write_report(verdicts: Iterable[TranscriptVerdict], out) -> None:
-    """Per-transcript TSV: id, gene, location, intron counts, bad fraction, kept/removed."""
+    """Per-transcript TSV: id, gene, location, intron counts, bad fraction, kept/removed (ids: `bed.field_text`)."""
     out.write(
         "transcript_id\tgene_id\tcontig\tstrand\tintrons\tscored_introns\tbad_introns\tbad_fraction\tstatus\n"
     )
     for v in verdicts:
         t = v.transcript
         out.write(
-            f"{t.id}\t{t.gene_id}\t{t.contig}\t{t.strand}\t{v.introns}\t{v.scored}\t{v.bad}\t"
+            f"{field_text(t.id)}\t{field_text(t.gene_id)}\t{t.contig}\t{t.strand}\t{v.introns}\t{v.scored}\t{v.bad}\t"
             f"{v.fraction:.4f}\t{'removed' if v.removed else 'kept'}\n"
         )

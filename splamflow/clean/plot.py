@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from splamflow.errors import UserError
+from splamflow.plotlib import INSTALL_HINT, pyplot
 
 _DENSITY_ABOVE = 5000
 
@@ -33,13 +34,9 @@ def write_plot(
     `per_item` maps a number of spurious/bad junctions to how many records/transcripts have it;
     `rule` is "either" (alignments: donor < t or acceptor < t) or "both" (annotations).
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-    except ImportError:
-        raise UserError("--plot needs matplotlib: pip install 'splamflow[plots]' (or matplotlib)") from None
+    plt = pyplot()
+    if plt is None:
+        raise UserError(f"--plot needs matplotlib: {INSTALL_HINT}")
 
     fig, (ax_scores, ax_items) = plt.subplots(1, 2, figsize=(12, 5.2), constrained_layout=True)
     n = len(donor)

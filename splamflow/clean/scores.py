@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from splamflow.errors import UserError
-from splamflow.fileio import open_text
+from splamflow.fileio import text_lines
 
 JunctionKey = tuple[str, int, int, str]
 
@@ -69,46 +69,42 @@ def _probability(text: str, what: str, path: str, lineno: int) -> float:
 
 
 def read_scores(path: str | os.PathLike) -> Scores:
-    """Parse a scores BED (plain or gzip). Comment, `track` and `browser` lines are skipped."""
+    """Parse a scores BED (plain or gzip). Comment, `track` and `browser` lines are skipped.
+
+    A file without rows is valid: a sample with no scorable junction has nothing to remove.
+    """
     path = os.fspath(path)
     scores = Scores(path)
     table = scores.table
-    try:
-        handle = open_text(path)
-    except OSError as exc:
-        raise UserError(f"cannot read scores: {exc.strerror or exc}", path) from None
-    with handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            fields = line.rstrip("\r\n").split("\t")
-            if len(fields) < 8:
-                raise UserError(
-                    f"expected at least 8 tab-separated columns (chrom start end name score strand "
-                    f"donor_score acceptor_score), found {len(fields)}; is this the output of "
-                    f"`splam_score.py score`?",
-                    path,
-                    lineno,
-                )
-            try:
-                start, end = int(fields[1]), int(fields[2])
-            except ValueError:
-                raise UserError(
-                    f"start/end are not integers: {fields[1]!r}, {fields[2]!r}", path, lineno
-                ) from None
-            if start < 0 or end <= start:
-                raise UserError(f"invalid interval {start}-{end}", path, lineno)
-            strand = fields[5]
-            if strand not in _STRANDS:
-                raise UserError(f"strand {strand!r} is not '+', '-' or '.'", path, lineno)
-            donor = _probability(fields[6], "donor score", path, lineno)
-            acceptor = _probability(fields[7], "acceptor score", path, lineno)
-            key = (fields[0], start, end, strand)
-            known = table.get(key)
-            if known is None:
-                table[key] = (donor, acceptor)
-            elif known != (donor, acceptor):
-                scores.conflicting_duplicates += 1
-    if not table:
-        raise UserError("no junctions in the scores file", path)
+    for lineno, line in text_lines(path, "scores"):
+        if not line.strip() or line.startswith(("#", "track", "browser")):
+            continue
+        fields = line.rstrip("\r\n").split("\t")
+        if len(fields) < 8:
+            raise UserError(
+                f"expected at least 8 tab-separated columns (chrom start end name score strand "
+                f"donor_score acceptor_score), found {len(fields)}; is this the output of "
+                f"`splam_score.py score`?",
+                path,
+                lineno,
+            )
+        try:
+            start, end = int(fields[1]), int(fields[2])
+        except ValueError:
+            raise UserError(
+                f"start/end are not integers: {fields[1]!r}, {fields[2]!r}", path, lineno
+            ) from None
+        if start < 0 or end <= start:
+            raise UserError(f"invalid interval {start}-{end}", path, lineno)
+        strand = fields[5]
+        if strand not in _STRANDS:
+            raise UserError(f"strand {strand!r} is not '+', '-' or '.'", path, lineno)
+        donor = _probability(fields[6], "donor score", path, lineno)
+        acceptor = _probability(fields[7], "acceptor score", path, lineno)
+        key = (fields[0], start, end, strand)
+        known = table.get(key)
+        if known is None:
+            table[key] = (donor, acceptor)
+        elif known != (donor, acceptor):
+            scores.conflicting_duplicates += 1
     return scores

@@ -9,15 +9,18 @@ filters (MAPQ, flags, anchors), library strandness and unique/multi-mapped count
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 
 import pysam
 
+from splamflow import signals
 from splamflow.errors import UserError
 from splamflow.extract.strand import library_strand
 
@@ -90,10 +93,14 @@ class Junctions:
         return [(self.contigs[k[0]], k[1], k[2], k[3], self.counts[k]) for k in keys]
 
 
+@contextlib.contextmanager
 def open_alignments(
     path: str | os.PathLike, reference: str | os.PathLike | None = None, threads: int = 1
-) -> pysam.AlignmentFile:
-    """Open a BAM or CRAM file; SAM text, CRAM without a reference and unreadable files are UserErrors."""
+) -> Iterator[pysam.AlignmentFile]:
+    """Open a BAM or CRAM file; SAM text, CRAM without a reference and unreadable files are UserErrors.
+
+    Closing a file that failed part-way (htslib reports it again) does not hide the first error.
+    """
     path = os.fspath(path)
     kwargs = {"threads": threads} if threads > 1 else {}
     if reference is not None:
@@ -102,16 +109,46 @@ def open_alignments(
         handle = pysam.AlignmentFile(path, "r", **kwargs)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read alignments: {_one_line(exc)}", path) from None
-    if handle.is_sam:
-        handle.close()
-        raise UserError("SAM text input is not supported; convert it with `samtools view -b`", path)
-    if handle.is_cram and reference is None:
-        handle.close()
-        raise UserError("CRAM input needs --reference REF.fa (the FASTA it was compressed against)", path)
-    if not handle.is_bam and not handle.is_cram:
-        handle.close()
-        raise UserError("not a BAM or CRAM file", path)
-    return handle
+    try:
+        if handle.is_sam:
+            raise UserError("SAM text input is not supported; convert it with `samtools view -b`", path)
+        if handle.is_cram and reference is None:
+            raise UserError("CRAM input needs --reference REF.fa (the FASTA it was compressed against)", path)
+        if not handle.is_bam and not handle.is_cram:
+            raise UserError("not a BAM or CRAM file", path)
+        yield handle
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()
+
+
+def _read_error(exc: BaseException, path: str, reference: str | None) -> UserError:
+    """The UserError for a failed read; for a CRAM, say so when --reference is not its reference."""
+    if reference is not None and path.lower().endswith(".cram"):
+        mismatch = cram_reference_mismatch(path, reference)
+        if mismatch:
+            return UserError(f"--reference {reference} is not the FASTA this CRAM was compressed against: "
+                             f"{mismatch}", path)
+    return UserError(f"cannot read alignments: {_one_line(exc)}", path)
+
+
+def cram_reference_mismatch(path: str, reference: str) -> str | None:
+    """How `reference` differs from the sequences named in the CRAM header (@SQ LN and M5), or None."""
+    with pysam.AlignmentFile(path, "rc", reference_filename=reference) as cram:
+        sequences = cram.header.to_dict().get("SQ", [])
+    with pysam.FastaFile(reference) as fasta:
+        lengths = dict(zip(fasta.references, fasta.lengths))
+        for sq in sequences:
+            name = sq.get("SN")
+            if name not in lengths:
+                return f"it has no sequence {name!r}"
+            if "LN" in sq and sq["LN"] != lengths[name]:
+                return f"sequence {name!r} is {lengths[name]:,} bases long there, {sq['LN']:,} in the CRAM header"
+            if "M5" in sq:
+                digest = hashlib.md5(fasta.fetch(name).upper().encode("ascii"), usedforsecurity=False).hexdigest()
+                if digest != str(sq["M5"]).lower():
+                    return f"sequence {name!r} has MD5 {digest} there, {sq['M5']} in the CRAM header"
+    return None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -252,7 +289,7 @@ def _run_task(task: _Task) -> tuple[Counts, ExtractStats]:
             reads = bam.fetch(task.contig, task.start, task.end)
             counts, stats = _count_records(reads, task.options, task.count_from)
         except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read alignments: {_one_line(exc)}", task.path) from None
+            raise _read_error(exc, task.path, task.reference) from None
     return counts, stats
 
 
@@ -327,23 +364,39 @@ def extract_junctions(
                 "--region needs an index (.bai/.csi/.crai); create one with `samtools index`", path
             )
         result = Junctions(contigs, indexed=indexed)
-        if not indexed or (threads <= 1 and region is None):
-            bam.close()
-            with open_alignments(path, ref, threads=threads) as whole:
-                try:
-                    result.merge(*_count_records(whole.fetch(until_eof=True), options, None))
-                except (OSError, ValueError) as exc:
-                    raise UserError(f"cannot read alignments: {_one_line(exc)}", path) from None
-            return result
-        tasks = _plan(bam, path, ref, options, region, threads)
+        tasks = None if not indexed or (threads <= 1 and region is None) else _plan(
+            bam, path, ref, options, region, threads
+        )
+    if tasks is None:
+        with open_alignments(path, ref, threads=threads) as whole:
+            try:
+                result.merge(*_count_records(whole.fetch(until_eof=True), options, None))
+            except (OSError, ValueError) as exc:
+                raise _read_error(exc, path, ref) from None
+        return result
     if threads <= 1 or len(tasks) <= 1:
         for task in tasks:
             result.merge(*_run_task(task))
         return result
-    with ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context()) as pool:
+    pool = ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context(), initializer=signals.reset_in_worker)
+    try:
         for counts, stats in pool.map(_run_task, tasks):
             result.merge(counts, stats)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
     return result
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the running workers now (an error or an interruption)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    # Python < 3.14 has no public call that stops running workers; they hold no output files.
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.terminate()
+        process.join()
 
 
 def _mp_context():

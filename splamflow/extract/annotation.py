@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from splamflow.errors import UserError
-from splamflow.fileio import open_text
+from splamflow.fileio import text_lines
 
 #: Transcript-level feature types taken by default (GFF3 `type` column, GTF third column).
 DEFAULT_FEATURES: frozenset[str] = frozenset(
@@ -115,43 +115,41 @@ def detect_format(path: str | os.PathLike) -> str:
         return "gtf"
     if name.endswith((".gff3", ".gff")):
         return "gff3"
-    with open_text(path) as handle:
-        for line in handle:
-            if line.startswith("#") or not line.strip():
-                continue
-            fields = line.rstrip("\r\n").split("\t")
-            attrs = fields[8] if len(fields) > 8 else ""
-            first = attrs.split(";", 1)[0].strip()
-            return "gff3" if "=" in first else "gtf"
+    for _, line in text_lines(path, "annotation"):
+        if line.startswith("#") or not line.strip():
+            continue
+        fields = line.rstrip("\r\n").split("\t")
+        attrs = fields[8] if len(fields) > 8 else ""
+        first = attrs.split(";", 1)[0].strip()
+        return "gff3" if "=" in first else "gtf"
     return "gtf"
 
 
 def _records(path: str | os.PathLike) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, 9 fields) for every feature line; validate the columns shared by GTF/GFF3."""
     seen_any = False
-    with open_text(path) as handle:
-        for lineno, line in enumerate(handle, 1):
-            if line.startswith("##FASTA"):
-                break
-            if line.startswith("#") or not line.strip():
-                continue
-            seen_any = True
-            fields = line.rstrip("\r\n").split("\t")
-            if len(fields) < 9:
-                raise UserError(
-                    f"expected 9 tab-separated fields, found {len(fields)}", path, lineno
-                )
-            try:
-                start, end = int(fields[3]), int(fields[4])
-            except ValueError:
-                raise UserError(
-                    f"start/end are not integers: {fields[3]!r}, {fields[4]!r}", path, lineno
-                ) from None
-            if start < 1:
-                raise UserError(f"start {start} is below 1 (coordinates are 1-based)", path, lineno)
-            if end < start:
-                raise UserError(f"end {end} is before start {start}", path, lineno)
-            yield lineno, fields
+    for lineno, line in text_lines(path, "annotation"):
+        if line.startswith("##FASTA"):
+            break
+        if line.startswith("#") or not line.strip():
+            continue
+        seen_any = True
+        fields = line.rstrip("\r\n").split("\t")
+        if len(fields) < 9:
+            raise UserError(
+                f"expected 9 tab-separated fields, found {len(fields)}", path, lineno
+            )
+        try:
+            start, end = int(fields[3]), int(fields[4])
+        except ValueError:
+            raise UserError(
+                f"start/end are not integers: {fields[3]!r}, {fields[4]!r}", path, lineno
+            ) from None
+        if start < 1:
+            raise UserError(f"start {start} is below 1 (coordinates are 1-based)", path, lineno)
+        if end < start:
+            raise UserError(f"end {end} is before start {start}", path, lineno)
+        yield lineno, fields
     if not seen_any:
         raise UserError("no feature lines (empty annotation file)", path)
 
@@ -264,10 +262,7 @@ def read_transcripts(
     """
     wanted = frozenset(features) if features else DEFAULT_FEATURES
     fmt = detect_format(path)
-    try:
-        transcripts = _read_gtf(path, wanted) if fmt == "gtf" else _read_gff3(path, wanted)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise UserError(f"cannot read annotation: {exc}", path) from None
+    transcripts = _read_gtf(path, wanted) if fmt == "gtf" else _read_gff3(path, wanted)
     if not transcripts:
         raise UserError(
             f"no exons of transcripts found (read as {fmt.upper()}; "

@@ -46,9 +46,11 @@ import os
 import sys
 from pathlib import Path
 
+from splamflow.argtypes import non_negative_int, positive_int
 from splamflow.errors import UserError
 from splamflow.extract.annotation import looks_like_annotation
-from splamflow.fileio import atomic_text, require_file, same_file
+from splamflow.extract.strand import check_infer_strand
+from splamflow.fileio import require_file
 
 ANNOTATION_SUFFIXES = (".gtf", ".gff", ".gff3")
 
@@ -87,23 +89,6 @@ def parse_flags(text: str) -> int:
     return value
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = _non_negative(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `splam_score.py extract`."""
     parser.add_argument("input", metavar="INPUT", help="BAM, CRAM, GTF or GFF3 (.gz accepted for GTF/GFF3)")
@@ -115,13 +100,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="paired-end data (Splam -P): also report how many spliced mates lack an NH tag; they are "
         "counted (Splam 1.0.12 drops such pairs); counts are otherwise unchanged",
     )
-    alignments.add_argument(
-        "--infer-strand", choices=("none", "motif"), default="none",
-        help="none (default, as Splam): junctions of records without XS/ts stay '.'; motif: give them "
+    add_infer_strand_arguments(
+        alignments,
+        "none (default, as Splam): junctions of records without XS/ts stay '.'; motif: give them "
         "the strand of their genomic dinucleotides (GT-AG, GC-AG, AT-AC -> '+', reverse complements "
         "-> '-'; others stay '.'); needs --genome",
     )
-    alignments.add_argument("--genome", metavar="GENOME.fa", help="genome FASTA for --infer-strand motif")
     alignments.add_argument(
         "--strandness", choices=("none", "fr", "rf"), default="none",
         help="library strandness for records without XS/ts (Splam --fr/--rf): fr = read 1 on the "
@@ -129,7 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "single-end reads count as read 1 (default: none)",
     )
     alignments.add_argument(
-        "--min-mapq", type=_non_negative, default=0, metavar="N",
+        "--min-mapq", type=non_negative_int, default=0, metavar="N",
         help="ignore records with mapping quality below N (default 0: none ignored, as Splam)",
     )
     alignments.add_argument(
@@ -138,12 +122,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "SECONDARY,DUP,QCFAIL,SUPPLEMENTARY (default: none, as Splam)",
     )
     alignments.add_argument(
-        "--min-anchor", type=_non_negative, default=0, metavar="N",
+        "--min-anchor", type=non_negative_int, default=0, metavar="N",
         help="count an intron only when at least N read bases align (M/=/X) on each side of the gap "
         "(default 0, as Splam)",
     )
     alignments.add_argument(
-        "--max-intron", type=_positive, default=None, metavar="N",
+        "--max-intron", type=positive_int, default=None, metavar="N",
         help="drop introns longer than N bases (default 99998, Splam's limit)",
     )
     alignments.add_argument(
@@ -151,7 +135,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only records overlapping R (contig or contig:start-end, 1-based); needs an index",
     )
     alignments.add_argument(
-        "--threads", type=_positive, default=1, metavar="N",
+        "--threads", type=positive_int, default=1, metavar="N",
         help="worker processes, splitting the genome into chunks by the index (an unindexed BAM is read "
         "in one pass with N decompression threads instead; ignored for GTF/GFF3 input)",
     )
@@ -180,27 +164,40 @@ def is_annotation(path: str | os.PathLike) -> bool:
     return name.endswith(ANNOTATION_SUFFIXES)
 
 
-def _check_output(args: argparse.Namespace, path: str | None, what: str) -> None:
-    if path is None:
-        return
-    if Path(path).is_dir():
-        raise UserError(f"{what} is a folder; give a file name", path)
-    if same_file(path, args.input):
-        raise UserError(f"{what} would overwrite the input", path)
+def add_infer_strand_arguments(group: argparse._ArgumentGroup, motif_help: str) -> None:
+    """`--infer-strand` and `--genome`, shared with `clean` (same names, same rule)."""
+    group.add_argument("--infer-strand", choices=("none", "motif"), default="none", help=motif_help)
+    group.add_argument("--genome", metavar="GENOME.fa", help="genome FASTA for --infer-strand motif")
+
+
+def _inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """Files this run reads (with their indexes), which no output may overwrite."""
+    found = [("input", args.input)]
+    found += [("input index", f"{args.input}{ext}") for ext in (".bai", ".csi", ".crai")]
+    found += [("input index", f"{os.path.splitext(args.input)[0]}{ext}") for ext in (".bai", ".crai")]
+    for flag in ("reference", "genome"):
+        fasta = getattr(args, flag)
+        if fasta:
+            found += [(f"--{flag}", fasta), (f"--{flag} index", f"{fasta}.fai"), (f"--{flag} index", f"{fasta}.gzi")]
+    return found
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of `splam_score.py extract`."""
+    from splamflow.outputs import OutputSet
+
     require_file(args.input)
-    _check_output(args, args.output, "output")
-    _check_output(args, args.intron_counts, "--intron-counts output")
-    if args.intron_counts and same_file(args.intron_counts, args.output):
-        raise UserError("--intron-counts and -o name the same file", args.output)
-    if is_annotation(args.input) or looks_like_annotation(args.input):
-        _reject(args, annotation=True)
-        return _run_annotation(args)
-    _reject(args, annotation=False)
-    return _run_alignments(args)
+    annotation = is_annotation(args.input) or looks_like_annotation(args.input)
+    _reject(args, annotation)
+    outputs = OutputSet(_inputs(args))
+    bed = outputs.add(args.output, "-o", ".bed")
+    counts = outputs.add(args.intron_counts, "--intron-counts", ".tsv") if args.intron_counts else None
+    with outputs:
+        summary = _run_annotation(args, bed.tmp, counts.tmp if counts else None) if annotation else \
+            _run_alignments(args, bed.tmp)
+    for line in summary:
+        print(f"extract: {line}", file=sys.stderr)
+    return 0
 
 
 def _reject(args: argparse.Namespace, annotation: bool) -> None:
@@ -222,43 +219,36 @@ def _reject(args: argparse.Namespace, annotation: bool) -> None:
         used = [n for n, on in (("--features", args.features), ("--intron-counts", args.intron_counts)) if on]
         if used:
             raise UserError(f"{', '.join(used)}: only for GTF/GFF3 input", args.input)
-        if args.infer_strand == "motif" and not args.genome:
-            raise UserError("--infer-strand motif needs --genome GENOME.fa")
-        if args.genome and args.infer_strand != "motif":
-            raise UserError("--genome is only used with --infer-strand motif")
+        check_infer_strand(args.infer_strand, args.genome)
 
 
-def _run_annotation(args: argparse.Namespace) -> int:
+def _run_annotation(args: argparse.Namespace, bed: Path, intron_counts: Path | None) -> list[str]:
+    """Write the introns (and per-transcript counts) to the temporary outputs; return the summary."""
+    from splamflow.bed import id_list
     from splamflow.extract.annotation import read_transcripts
     from splamflow.extract.introns import annotation_rows, write_intron_counts
 
     features = [f.strip() for f in args.features.split(",") if f.strip()] if args.features else None
     transcripts = read_transcripts(args.input, features)
     rows = annotation_rows(transcripts)
-    with atomic_text(args.output) as out:
+    with open(bed, "w", newline="\n") as out:
         for i, (contig, start, end, strand, ids) in enumerate(rows, 1):
-            out.write(f"{contig}\t{start}\t{end}\tJUNC{i:08d}\t{len(ids)}\t{strand}\t{','.join(ids)}\n")
-    if args.intron_counts:
-        write_intron_counts(transcripts, args.intron_counts)
+            out.write(f"{contig}\t{start}\t{end}\tJUNC{i:08d}\t{len(ids)}\t{strand}\t{id_list(ids)}\n")
+    if intron_counts:
+        write_intron_counts(transcripts, intron_counts)
     n_introns = sum(len(t.introns) for t in transcripts)
-    print(
-        f"extract: {len(transcripts):,} transcripts, {n_introns:,} introns, {len(rows):,} distinct "
-        f"introns written to {args.output}",
-        file=sys.stderr,
-    )
-    return 0
+    return [f"{len(transcripts):,} transcripts, {n_introns:,} introns, {len(rows):,} distinct "
+            f"introns written to {args.output}"]
 
 
-def _run_alignments(args: argparse.Namespace) -> int:
-    import pysam
-
+def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
+    """Write the junctions to the temporary output; return the summary."""
     from splamflow.extract.alignments import SPLAM_MAX_INTRON, ExtractOptions, extract_junctions
     from splamflow.extract.introns import infer_motif_strands
+    from splamflow.genome import open_genome
 
-    if args.reference:
-        require_file(args.reference, "--reference")
-    if args.genome:
-        require_file(args.genome, "--genome")
+    for fasta in filter(None, (args.reference, args.genome)):
+        open_genome(fasta).close()  # a FASTA htslib would crash on is refused here
     options = ExtractOptions(
         strandness=args.strandness,
         min_mapq=args.min_mapq,
@@ -268,11 +258,7 @@ def _run_alignments(args: argparse.Namespace) -> int:
         paired=args.paired,
         multi_mapped=args.extended,
     )
-    verbosity = pysam.set_verbosity(0)
-    try:
-        junctions = extract_junctions(args.input, args.reference, options, args.region, args.threads)
-    finally:
-        pysam.set_verbosity(verbosity)
+    junctions = extract_junctions(args.input, args.reference, options, args.region, args.threads)
     stats = junctions.stats
     if args.threads > 1 and not junctions.indexed:
         print(
@@ -290,7 +276,7 @@ def _run_alignments(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     rows = junctions.rows()
-    with atomic_text(args.output) as out:
+    with open(bed, "w", newline="\n") as out:
         for i, (contig, start, end, strand, (count, unique, multi)) in enumerate(rows, 1):
             extra = f"\t{unique}\t{multi}" if args.extended else ""
             out.write(f"{contig}\t{start}\t{end}\tJUNC{i:08d}\t{count}\t{strand}{extra}\n")
@@ -300,23 +286,20 @@ def _run_alignments(args: argparse.Namespace) -> int:
     by_strand = {s: 0 for s in "+-."}
     for row in rows:
         by_strand[row[3]] += 1
-    print(
-        f"extract: {stats.records:,} records, {stats.spliced:,} spliced records counted{left_out}; "
+    summary = [
+        f"{stats.records:,} records, {stats.spliced:,} spliced records counted{left_out}; "
         f"{len(rows):,} junctions written to {args.output} "
-        f"(+: {by_strand['+']:,}, -: {by_strand['-']:,}, .: {by_strand['.']:,})",
-        file=sys.stderr,
-    )
+        f"(+: {by_strand['+']:,}, -: {by_strand['-']:,}, .: {by_strand['.']:,})"
+    ]
     if args.paired:
-        print(
-            f"extract: --paired: {stats.paired_spliced:,} spliced mate records counted, "
-            f"{stats.paired_spliced_without_nh:,} of them without an NH tag (kept; Splam 1.0.12 drops them)",
-            file=sys.stderr,
+        summary.append(
+            f"--paired: {stats.paired_spliced:,} spliced mate records counted, "
+            f"{stats.paired_spliced_without_nh:,} of them without an NH tag (kept; Splam 1.0.12 drops them)"
         )
     if by_strand["."] and args.infer_strand == "none":
-        print(
-            f"extract: note: {by_strand['.']:,} junctions have no strand ('.'; no XS/ts tag); "
+        summary.append(
+            f"note: {by_strand['.']:,} junctions have no strand ('.'; no XS/ts tag); "
             "Splam's scorer skips such rows; consider --infer-strand motif --genome GENOME.fa "
-            "or --strandness",
-            file=sys.stderr,
+            "or --strandness"
         )
-    return 0
+    return summary

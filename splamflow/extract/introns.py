@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-import pysam
-
-from splamflow.errors import UserError
+from splamflow.bed import field_text
 from splamflow.extract.alignments import Junctions
 from splamflow.extract.annotation import Transcript
-from splamflow.extract.strand import motif_strand
-from splamflow.fileio import atomic_text
+from splamflow.extract.strand import MotifStrands
 
 _STRAND_ORDER = {"+": 0, "-": 1, ".": 2}
 
@@ -34,11 +31,14 @@ def annotation_rows(
 
 
 def write_intron_counts(transcripts: list[Transcript], path: str | os.PathLike) -> None:
-    """TSV with header `transcript_id gene_id introns`, one line per transcript in input order."""
-    with atomic_text(path) as out:
+    """TSV with header `transcript_id gene_id introns`, one line per transcript in input order.
+
+    Ids are written with `bed.field_text`, so a GFF3 id holding an escaped tab or newline stays one field.
+    """
+    with open(path, "w", newline="\n") as out:
         out.write("transcript_id\tgene_id\tintrons\n")
         for t in transcripts:
-            out.write(f"{t.id}\t{t.gene_id}\t{len(t.introns)}\n")
+            out.write(f"{field_text(t.id)}\t{field_text(t.gene_id)}\t{len(t.introns)}\n")
 
 
 def infer_motif_strands(junctions: Junctions, genome: str | os.PathLike) -> tuple[int, Counter]:
@@ -46,25 +46,13 @@ def infer_motif_strands(junctions: Junctions, genome: str | os.PathLike) -> tupl
 
     Returns the number of unstranded junctions before and a Counter of those resolved per strand.
     """
-    try:
-        fasta = pysam.FastaFile(os.fspath(genome))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read genome FASTA: {' '.join(str(exc).split())}", genome) from None
+    motifs = MotifStrands(genome)
     resolved: Counter = Counter({"+": 0, "-": 0})
     unstranded = [key for key in junctions.counts if key[3] == "."]
-    with fasta:
-        lengths = dict(zip(fasta.references, fasta.lengths, strict=True))
+    try:
         for key in unstranded:
             tid, start, end, _ = key
-            contig = junctions.contigs[tid]
-            if contig not in lengths:
-                raise UserError(f"contig {contig!r} of the alignments is not in the genome FASTA", genome)
-            if end > lengths[contig]:
-                raise UserError(
-                    f"junction {contig}:{start}-{end} lies beyond the end of {contig} in the genome FASTA",
-                    genome,
-                )
-            strand = motif_strand(fasta.fetch(contig, start, start + 2), fasta.fetch(contig, end - 2, end))
+            strand = motifs.strand(junctions.contigs[tid], start, end)
             if strand == ".":
                 continue
             resolved[strand] += 1
@@ -76,4 +64,6 @@ def infer_motif_strands(junctions: Junctions, genome: str | os.PathLike) -> tupl
             else:
                 for i in range(3):
                     have[i] += value[i]
+    finally:
+        motifs.close()
     return len(unstranded), resolved

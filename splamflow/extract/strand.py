@@ -8,7 +8,11 @@ than '+'/'-' means "no strand" and stops the `ts` look-up, as in Splam.
 
 from __future__ import annotations
 
+import os
+
 import pysam
+
+from splamflow.errors import UserError
 
 STRANDNESS = ("none", "fr", "rf")
 
@@ -80,6 +84,49 @@ def motif_strand(donor_dinuc: str, acceptor_dinuc: str) -> str:
     if pair in _MINUS_MOTIFS:
         return "-"
     return "."
+
+
+class MotifStrands:
+    """`--infer-strand motif`: the strand of introns from the genome's dinucleotides, per intron.
+
+    One implementation for `extract` (unstranded junctions) and `clean` (records without XS/ts):
+    the same intron gets the same strand in both. Results are cached, as `clean` asks once per record.
+    """
+
+    def __init__(self, genome: str | os.PathLike):
+        from splamflow.genome import open_genome
+
+        self.path = os.fspath(genome)
+        self.fasta = open_genome(genome)
+        self.lengths = dict(zip(self.fasta.references, self.fasta.lengths, strict=True))
+        self._known: dict[tuple[str, int, int], str] = {}
+
+    def strand(self, contig: str, start: int, end: int) -> str:
+        """'+', '-' or '.' for the intron [start, end) of `contig` (see `motif_strand`)."""
+        key = (contig, start, end)
+        known = self._known.get(key)
+        if known is None:
+            length = self.lengths.get(contig)
+            if length is None:
+                raise UserError(f"contig {contig!r} of the alignments is not in the genome FASTA", self.path)
+            if end > length:
+                raise UserError(
+                    f"junction {contig}:{start}-{end} lies beyond the end of {contig} in the genome FASTA", self.path
+                )
+            fetch = self.fasta.fetch
+            known = self._known[key] = motif_strand(fetch(contig, start, start + 2), fetch(contig, end - 2, end))
+        return known
+
+    def close(self) -> None:
+        self.fasta.close()
+
+
+def check_infer_strand(infer_strand: str, genome: str | None) -> None:
+    """`--infer-strand motif` and `--genome` go together (extract and clean)."""
+    if infer_strand == "motif" and not genome:
+        raise UserError("--infer-strand motif needs --genome GENOME.fa")
+    if genome and infer_strand != "motif":
+        raise UserError("--genome is only used with --infer-strand motif")
 
 
 def read_introns(read: pysam.AlignedSegment) -> list[tuple[int, int]]:

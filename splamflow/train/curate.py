@@ -27,10 +27,12 @@ from splamflow.errors import UserError
 from splamflow.extract.annotation import read_transcripts
 from splamflow.fileio import sha256_file
 from splamflow.genome import GenomeSet
+from splamflow.outputs import Output, OutputSet
 from splamflow.windows import N_CODE, junction_input
 
 CATEGORIES = ("positive_mane", "positive_alt", "negative_random", "negative_1")
 POSITIVE = {"positive_mane", "positive_alt"}
+SETS = ("train", "validation", "test")
 Junction = tuple[str, int, int, str]  # contig, start, end, strand
 
 
@@ -173,7 +175,18 @@ def encode_junctions(genome, junctions: list[Junction]) -> tuple[np.ndarray, np.
 
 
 def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
-    """Build the data set under `outdir`; returns the manifest."""
+    """Build the data set under `outdir`; returns the manifest. Outputs are checked first, written together."""
+    out = Path(outdir)
+    inputs = [("--genome", g) for g in opts.genome] + [("--annotation", opts.annotation), ("--alt", opts.alt),
+                                                       ("--bam", opts.bam)]
+    outputs = OutputSet(inputs, folder=out)
+    names = [f"{part}.{ext}" for part in SETS for ext in ("npz", "bed")] + ["manifest.json"]
+    files = {name: outputs.add(out / name, name, Path(name).suffix) for name in names}
+    with outputs:
+        return _curate(opts, files)
+
+
+def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
     rng = np.random.default_rng(opts.seed)
     genome = GenomeSet(list(opts.genome))
     mane = {j for j in annotation_introns(opts.annotation) if j[2] - j[1] <= opts.max_intron}
@@ -221,8 +234,6 @@ def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
     val = (split == "train") & (rng.random(len(split)) < opts.validation_fraction)
     split[val] = "validation"
 
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
     manifest: dict = {
         "format": "splamflow-curated-v1",
         "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(opts).items()},
@@ -234,14 +245,16 @@ def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
         },
         "sets": {},
     }
-    for name in ("train", "validation", "test"):
+    for name in SETS:
         idx = np.flatnonzero(split == name)
-        if len(idx) == 0:
+        if len(idx) == 0:  # an old file of this name would describe another curation
+            files[f"{name}.npz"].remove_instead()
+            files[f"{name}.bed"].remove_instead()
             continue
         cats = np.array([labelled[i][1] for i in idx])
         junctions = [labelled[i][0] for i in idx]
         np.savez_compressed(
-            out / f"{name}.npz",
+            files[f"{name}.npz"].tmp,
             codes=codes[idx],
             label=np.isin(cats, list(POSITIVE)).astype(np.uint8),
             category=cats,
@@ -250,7 +263,7 @@ def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
             end=np.array([j[2] for j in junctions], dtype=np.int64),
             strand=np.array([j[3] for j in junctions]),
         )
-        with open(out / f"{name}.bed", "w") as bed:
+        with open(files[f"{name}.bed"].tmp, "w", newline="\n") as bed:
             for (contig, s, e, strand), cat in zip(junctions, cats):
                 bed.write(f"{contig}\t{s}\t{e}\t{cat}\t{int(cat in POSITIVE)}\t{strand}\n")
         manifest["sets"][name] = {
@@ -258,5 +271,5 @@ def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
             "contigs": sorted({j[0] for j in junctions}),
             "categories": {c: int((cats == c).sum()) for c in CATEGORIES if (cats == c).any()},
         }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    files["manifest.json"].tmp.write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 
+from splamflow.argtypes import positive_int
 from splamflow.errors import UserError
 
 
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated held-out contigs for the test set (e.g. X)")
     parser.add_argument("--validation-fraction", type=float, default=0.05,
                         help="share of training-contig junctions kept for per-epoch validation")
-    parser.add_argument("--max-intron", type=int, default=100_000, help="longest intron kept")
+    parser.add_argument("--max-intron", type=positive_int, default=100_000, help="longest intron kept")
     parser.add_argument("--seed", type=int, default=0, help="random seed (Negative-Random, validation split)")
     parser.add_argument("-o", "--outdir", required=True, help="output folder")
 

@@ -8,82 +8,94 @@ from pathlib import Path
 
 import numpy as np
 
-from splamflow.fileio import atomic_path, atomic_text
+from splamflow.errors import UserError
+from splamflow.outputs import Output, OutputSet
+from splamflow.plotlib import pyplot, skip_note
 from splamflow.scoring import Predictor
 from splamflow.train.dataset import load_set
 from splamflow.train.metrics import precision_recall_curve, summarize
 from splamflow.weights import load_model
 
+REPORTS = ("report.json", "report.md", "pr_curve.png", "score_histograms.png", "scores.tsv")
+
 
 def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLike, device: str = "auto",
-             batch_size: int = 32) -> dict:
-    """Score a curated set with `model` and write report.json, report.md, pr_curve.png, score_histograms.png."""
+             batch_size: int = 32, record: bool = False) -> dict:
+    """Score a curated set with `model` and write the REPORTS into `outdir` together.
+
+    `record`: also add the held-out metrics to the model's .json sidecar (in the same commit).
+    """
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    loaded = load_model(model)
-    test = load_set(data)
-    predictor = Predictor(loaded.net, device=device)
-    donor, acceptor = predictor.predict_all(test.codes, batch_size=batch_size)
-    label = test.label.astype(np.int64)
-    report = {
-        "model": str(loaded.path),
-        "model_format": loaded.format,
-        "model_version": loaded.metadata.get("version"),
-        "data": os.path.basename(os.fspath(data)),
-        "contigs": sorted(set(test.contig.tolist())),
-        "overall": summarize(label, donor, acceptor),
-        "by_category": {},
-    }
-    junction = np.minimum(donor, acceptor)
-    for cat in sorted(set(test.category.tolist())):
-        m = test.category == cat
-        report["by_category"][cat] = {
-            "n": int(m.sum()),
-            "called_real_at_0.1": float((junction[m] >= 0.1).mean()),
-            "called_real_at_0.5": float((junction[m] >= 0.5).mean()),
+    outputs = OutputSet([("curated set", data), ("--model", model)], folder=out)
+    files = {name: outputs.add(out / name, name, Path(name).suffix) for name in REPORTS}
+    sidecar = outputs.add(_sidecar(model), "model metadata", ".json") if record else None
+    with outputs:
+        loaded = load_model(model)
+        test = load_set(data)
+        predictor = Predictor(loaded.net, device=device)
+        donor, acceptor = predictor.predict_all(test.codes, batch_size=batch_size)
+        label = test.label.astype(np.int64)
+        report = {
+            "model": str(loaded.path),
+            "model_format": loaded.format,
+            "model_version": loaded.metadata.get("version"),
+            "data": os.path.basename(os.fspath(data)),
+            "contigs": sorted(set(test.contig.tolist())),
+            "overall": summarize(label, donor, acceptor),
+            "by_category": {},
         }
-    with atomic_text(out / "report.json") as handle:
-        json.dump(report, handle, indent=2)
-        handle.write("\n")
-    with atomic_text(out / "report.md") as handle:
-        handle.write(markdown(report))
-    _plots(label, donor, acceptor, out)
-    with atomic_text(out / "scores.tsv") as handle:
-        handle.write("contig\tstart\tend\tstrand\tcategory\tlabel\tdonor_score\tacceptor_score\n")
-        for row in zip(test.contig, test.start, test.end, test.strand, test.category, label, donor, acceptor):
-            handle.write("\t".join(map(str, row[:6])) + f"\t{row[6]:.6f}\t{row[7]:.6f}\n")
+        junction = np.minimum(donor, acceptor)
+        for cat in sorted(set(test.category.tolist())):
+            m = test.category == cat
+            report["by_category"][cat] = {
+                "n": int(m.sum()),
+                "called_real_at_0.1": float((junction[m] >= 0.1).mean()),
+                "called_real_at_0.5": float((junction[m] >= 0.5).mean()),
+            }
+        files["report.json"].tmp.write_text(json.dumps(report, indent=2) + "\n")
+        files["report.md"].tmp.write_text(markdown(report))
+        _plots(label, donor, acceptor, files["pr_curve.png"], files["score_histograms.png"])
+        with open(files["scores.tsv"].tmp, "w", newline="\n") as handle:
+            handle.write("contig\tstart\tend\tstrand\tcategory\tlabel\tdonor_score\tacceptor_score\n")
+            for row in zip(test.contig, test.start, test.end, test.strand, test.category, label, donor, acceptor):
+                handle.write("\t".join(map(str, row[:6])) + f"\t{row[6]:.6f}\t{row[7]:.6f}\n")
+        if sidecar is not None:
+            sidecar.tmp.write_text(json.dumps(_with_heldout(loaded.metadata, report), indent=2) + "\n")
     return report
 
 
-def record_in_metadata(model: str | os.PathLike, report: dict) -> Path:
-    """Add the held-out metrics to a splamflow model's JSON sidecar (the model card's numbers)."""
-    from splamflow.errors import UserError
+def _sidecar(model: str | None) -> Path:
     from splamflow.weights import metadata_path
 
+    if model is None:
+        raise UserError("--record-in-metadata needs --model (the shipped model's metadata is not rewritten)")
     meta_path = metadata_path(model)
     if not meta_path.exists():
         raise UserError("--record-in-metadata needs a splamflow model with its .json sidecar", model)
-    meta = json.loads(meta_path.read_text())
-    o = report["overall"]
-    meta["heldout_evaluation"] = {
-        "contigs": report["contigs"],
-        "n": o["n"],
-        "n_positive": o["n_positive"],
-        **{
-            site: {
-                "auprc": round(o[site]["auprc"], 4),
-                "auroc": round(o[site]["auroc"], 4),
-                **{f"{k}@{t}": round(o[site]["at"][t][k], 4) for t in ("0.1", "0.5")
-                   for k in ("precision", "recall", "accuracy")},
-            }
-            for site in ("donor", "acceptor", "junction")
-        },
-        "by_category": report["by_category"],
-    }
-    with atomic_text(meta_path) as handle:
-        json.dump(meta, handle, indent=2)
-        handle.write("\n")
     return meta_path
+
+
+def _with_heldout(metadata: dict, report: dict) -> dict:
+    """The model's metadata plus the held-out metrics (the model card's numbers)."""
+    o = report["overall"]
+    return {
+        **metadata,
+        "heldout_evaluation": {
+            "contigs": report["contigs"],
+            "n": o["n"],
+            "n_positive": o["n_positive"],
+            **{
+                site: {
+                    "auprc": round(o[site]["auprc"], 4),
+                    "auroc": round(o[site]["auroc"], 4),
+                    **{f"{k}@{t}": round(o[site]["at"][t][k], 4) for t in ("0.1", "0.5")
+                       for k in ("precision", "recall", "accuracy")},
+                }
+                for site in ("donor", "acceptor", "junction")
+            },
+            "by_category": report["by_category"],
+        },
+    }
 
 
 def markdown(report: dict) -> str:
@@ -111,11 +123,13 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plots(label: np.ndarray, donor: np.ndarray, acceptor: np.ndarray, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _plots(label: np.ndarray, donor: np.ndarray, acceptor: np.ndarray, pr: Output, hist: Output) -> None:
+    plt = pyplot()
+    if plt is None:
+        skip_note("evaluate", "pr_curve.png and score_histograms.png")
+        pr.remove_instead()  # an old plot would not match the new report
+        hist.remove_instead()
+        return
 
     fig, ax = plt.subplots(figsize=(5, 4.5))
     for name, score in (("donor", donor), ("acceptor", acceptor), ("junction", np.minimum(donor, acceptor))):
@@ -125,8 +139,7 @@ def _plots(label: np.ndarray, donor: np.ndarray, acceptor: np.ndarray, out: Path
            xlim=(0, 1.01), ylim=(0, 1.01))
     ax.legend()
     fig.tight_layout()
-    with atomic_path(out / "pr_curve.png", suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    fig.savefig(pr.tmp, dpi=110, format="png")
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -137,6 +150,5 @@ def _plots(label: np.ndarray, donor: np.ndarray, acceptor: np.ndarray, out: Path
         ax.set(xlabel=f"{name} score", ylabel="junctions", yscale="log", title=f"{name} scores")
         ax.legend()
     fig.tight_layout()
-    with atomic_path(out / "score_histograms.png", suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    fig.savefig(hist.tmp, dpi=110, format="png")
     plt.close(fig)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from splamflow.errors import UserError
+from splamflow.argtypes import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,20 +18,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model file (default: the shipped model)")
     parser.add_argument("-o", "--outdir", required=True, help="report folder")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--record-in-metadata", action="store_true",
                         help="also write the held-out metrics into the model's .json sidecar (splamflow models)")
 
 
 def run(args: argparse.Namespace) -> int:
     from splamflow.fileio import require_file
-    from splamflow.train.evaluate import evaluate, markdown, record_in_metadata
+    from splamflow.train.evaluate import evaluate, markdown
+    from splamflow.weights import metadata_path
 
     require_file(args.data, "curated set")
-    if args.record_in_metadata and not args.model:
-        raise UserError("--record-in-metadata needs --model (the shipped model's metadata is not rewritten)")
-    report = evaluate(args.model, args.data, args.outdir, device=args.device, batch_size=args.batch_size)
+    report = evaluate(args.model, args.data, args.outdir, device=args.device, batch_size=args.batch_size,
+                      record=args.record_in_metadata)
     print(markdown(report), file=sys.stderr)
     if args.record_in_metadata:
-        print(f"metrics recorded in {record_in_metadata(args.model, report)}", file=sys.stderr)
+        print(f"metrics recorded in {metadata_path(args.model)}", file=sys.stderr)
     return 0

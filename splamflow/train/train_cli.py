@@ -15,22 +15,24 @@ from __future__ import annotations
 
 import argparse
 
+from splamflow.argtypes import non_negative_int, positive_int
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="folder written by `curate` (train.npz, validation.npz, manifest.json)")
     parser.add_argument("-o", "--outdir", required=True, help="output folder (checkpoints, curves, model)")
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--epochs", type=positive_int, default=15)
+    parser.add_argument("--batch-size", type=positive_int, default=100)
     parser.add_argument("--learning-rate", type=float, default=0.03, help="peak learning rate")
-    parser.add_argument("--warmup-steps", type=int, default=1000, help="linear warm-up steps")
+    parser.add_argument("--warmup-steps", type=non_negative_int, default=1000, help="linear warm-up steps")
     parser.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
     parser.add_argument("--gamma", type=float, default=2.0, help="focal-loss gamma")
     parser.add_argument("--site-weight", type=float, default=5.0,
                         help="weight of donor/acceptor terms in the loss (published code: 5)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
-    parser.add_argument("--checkpoint-every", type=int, default=50, help="steps between checkpoints")
-    parser.add_argument("--max-steps", type=int, default=0,
+    parser.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = torch's default)")
+    parser.add_argument("--checkpoint-every", type=positive_int, default=50, help="steps between checkpoints")
+    parser.add_argument("--max-steps", type=non_negative_int, default=0,
                         help="stop after this many steps in this run (resume later); 0 = run to the end")
     parser.add_argument("--model-version", default="", help="version string recorded in the model metadata")
 

@@ -19,6 +19,7 @@ from splamflow import __version__
 from splamflow.errors import UserError
 from splamflow.fileio import atomic_path
 from splamflow.model import SplamNet
+from splamflow.plotlib import pyplot, skip_note
 from splamflow.scoring import Predictor
 from splamflow.train.dataset import batch_tensors, load_set
 from splamflow.train.loss import focal_loss
@@ -53,11 +54,10 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 
 
 def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
+    if plt is None:
+        skip_note("train", "training_curves.png")
+        return
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     s = [r["step"] for r in steps]
     axes[0].plot(s, [r["lr"] for r in steps])
@@ -97,6 +97,10 @@ def train(opts: TrainOptions) -> Path:
     if opts.threads:
         torch.set_num_threads(opts.threads)
     data_dir, outdir = Path(opts.data), Path(opts.outdir)
+    if not data_dir.is_dir():
+        raise UserError("curated data folder does not exist", data_dir)
+    if outdir.exists() and not outdir.is_dir():
+        raise UserError("the output folder is a file", outdir)
     if not (data_dir / "train.npz").exists():
         raise UserError("no train.npz here: run `splam_score.py curate` first", data_dir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -111,8 +115,13 @@ def train(opts: TrainOptions) -> Path:
     step, history, step_log = 0, {"epochs": []}, []
     ckpt_path = outdir / CHECKPOINT
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if ckpt["options"]["data"] != opts.data or ckpt["total_steps"] != total_steps:
+        try:  # weights_only: a checkpoint file is data; nothing in it may run code
+            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+            same = ckpt["options"]["data"] == opts.data and ckpt["total_steps"] == total_steps
+        except Exception as exc:  # torch raises many types for damaged or foreign files
+            first = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise UserError(f"cannot read checkpoint: {first}", ckpt_path) from None
+        if not same:
             raise UserError("checkpoint is from a different data set or recipe; use a new output folder", ckpt_path)
         net.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
@@ -183,7 +192,8 @@ def train(opts: TrainOptions) -> Path:
         print("epoch summary: " + json.dumps(epoch_record), flush=True)
         checkpoint()
         _plot_curves(history, step_log, outdir)
-        torch.save(net.state_dict(), outdir / f"epoch{epoch + 1:02d}.pt")
+        with atomic_path(outdir / f"epoch{epoch + 1:02d}.pt", suffix=".pt") as tmp:
+            torch.save(net.state_dict(), tmp)
 
     manifest = json.loads((data_dir / "manifest.json").read_text()) if (data_dir / "manifest.json").exists() else {}
     meta = {

@@ -66,9 +66,20 @@ def test_state_dict_file_loads_and_scores_identically(tmp_path, published, input
     assert (sites - expected[:, :, [200, 600]]).abs().max().item() <= TOL
 
 
-def test_torchscript_archive_loads_without_running_its_graph(tmp_path, published, inputs, monkeypatch):
+@pytest.mark.parametrize("how", ["scripted", "traced"])
+def test_torchscript_archive_loads_without_running_its_graph(tmp_path, published, inputs, monkeypatch, how):
     path = tmp_path / "splam.pt"
-    torch.jit.save(torch.jit.script(published), str(path))
+    if how == "scripted":
+        archive = torch.jit.script(published)
+    else:
+        archive = torch.jit.trace(published, inputs[:1], check_trace=False)
+    torch.jit.save(archive, str(path))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the archive was handed to TorchScript, which runs its code")
+
+    monkeypatch.setattr(torch.jit, "load", refuse)
+    monkeypatch.setattr(torch._C, "import_ir_module", refuse)
     loaded = load_model(path)
     assert loaded.format == "TorchScript archive"
     assert isinstance(loaded.net, SplamNet)

@@ -127,7 +127,7 @@ def test_bf16_scores_agree_with_fp32(tmp_path, junction_bed, slice_fasta, random
     ("setup", "message"),
     [
         (lambda d: (d / "j.bed").write_text("20\t10\n"), "j.bed:1: BED row has 2 tab-separated columns"),
-        (lambda d: (d / "j.bed").write_text(""), "junction BED file is empty"),
+        (lambda d: (d / "j.bed").mkdir(), "junction BED is a folder, not a file"),
     ],
 )
 def test_bad_bed_is_one_line_exit_2(tmp_path, setup, message, slice_fasta, random_model):
@@ -145,15 +145,15 @@ def test_bad_bed_is_one_line_exit_2(tmp_path, setup, message, slice_fasta, rando
     assert not (tmp_path / "out.bed").exists()
 
 
-def test_fasta_without_index_and_corrupt_model(tmp_path, junction_bed, random_model, capsys):
+def test_fasta_without_index_is_indexed_and_corrupt_model_refused(tmp_path, junction_bed, random_model, capsys):
     bed, _ = junction_bed
     fa = tmp_path / "genome.fa"
     fa.write_text(">20\nACGT\n")
-    assert _run("score", bed, "--genome", fa, "--model", random_model, "-o", tmp_path / "o.bed") == 2
-    assert "FASTA has no .fai index" in capsys.readouterr().err
+    assert _run("score", bed, "--genome", fa, "--model", random_model, "-o", tmp_path / "o.bed", "--quiet") == 0
+    assert (tmp_path / "genome.fa.fai").read_text() == "20\t4\t4\t4\t5\n"  # as `samtools faidx` writes it
+    (tmp_path / "o.bed").unlink()
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
-    pysam.faidx(str(fa))
     assert _run("score", bed, "--genome", fa, "--model", bad, "-o", tmp_path / "o.bed") == 2
     assert "bad.pt: model file is a damaged zip archive" in capsys.readouterr().err
     assert not (tmp_path / "o.bed").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from splamflow.bed import read_junctions
+from splamflow.bed import field_text, id_list, read_junctions
 from splamflow.errors import UserError
 
 
@@ -41,10 +41,36 @@ def test_malformed_rows_name_file_and_line(tmp_path, row, message):
     assert message in str(err.value)
 
 
-def test_empty_bed_is_an_error(tmp_path):
-    p = _write(tmp_path, "# nothing here\n")
-    with pytest.raises(UserError, match="holds no junctions"):
+def test_bed_without_rows_yields_nothing(tmp_path):
+    """A sample without junctions is valid input: it gives empty outputs downstream."""
+    assert list(read_junctions(_write(tmp_path, "# nothing here\n"))) == []
+    assert list(read_junctions(_write(tmp_path, "", name="empty.bed"))) == []
+
+
+def test_invalid_utf8_in_a_name_is_an_error_naming_the_line(tmp_path):
+    p = tmp_path / "j.bed"
+    p.write_bytes(b"20\t1\t500\tok\t1\t+\n20\t1\t600\tJ\xe9\t1\t+\n")
+    with pytest.raises(UserError, match=rf"^{p}:2: BED is not UTF-8 text$"):
         list(read_junctions(p))
+
+
+def test_truncated_gzip_is_an_error_naming_the_file(tmp_path):
+    import gzip
+
+    data = gzip.compress(b"".join(b"20\t%d\t%d\tJ\t1\t+\n" % (i, i + 500) for i in range(1, 5000)))
+    p = tmp_path / "j.bed.gz"
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match="damaged or truncated gzip file"):
+        list(read_junctions(p))
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [("tx1", "tx1"), ("tx\t1", "tx%091"), ("tx\n2", "tx%0A2"), ("tx,3", "tx%2C3"), ("5%", "5%25"), ("a b;c", "a b;c")],
+)
+def test_field_text_escapes_what_would_break_a_field_or_an_id_list(raw, safe):
+    assert field_text(raw) == safe
+    assert id_list([raw, "x"]) == f"{safe},x"
 
 
 def test_binary_file_is_an_error(tmp_path):

@@ -9,23 +9,26 @@ from splamflow.windows import (
     ACCEPTOR_INDEX,
     DONOR_INDEX,
     N_CODE,
+    OTHER_CODE,
     SITE_POSITIONS,
     assemble,
     decode,
     encode,
     has_site_n,
     junction_codes,
+    junction_input,
     junction_windows,
     one_hot,
     reverse_complement,
 )
 
 
-def test_encoding_is_acgt_with_n_as_zero_vector():
+def test_encoding_is_acgt_with_n_and_other_letters_as_zero_vectors():
     codes = encode("ACGTNacgtnRY")
-    assert codes.tolist() == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 4, 4]
+    assert codes.tolist() == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, OTHER_CODE, OTHER_CODE]
     hot = one_hot(codes[None, :5])
     assert hot.shape == (1, 4, 5)
+    assert not one_hot(codes[None, 10:]).any()  # R, Y: all zeros, as N (Splam's encoding)
     assert hot[0, :, 0].tolist() == [1, 0, 0, 0]  # A
     assert hot[0, :, 1].tolist() == [0, 1, 0, 0]  # C
     assert hot[0, :, 2].tolist() == [0, 0, 1, 0]  # G
@@ -124,3 +127,24 @@ def test_site_n_positions():
         codes[i, pos] = N_CODE
     codes[4, 202] = N_CODE  # an N next to, not at, the dinucleotide
     assert has_site_n(codes).tolist() == [True, True, True, True, False]
+
+
+def test_only_n_at_a_site_skips_a_junction_other_iupac_letters_are_scored():
+    """Splam 1.0.12 skips a junction only for a literal N at its four site bases (parse.py); R, Y, ...
+    are scored as all-zero inputs. On the - strand they stay non-N after reverse complement."""
+
+    class Genome:
+        def __init__(self, seq: str):
+            self.seq = seq
+
+        def fetch(self, contig, start, end):
+            return self.seq[start:end]
+
+    base = "ACGT" * 500
+    for letter, skipped in (("N", True), ("n", True), ("R", False), ("y", False), ("K", False)):
+        for strand, site in (("+", 1000), ("-", 1499)):  # + : first intron base; - : last intron base
+            seq = base[:site] + letter + base[site + 1:]
+            codes, reason = junction_input(Genome(seq), "c", 1000, 1500, strand, len(seq))
+            assert (reason == "site_n") == skipped, (letter, strand)
+            if not skipped:
+                assert codes[DONOR_INDEX] == OTHER_CODE and not one_hot(codes[None])[0, :, DONOR_INDEX].any()

@@ -1,0 +1,201 @@
+"""Every file one command writes, checked before the work starts and replaced together at the end.
+
+A command lists its outputs (main files, indexes, stats, tables, plots, reports) in an `OutputSet`
+together with the inputs they must not overwrite. Entering the set checks them all at once: no
+output is a folder, names an input or another output, or lies in a missing folder; an existing
+output that cannot be replaced (e.g. immutable) is found now; and a temporary file is created
+beside each output, which proves its folder is writable. The command writes to the temporary
+names. Only when the whole block succeeds are the outputs moved onto their final names, together:
+if one move fails, the outputs already moved are restored. On an error or an interruption every
+temporary file is removed and the previous outputs are untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from splamflow import signals
+from splamflow.errors import UserError
+
+# Write errors that mean "the disk or the quota is full", whatever the input.
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+@dataclass
+class Output:
+    """One file of an OutputSet; write to `tmp`, which becomes `final` on success."""
+
+    final: Path
+    what: str  # how the user named it: "-o", "--stats", "index of -o", ...
+    suffix: str
+    _tmp: Path | None = None
+    _backup: Path | None = None
+    remove: bool = False  # commit deletes an existing `final` (e.g. a stale index) instead
+
+    @property
+    def tmp(self) -> Path:
+        if self._tmp is None:
+            raise RuntimeError(f"output {self.final} is used outside its OutputSet block")
+        return self._tmp
+
+    def remove_instead(self) -> None:
+        """Do not write this output; delete any old file of this name at commit (a stale index)."""
+        self.remove = True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+class OutputSet:
+    """The outputs of one command run; use as `with outputs:` around the work that writes them."""
+
+    def __init__(
+        self, inputs: Iterable[tuple[str, str | os.PathLike | None]] = (), folder: str | os.PathLike | None = None
+    ):
+        """`folder`: an output folder to create when missing (removed again if the run fails)."""
+        self._inputs = [(what, Path(p)) for what, p in inputs if p is not None]
+        self._outputs: list[Output] = []
+        self._folder = Path(folder) if folder is not None else None
+        self._created: list[Path] = []
+
+    def add(self, path: str | os.PathLike, what: str, suffix: str = "") -> Output:
+        """Register an output; `suffix` keeps tools that sniff extensions (.bam, .png) happy."""
+        out = Output(Path(path), what, suffix)
+        self._outputs.append(out)
+        return out
+
+    def check(self) -> None:
+        """Raise a UserError for an output that is a folder, in a missing folder, or names another file."""
+        if self._folder is not None and self._folder.exists() and not self._folder.is_dir():
+            raise UserError("the output folder is a file", self._folder)
+        for i, out in enumerate(self._outputs):
+            if out.final.is_dir():
+                raise UserError(f"{out.what} is a folder; give a file name", out.final)
+            folder = out.final.parent
+            if not folder.is_dir() and folder != self._folder:
+                raise UserError("output folder does not exist", folder)
+            for what, source in self._inputs:
+                if _same(out.final, source):
+                    raise UserError(f"{out.what} is the same file as the {what}; choose another output name",
+                                    out.final)
+            for other in self._outputs[:i]:
+                if _same(out.final, other.final):
+                    raise UserError(f"{other.what} and {out.what} name the same file", out.final)
+
+    def __enter__(self) -> OutputSet:
+        self.check()
+        try:
+            self._make_folder()
+            for out in self._outputs:
+                self._prepare(out)
+        except BaseException:
+            with signals.deferred():
+                self._clean_up()
+                self._remove_created_folders()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with signals.deferred():  # an interruption now would leave half the clean-up undone
+            if kind is None:
+                try:
+                    self._commit()
+                except BaseException:
+                    self._remove_created_folders()
+                    raise
+                finally:
+                    self._clean_up()
+                return
+            self._clean_up()
+            self._remove_created_folders()
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            folders = sorted({str(o.final.parent) for o in self._outputs})
+            raise UserError(f"cannot write the outputs: {exc.strerror}", ", ".join(folders)) from None
+
+    def _make_folder(self) -> None:
+        if self._folder is None or self._folder.is_dir():
+            return
+        missing = [self._folder, *(p for p in self._folder.parents if not p.exists())]
+        try:
+            self._folder.mkdir(parents=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the output folder: {exc.strerror}", self._folder) from None
+        self._created = missing
+
+    def _prepare(self, out: Output) -> None:
+        folder = out.final.parent
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{out.final.name}.", suffix=out.suffix or ".tmp", dir=folder)
+        except OSError as exc:
+            raise UserError(f"cannot write in the output folder of {out.what}: {exc.strerror}", folder) from None
+        os.close(fd)
+        out._tmp = Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs get the usual permissions
+        if out.final.exists():
+            # A hard link to the old file lets a failed commit put it back; it also finds, before
+            # any work, an old output that cannot be replaced (immutable or append-only).
+            backup = Path(f"{tmp}.old")
+            try:
+                os.link(out.final, backup)
+            except OSError as exc:
+                if exc.errno in (errno.EPERM, errno.EACCES):
+                    raise UserError(f"{out.what} exists and cannot be replaced: {exc.strerror}", out.final) from None
+                return  # a file system without hard links: the file is still replaced atomically
+            out._backup = backup
+
+    def _commit(self) -> None:
+        done: list[Output] = []
+        for out in sorted(self._outputs, key=lambda o: o.remove):  # writes first, then removals
+            try:
+                if out.remove:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(out.final)
+                else:
+                    os.replace(out.tmp, out.final)
+            except OSError as exc:
+                for moved in reversed(done):
+                    self._restore(moved)
+                raise UserError(f"cannot replace {out.what}: {exc.strerror}; no output was changed",
+                                out.final) from None
+            done.append(out)
+
+    @staticmethod
+    def _restore(out: Output) -> None:
+        with contextlib.suppress(OSError):
+            if out._backup is not None:
+                os.replace(out._backup, out.final)
+            elif not out.remove:
+                os.unlink(out.final)
+
+    def _clean_up(self) -> None:
+        for out in self._outputs:
+            for path in (out._tmp, out._backup):
+                if path is not None:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+            out._tmp = out._backup = None
+
+    def _remove_created_folders(self) -> None:
+        for folder in self._created:  # innermost first; a folder that is not empty stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._created = []

@@ -1,0 +1,331 @@
+"""Hostile inputs, end to end through the CLI: every one is refused the same way.
+
+For each case: exit code 2, exactly one line on stderr (htslib's own messages included: stderr is
+captured at the file-descriptor level), no traceback, nothing left behind in the input and output
+folders, and outputs that existed before are untouched (same bytes, same mtime).
+
+Two tables. `SPECS` holds one valid invocation per subcommand; `_generic_cases` derives from it the
+mistakes every subcommand must refuse (a missing input, an output that cannot go where it is asked,
+a negative number), so a new subcommand only needs its SPECS entry (`test_every_subcommand_is_covered`
+fails without one). `CASES` holds the specific hostile inputs (clashing outputs, damaged files, files
+that are not what their name says, model files that would run code, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pysam
+import pytest
+import torch
+
+from splamflow.cli import SUBCOMMANDS, main
+from splamflow.model import SplamNet
+from tests import hostile
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SENTINEL = b"an output of an earlier run, which must survive a failed run\n"
+
+
+@pytest.fixture(scope="module")
+def material(tmp_path_factory, random_model) -> Path:
+    """Valid inputs: the committed slice, a junction and a scores BED, a model, tiny curated sets."""
+    m = tmp_path_factory.mktemp("material")
+    for name in ("chr20_slice.bam", "chr20_slice.bam.bai", "chr20_slice.fa.gz", "chr20_slice.fa.gz.fai",
+                 "chr20_slice.fa.gz.gzi", "chr20_slice.gtf"):
+        shutil.copy(DATA / name, m / name)
+    shutil.copy(random_model, m / "model.safetensors")
+    shutil.copy(random_model.with_suffix(".json"), m / "model.json")
+    assert main(["extract", str(m / "chr20_slice.bam"), "-o", str(m / "junctions.bed")]) == 0
+    with open(m / "junctions.bed") as src, open(m / "scores.bed", "w") as out:
+        for line in src:
+            f = line.rstrip("\n").split("\t")
+            out.write("\t".join([*f[:6], "0.9", "0.05" if int(f[4]) < 2 else "0.9"]) + "\n")
+    curated = m / "curated"
+    curated.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("train", "test"):
+        np.savez_compressed(
+            curated / f"{name}.npz", codes=rng.integers(0, 4, (8, 800)).astype(np.uint8),
+            label=np.array([0, 1] * 4, np.uint8), category=np.array(["negative_random", "positive_mane"] * 4),
+            contig=np.array(["20"] * 8), start=np.arange(8) * 1000 + 100_000, end=np.arange(8) * 1000 + 100_500,
+            strand=np.array(["+"] * 8),
+        )
+    return m
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile invocation. Paths in `argv` use {m} (material), {i} (inputs) and {o} (outputs)."""
+
+    id: str
+    argv: str
+    message: str
+    setup: Callable[[Path, Path, Path], object] | None = None  # (material, in, out)
+    existing: tuple[str, ...] = ()  # outputs that exist before the run (in {o}); must stay untouched
+    immutable: tuple[str, ...] = ()  # paths made immutable (chattr +i) for the run; needs root
+    subprocess: bool = False  # for inputs that crash the interpreter when mishandled
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A valid invocation of a subcommand: {input} is its main input, {output} its output (file or folder)."""
+
+    argv: str
+    input: str
+    output: str
+    folder_output: bool = False
+    number: str = "--threads"  # an integer option that must not be negative
+
+
+SPECS = {
+    "extract": Spec("extract {input} -o {output}", "{m}/chr20_slice.bam", "{o}/junctions.bed"),
+    "score": Spec("score {input} --genome {m}/chr20_slice.fa.gz --model {m}/model.safetensors -o {output}",
+                  "{m}/junctions.bed", "{o}/scores.bed"),
+    "clean": Spec("clean {input} --scores {m}/scores.bed -o {output} --discarded {o}/discarded.bam",
+                  "{m}/chr20_slice.bam", "{o}/kept.bam"),
+    "curate": Spec("curate --genome {input} --annotation {m}/chr20_slice.gtf -o {output}",
+                   "{m}/chr20_slice.fa.gz", "{o}/curated", folder_output=True, number="--max-intron"),
+    "train": Spec("train {input} -o {output} --epochs 1", "{m}/curated", "{o}/model", folder_output=True,
+                  number="--batch-size"),
+    "evaluate": Spec("evaluate {input} --model {m}/model.safetensors -o {output}", "{m}/curated/test.npz",
+                     "{o}/report", folder_output=True, number="--batch-size"),
+}
+
+
+def _generic_cases() -> list[Case]:
+    cases = []
+    for name, spec in SPECS.items():
+        def argv(inp: str = spec.input, out: str = spec.output, extra: str = "", spec: Spec = spec) -> str:
+            return spec.argv.format(input=inp, output=out, m="{m}", o="{o}", i="{i}") + extra
+
+        cases.append(Case(f"{name}-missing-input", argv(inp="{i}/missing"), "does not exist"))
+        if spec.folder_output:
+            cases.append(Case(f"{name}-output-folder-is-a-file", argv(out="{o}/afile"), "the output folder is a file",
+                              existing=("afile",)))
+        else:
+            cases.append(Case(f"{name}-output-in-missing-folder", argv(out="{o}/nodir/out"),
+                              "output folder does not exist"))
+            cases.append(Case(f"{name}-output-is-a-folder", argv(out="{o}/afolder"), "is a folder",
+                              setup=lambda m, i, o: (o / "afolder").mkdir()))
+            cases.append(Case(f"{name}-output-is-the-input", argv(out=spec.input), "is the same file as the"))
+        cases.append(Case(f"{name}-negative-number", argv(extra=f" {spec.number} -3"),
+                          f"argument {spec.number}: -3 is negative"))
+    return cases
+
+
+def _write(path: str, data: bytes) -> Callable[[Path, Path, Path], None]:
+    def setup(m: Path, i: Path, o: Path) -> None:
+        Path(path.format(m=m, i=i, o=o)).write_bytes(data)
+
+    return setup
+
+
+def _bad_bed_and_corrupt_model(m: Path, i: Path, o: Path) -> None:
+    rows = (m / "junctions.bed").read_text() * 8
+    (i / "j.bed").write_text(rows + "20\t10\n")
+    (i / "bad.pt").write_bytes(b"PK\x03\x04 not really a zip")
+
+
+def _model_with_sidecar(sidecar: bytes | None, folder: bool = False):
+    def setup(m: Path, i: Path, o: Path) -> None:
+        shutil.copy(m / "model.safetensors", i / "m.safetensors")
+        if folder:
+            (i / "m.json").mkdir()
+        else:
+            (i / "m.json").write_bytes(sidecar)
+
+    return setup
+
+
+def _nan_model(m: Path, i: Path, o: Path) -> None:
+    state = SplamNet().state_dict()
+    state["conv1.weight"][0, 0, 0] = float("nan")
+    torch.save(state, i / "nan.pt")
+
+
+def _malicious_model(m: Path, i: Path, o: Path) -> None:
+    (i / "victim.txt").write_text("a file the model must not touch\n")
+    hostile.malicious_torchscript(i / "evil.pt", i / "victim.txt")
+
+
+def _cram_and_wrong_reference(m: Path, i: Path, o: Path) -> None:
+    pysam.view("-C", "-T", str(m / "chr20_slice.fa.gz"), "-o", str(i / "s.cram"), str(m / "chr20_slice.bam"),
+               catch_stdout=False)
+    hostile.wrong_reference(m / "chr20_slice.fa.gz", i / "wrong.fa")
+
+
+def _truncated_scores(m: Path, i: Path, o: Path) -> None:
+    data = gzip.compress((m / "scores.bed").read_bytes() * 20)
+    (i / "s.bed.gz").write_bytes(data[: len(data) // 2])
+
+
+def _duplicate_records(m: Path, i: Path, o: Path) -> None:
+    (i / "dup.fa").write_text(">20\n" + "ACGT" * 100 + "\n>21\n" + "A" * 50 + "\n>20\n" + "C" * 60 + "\n")
+    pysam.faidx(str(i / "dup.fa"))
+
+
+CASES = [
+    # issue 10 point 2: an index the tool writes replaced the discarded BAM
+    Case("clean-discarded-is-the-index-of-output",
+         "clean {m}/chr20_slice.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {o}/k.bam.bai",
+         "--discarded and index of -o name the same file"),
+    # point 3: --stats onto the scores
+    Case("score-stats-is-the-output",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {m}/model.safetensors -o {o}/out.bed "
+         "--stats {o}/out.bed", "-o and --stats name the same file", existing=("out.bed",)),
+    # point 4: one output unwritable, the others must not be replaced
+    Case("clean-output-is-a-folder-discarded-untouched",
+         "clean {m}/chr20_slice.bam --scores {m}/scores.bed -o {o}/afolder --discarded {o}/d.bam",
+         "-o is a folder", setup=lambda m, i, o: (o / "afolder").mkdir(), existing=("d.bam",)),
+    Case("clean-stats-in-missing-folder-outputs-untouched",
+         "clean {m}/chr20_slice.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {o}/d.bam "
+         "--stats {o}/nodir/s.json", "output folder does not exist", existing=("k.bam", "d.bam")),
+    Case("extract-intron-counts-in-missing-folder-output-untouched",
+         "extract {m}/chr20_slice.gtf -o {o}/j.bed --intron-counts {o}/nodir/x.tsv",
+         "output folder does not exist", existing=("j.bed",)),
+    Case("clean-immutable-output-discarded-untouched",
+         "clean {m}/chr20_slice.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {o}/d.bam",
+         "-o exists and cannot be replaced", existing=("k.bam", "d.bam"), immutable=("{o}/k.bam",)),
+    # point 6: not FASTA (pysam's FastaFile aborts with exit 139 on these)
+    Case("score-genome-is-a-bam",
+         "score {m}/junctions.bed --genome {i}/g.fa --model {m}/model.safetensors -o {o}/s.bed",
+         "not a FASTA file: this is a BAM file", subprocess=True,
+         setup=lambda m, i, o: hostile.bam_named_fasta(m / "chr20_slice.bam", m / "chr20_slice.fa.gz.fai",
+                                                       i / "g.fa")),
+    Case("extract-motif-genome-is-a-bam",
+         "extract {m}/chr20_slice.bam -o {o}/j.bed --infer-strand motif --genome {i}/g.fa",
+         "not a FASTA file: this is a BAM file", subprocess=True, existing=("j.bed",),
+         setup=lambda m, i, o: hostile.bam_named_fasta(m / "chr20_slice.bam", m / "chr20_slice.fa.gz.fai",
+                                                       i / "g.fa")),
+    # point 1 and 8: model files
+    Case("score-torchscript-that-runs-code",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {i}/evil.pt -o {o}/s.bed",
+         "TorchScript archive refused", setup=_malicious_model),
+    Case("score-nan-weights",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {i}/nan.pt -o {o}/s.bed",
+         "conv1.weight holds NaN or infinite weights", setup=_nan_model),
+    # point 9: tracebacks that were
+    Case("score-output-in-proc", "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz -o /proc/s.bed",
+         "cannot write in the output folder of -o"),
+    Case("extract-immutable-output-folder", "extract {m}/chr20_slice.bam -o {o}/j.bed",
+         "cannot write in the output folder of -o", immutable=("{o}",)),
+    Case("extract-truncated-bam-with-eof-block", "extract {i}/cut.bam -o {o}/j.bed", "truncated file",
+         setup=lambda m, i, o: hostile.truncated_bam(m / "chr20_slice.bam", i / "cut.bam")),
+    Case("score-metadata-is-a-list",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {i}/m.safetensors -o {o}/s.bed",
+         "model metadata must be a JSON object, not list", setup=_model_with_sidecar(b"[1, 2]\n")),
+    Case("score-metadata-is-a-folder",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {i}/m.safetensors -o {o}/s.bed",
+         "model metadata is a folder", setup=_model_with_sidecar(None, folder=True)),
+    Case("score-metadata-not-utf8",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {i}/m.safetensors -o {o}/s.bed",
+         "model metadata is not UTF-8 text", setup=_model_with_sidecar(b'{"version": "\xff"}')),
+    Case("score-threads-negative",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz -o {o}/s.bed --threads -3",
+         "argument --threads: -3 is negative"),
+    Case("clean-scores-truncated-gzip",
+         "clean {m}/chr20_slice.bam --scores {i}/s.bed.gz -o {o}/k.bam --discarded {o}/d.bam",
+         "damaged or truncated gzip file", setup=_truncated_scores, existing=("k.bam",)),
+    # point 11
+    Case("score-invalid-utf8-name",
+         "score {i}/j.bed --genome {m}/chr20_slice.fa.gz -o {o}/s.bed", "j.bed:1: BED is not UTF-8 text",
+         setup=_write("{i}/j.bed", b"20\t100000\t101000\tJ\xe9\t1\t+\n")),
+    Case("score-duplicate-fasta-records",
+         "score {m}/junctions.bed --genome {i}/dup.fa -o {o}/s.bed", "the FASTA holds sequence '20'",
+         setup=_duplicate_records),
+    Case("score-plain-gzip-fasta",
+         "score {m}/junctions.bed --genome {i}/g.fa.gz -o {o}/s.bed", "plain gzip",
+         setup=lambda m, i, o: hostile.plain_gzip_fasta(m / "chr20_slice.fa.gz", i / "g.fa.gz")),
+    Case("extract-cram-wrong-reference",
+         "extract {i}/s.cram --reference {i}/wrong.fa -o {o}/j.bed",
+         "is not the FASTA this CRAM was compressed against: sequence '20' has MD5", setup=_cram_and_wrong_reference),
+    Case("score-metadata-sha256-of-other-weights",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {i}/m.safetensors -o {o}/s.bed",
+         "the sidecar belongs to other weights",
+         setup=_model_with_sidecar(json.dumps({"version": "x", "sha256": "0" * 64}).encode())),
+    Case("score-bed-checked-before-the-model",
+         "score {i}/j.bed --genome {m}/chr20_slice.fa.gz --model {i}/bad.pt -o {o}/s.bed",
+         "BED row has 2 tab-separated columns", setup=_bad_bed_and_corrupt_model),
+    Case("train-batch-size-zero", "train {m}/curated -o {o}/t --batch-size 0",
+         "argument --batch-size: must be at least 1"),
+    Case("evaluate-not-a-curated-set", "evaluate {m}/junctions.bed --model {m}/model.safetensors -o {o}/r",
+         "cannot read curated set"),
+    Case("evaluate-record-without-model", "evaluate {m}/curated/test.npz -o {o}/r --record-in-metadata",
+         "--record-in-metadata needs --model"),
+    # point 10's options, where they do not apply
+    Case("clean-motif-without-genome",
+         "clean {m}/chr20_slice.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {o}/d.bam --infer-strand motif",
+         "--infer-strand motif needs --genome"),
+    Case("clean-motif-on-annotation",
+         "clean {m}/chr20_slice.gtf --scores {m}/scores.bed -o {o}/c.gtf --infer-strand motif "
+         "--genome {m}/chr20_slice.fa.gz", "--infer-strand motif applies to BAM input only"),
+    Case("clean-report-in-missing-folder",
+         "clean {m}/chr20_slice.gtf --scores {m}/scores.bed -o {o}/c.gtf --report {o}/nodir/r.tsv",
+         "output folder does not exist", existing=("c.gtf",)),
+    Case("curate-output-folder-in-proc", "curate --genome {m}/chr20_slice.fa.gz --annotation {m}/chr20_slice.gtf "
+         "-o /proc/splamflow-curated", "cannot create the output folder"),
+]
+
+
+def _snapshot(root: Path) -> dict[str, tuple]:
+    """Every file and folder under `root`: bytes and mtime for files."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        key = str(path.relative_to(root))
+        out[key] = ("dir",) if path.is_dir() else (path.read_bytes(), path.stat().st_mtime_ns)
+    return out
+
+
+def _run(case: Case, material: Path, tmp_path: Path, capfd) -> None:
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    outputs.mkdir()
+    if case.setup:
+        case.setup(material, inputs, outputs)
+    for name in case.existing:
+        (outputs / name).write_bytes(SENTINEL + name.encode())
+    argv = [a.format(m=material, i=inputs, o=outputs) for a in case.argv.split()]
+    with contextlib.ExitStack() as stack:
+        for path in case.immutable:
+            stack.enter_context(hostile.immutable(Path(path.format(m=material, i=inputs, o=outputs))))
+        before = _snapshot(tmp_path)
+        if case.subprocess:
+            done = subprocess.run([sys.executable, "-m", "splamflow.cli", *argv], capture_output=True, text=True)
+            code, err = done.returncode, done.stderr
+        else:
+            capfd.readouterr()
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code
+            err = capfd.readouterr().err
+        after = _snapshot(tmp_path)
+    lines = err.splitlines()
+    assert code == 2, err
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert case.message in lines[0], lines[0]
+    assert after == before  # no leftovers, nothing replaced or touched
+
+
+@pytest.mark.parametrize("case", _generic_cases() + CASES, ids=lambda c: c.id)
+def test_hostile_input_is_refused_cleanly(case, material, tmp_path, capfd):
+    _run(case, material, tmp_path, capfd)
+
+
+def test_every_subcommand_is_covered():
+    assert set(SPECS) == set(SUBCOMMANDS), "add a SPECS entry for each new subcommand"
+    ids = [c.id for c in _generic_cases() + CASES]
+    assert len(ids) == len(set(ids))
+    for name in SUBCOMMANDS:
+        assert sum(c.id.startswith(f"{name}-") for c in CASES + _generic_cases()) >= 4, name

@@ -1,0 +1,148 @@
+"""OutputSet: outputs checked before the work, written to temporary files, replaced together."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from splamflow.errors import UserError
+from splamflow.outputs import OutputSet
+from tests import hostile
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_outputs_appear_together_only_when_the_block_succeeds(tmp_path):
+    outputs = OutputSet()
+    a, b = outputs.add(tmp_path / "a.txt", "-o"), outputs.add(tmp_path / "b.json", "--stats", ".json")
+    with outputs:
+        a.tmp.write_text("A")
+        assert _files(tmp_path) == {a.tmp.name: b"A", b.tmp.name: b""}  # hidden temporary names only
+        b.tmp.write_text("B")
+    assert _files(tmp_path) == {"a.txt": b"A", "b.json": b"B"}
+    assert oct((tmp_path / "a.txt").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_a_failed_block_leaves_old_outputs_and_no_temporary_file(tmp_path):
+    (tmp_path / "a.txt").write_text("old")
+    outputs = OutputSet()
+    a = outputs.add(tmp_path / "a.txt", "-o")
+    outputs.add(tmp_path / "b.txt", "--stats")
+    with pytest.raises(RuntimeError), outputs:
+        a.tmp.write_text("new")
+        raise RuntimeError("the work failed")
+    assert _files(tmp_path) == {"a.txt": b"old"}
+
+
+def test_when_one_output_cannot_be_moved_the_others_are_put_back(tmp_path, monkeypatch):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(f"old {name}")
+    outputs = OutputSet()
+    a, b, c = (outputs.add(tmp_path / n, n) for n in ("a.txt", "b.txt", "c.txt"))
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith("c.txt"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    message = "cannot replace c.txt: No space left on device; no output was changed"
+    with pytest.raises(UserError, match=message), outputs:
+        for out in (a, b, c):
+            out.tmp.write_text("new")
+    monkeypatch.undo()
+    assert _files(tmp_path) == {"a.txt": b"old a.txt", "b.txt": b"old b.txt"}
+
+
+def test_clashes_are_found_before_the_work(tmp_path):
+    src = tmp_path / "in.bam"
+    src.write_text("input")
+    (tmp_path / "link").symlink_to(tmp_path)
+    cases = [
+        ([("-o", src)], "-o is the same file as the input"),
+        ([("-o", tmp_path / "x.bam"), ("--discarded", tmp_path / "link" / "x.bam")], "name the same file"),
+        ([("-o", tmp_path)], "-o is a folder"),
+        ([("-o", tmp_path / "no" / "x")], "output folder does not exist"),
+    ]
+    for outs, message in cases:
+        outputs = OutputSet([("input", src)])
+        for flag, path in outs:
+            outputs.add(path, flag)
+        with pytest.raises(UserError, match=message):
+            outputs.check()
+
+
+def test_a_stale_output_is_removed_at_commit_and_restored_on_failure(tmp_path):
+    (tmp_path / "out.bam.bai").write_text("index of an older out.bam")
+    outputs = OutputSet()
+    bam, bai = outputs.add(tmp_path / "out.bam", "-o", ".bam"), outputs.add(tmp_path / "out.bam.bai", "index")
+    with outputs:
+        bam.tmp.write_text("unsorted bam")
+        bai.remove_instead()
+    assert _files(tmp_path) == {"out.bam": b"unsorted bam"}
+
+
+def test_a_created_output_folder_is_removed_again_when_the_run_fails(tmp_path):
+    folder = tmp_path / "new" / "report"
+    outputs = OutputSet(folder=folder)
+    outputs.add(folder / "report.json", "report.json")
+    with pytest.raises(RuntimeError), outputs:
+        assert folder.is_dir()
+        raise RuntimeError("failed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_is_a_one_line_error(tmp_path):
+    outputs = OutputSet()
+    out = outputs.add(tmp_path / "a.txt", "-o")
+    with pytest.raises(UserError, match="cannot write the outputs: No space left on device"), outputs:
+        raise OSError(28, "No space left on device", str(out.tmp))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_immutable_old_output_is_found_before_the_work(tmp_path):
+    old = tmp_path / "a.txt"
+    old.write_text("old")
+    outputs = OutputSet()
+    outputs.add(old, "-o")
+    with hostile.immutable(old), pytest.raises(UserError, match="-o exists and cannot be replaced"), outputs:
+        raise AssertionError("the work must not start")
+    assert _files(tmp_path) == {"a.txt": b"old"}
+
+
+def test_a_really_full_file_system(tmp_path):
+    """A 64 KiB tmpfs (mounting needs root): a BAM does not fit; one line on stderr, nothing left."""
+    import sys
+    from pathlib import Path
+
+    mount = tmp_path / "full"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    data = Path(__file__).resolve().parents[1] / "data"
+    scores = tmp_path / "s.bed"
+    scores.write_text("20\t1000\t2000\tJ\t1\t+\t0.5\t0.5\n")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "splamflow.cli", "clean", str(data / "chr20_slice.bam"), "--scores", str(scores),
+             "-o", str(mount / "k.bam"), "--discarded", str(mount / "d.bam")],
+            capture_output=True, text=True,
+        )
+        leftovers = list(mount.iterdir())
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "No space left on device" in done.stderr, done.stderr
+    assert leftovers == []
