@@ -58,8 +58,8 @@ workflow SPLAMFLOW {
             alignments: true
         }
 
-    SPLAM_CLEAN(ch_alignments.join(ch_merged.alignments, failOnDuplicate: true, failOnMismatch: true))
-    SPLAM_CLEAN_ANNOTATION(ch_annotation.join(ch_merged.annotation, failOnDuplicate: true, failOnMismatch: true))
+    SPLAM_CLEAN(ch_alignments.join(ch_merged.alignments, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
+    SPLAM_CLEAN_ANNOTATION(ch_annotation.join(ch_merged.annotation, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
 
     junctions   = ch_junctions
     scores      = JUNCTIONS_MERGE.out.bed

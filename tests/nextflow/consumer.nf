@@ -17,7 +17,7 @@ workflow {
 
     SPLAM_EXTRACT(ch_bam, ch_fasta)
     SPLAM_SCORE(SPLAM_EXTRACT.out.bed, ch_fasta, [])
-    SPLAM_CLEAN(ch_bam.join(SPLAM_SCORE.out.bed))
+    SPLAM_CLEAN(ch_bam.join(SPLAM_SCORE.out.bed), ch_fasta)
 
     // the modules report their versions on the `versions` topic
     channel.topic('versions')

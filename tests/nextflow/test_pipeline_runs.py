@@ -6,7 +6,7 @@
   >= 3 SPLAM_SCORE tasks for the BAM sample;
 - the same command with `-resume` re-executes no task;
 - the strict syntax parser (NXF_SYNTAX_PARSER=v2) with typed command-line parameters and 50
-  junctions per task: same merged bytes, the parameters reach the tasks;
+  junctions per task: same merged bytes, the parameters (--infer_strand motif too) reach the tasks;
 - `-stub -profile test,gpu` with every parameter given as text (as the strict parser may pass
   them): GPU device for SPLAM_SCORE only, GPU tasks one at a time, false stays false;
 - `-stub -profile test,gpu,docker` under the strict parser: the `docker run` lines Nextflow
@@ -96,6 +96,8 @@ def strict_run(runs, resume_run) -> tuple[Run, Path]:
         "0.05",
         "--paired",
         "true",
+        "--infer_strand",
+        "motif",
         env=V2,
     )
     assert run.returncode == 0, run.explain()
@@ -262,6 +264,10 @@ def test_strict_parser_runs_with_typed_parameters(strict_run, direct):
         assert (outdir / name / f"{name}.scores.bed").read_bytes() == direct[f"{name}.scores"].read_bytes()
     stats = json.loads((outdir / SAMPLE / f"{SAMPLE}.clean_stats.json").read_text())
     assert stats["threshold"] == 0.05 and stats["options"]["paired"] is True
+    # every BAM record has an XS tag: the motif rule reads the genome and changes nothing here
+    assert stats["options"]["infer_strand"] == "motif"
+    (clean,) = task_dirs(run, "SPLAM_CLEAN")
+    assert "--genome chr20_slice.fa.gz" in (clean / ".command.sh").read_text()
     annotation = json.loads((outdir / ANNOTATION / f"{ANNOTATION}.clean_stats.json").read_text())
     assert annotation["threshold"] == 0.05
 

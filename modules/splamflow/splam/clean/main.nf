@@ -7,6 +7,7 @@ process SPLAM_CLEAN {
 
     input:
     tuple val(meta), path(input), path(index), path(scores)
+    tuple val(meta2), path(fasta), path(fasta_index)
 
     output:
     tuple val(meta), path("*.cleaned.bam")           , emit: bam          , optional: true
@@ -27,6 +28,8 @@ process SPLAM_CLEAN {
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
     def annotation_ext = (input.name - ~/\.gz$/).tokenize('.').last()
+    // the genome is only read when the strand of tag-less records is inferred from the splice-site motif
+    def genome = args.contains('--infer-strand motif') ? "--genome ${fasta}" : ''
     if (annotation_ext in ['gtf', 'gff', 'gff3']) {
         """
         splam_score.py clean \\
@@ -50,6 +53,7 @@ process SPLAM_CLEAN {
             --stats-tsv ${prefix}.clean_stats_mqc.tsv \\
             --sample ${prefix} \\
             --plot ${prefix}.clean.png \\
+            ${genome} \\
             ${args}
         """
     }
