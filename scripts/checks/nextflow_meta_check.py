@@ -10,7 +10,9 @@
 - nextflow_schema.json and assets/schema_input.json are valid JSON Schema (draft 2020-12); the
   schema's parameters are exactly those of nextflow.config's params block, with the same defaults;
 - the committed samplesheets validate against assets/schema_input.json, and the bad one the schema
-  alone can reject is rejected.
+  alone can reject is rejected;
+- modules/environment-schema.json rejects the environment files nf-core rejects (unpinned conda or
+  pip packages, pip index options, the `defaults` channel, a `name`).
 `nf-core modules lint` itself runs in tests/nextflow/test_nfcore_modules.py.
 Prints one line per problem and exits 1 if there is any.
 """
@@ -169,6 +171,28 @@ def check_schemas() -> None:
             problem(bad, "validates against schema_input.json, but should not")
 
 
+# a pinned environment, and the ways of breaking it that nf-core's schema refuses
+PINNED_ENVIRONMENT = {"channels": ["conda-forge", "bioconda"], "dependencies": ["conda-forge::python=3.12"]}
+UNPINNED_ENVIRONMENTS = {
+    "unpinned pip package": {"dependencies": ["conda-forge::pip=25.2", {"pip": ["torch"]}]},
+    "pip lower bound": {"dependencies": ["conda-forge::pip=25.2", {"pip": ["torch>=2.13.0"]}]},
+    "pip index option": {"dependencies": [{"pip": ["--extra-index-url https://download.pytorch.org/whl/cpu"]}]},
+    "unpinned conda package": {"dependencies": ["conda-forge::python"]},
+    "conda lower bound": {"dependencies": ["conda-forge::python>=3.12"]},
+    "defaults channel": {"channels": ["conda-forge", "defaults"]},
+    "name key": {"name": "splam_score"},
+}
+
+
+def check_environment_schema(validator: jsonschema.Draft202012Validator) -> None:
+    where = "modules/environment-schema.json"
+    if not validator.is_valid(PINNED_ENVIRONMENT):
+        problem(where, "rejects a pinned environment")
+    for defect, change in UNPINNED_ENVIRONMENTS.items():
+        if validator.is_valid({**PINNED_ENVIRONMENT, **change}):
+            problem(where, f"accepts an environment with this defect: {defect}")
+
+
 def main() -> int:
     modules = ROOT / "modules"
     validators = {
@@ -183,6 +207,7 @@ def main() -> int:
     for folder in folders:
         check_module(folder, validators)
     check_schemas()
+    check_environment_schema(validators["environment.yml"])
     for line in problems:
         print(line)
     if problems:
