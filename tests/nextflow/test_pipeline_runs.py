@@ -13,6 +13,8 @@
   builds (a stand-in `docker` records them and runs the task on this machine): GPU flags and
   the CUDA image for SPLAM_SCORE only, whatever the profile order;
 - `nextflow config` for docker/podman with gpu in both orders, under both parsers;
+- `-stub -profile test` without `--outdir`: results in ./results, and a task that exits 175 (a
+  Fusion snapshot of a reclaimed spot instance) is retried;
 - bad input fails before any task with the pipeline's message; `--help`; Nextflow 24.10 refused.
 """
 
@@ -312,6 +314,35 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
     assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:])), spans
 
 
+RETRY_CONFIG = """
+// JUNCTIONS_MERGE's first attempt exits as a task on a reclaimed spot instance does under Fusion
+process {
+    withName: 'JUNCTIONS_MERGE' {
+        beforeScript = { task.attempt == 1 ? 'exit 175' : 'true' }
+    }
+}
+"""
+
+
+def test_stub_test_profile_writes_to_results_and_retries_exit_175(tmp_path):
+    config = tmp_path / "retry.config"
+    config.write_text(RETRY_CONFIG)
+    launch = tmp_path / "launch"
+    run = nextflow(["run", str(ROOT), "-profile", "test", "-stub", "-c", str(config)], launch)
+    assert run.returncode == 0, run.explain()
+    results = launch / "results"  # the test profile's outdir
+    assert (results / "pipeline_info" / "splamflow_software_versions.yml").is_file()
+    assert (results / SAMPLE / f"{SAMPLE}.scores.bed").is_file()
+    rows = tasks_of(trace(run), "JUNCTIONS_MERGE")
+    assert Path(rows[0]["workdir"]).parent.parent == launch / "work"
+    attempts = sorted((row["name"], row["status"], row["exit"]) for row in rows)
+    assert attempts == sorted(
+        (f"SPLAMFLOW:JUNCTIONS_MERGE ({name})", status, code)
+        for name in (SAMPLE, ANNOTATION)
+        for status, code in (("FAILED", "175"), ("COMPLETED", "0"))
+    ), attempts
+
+
 DOCKER_STAND_IN = """#!/usr/bin/env bash
 # records what Nextflow asks of docker; `docker run ... IMAGE CMD...` runs CMD on this machine
 echo "$*" >> "$DOCKER_CALLS"
@@ -436,5 +467,5 @@ def test_help_lists_the_parameters(tmp_path):
 def test_nextflow_24_10_is_refused_by_the_manifest(tmp_path):
     run = nextflow(["run", str(ROOT), "--help"], tmp_path, extra_env={"NXF_VER": "24.10.0"})
     assert "version 24.10.0" in run.output, run.explain()
-    assert "does not match workflow required version: >=25.04.0" in run.output, run.explain()
+    assert "does not match workflow required version: >=25.04.4" in run.output, run.explain()
     assert "Submitted process" not in run.output and "--score_chunk_size" not in run.output
