@@ -20,14 +20,14 @@ from splamflow.errors import UserError
 
 PROG = "splam_score.py"
 
-# name -> (module holding add_arguments/run, one-line summary)
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "extract": ("splamflow.extract.cli", "junctions from BAM/CRAM, or introns from GTF/GFF3, as BED"),
-    "score": ("splamflow.scoring_cli", "score junctions (BED) with the Splam model"),
-    "clean": ("splamflow.clean.cli", "remove spurious spliced alignments (BAM) or transcripts (GTF/GFF3)"),
-    "curate": ("splamflow.train.curate_cli", "build a training/test set from a genome and annotations"),
-    "train": ("splamflow.train.train_cli", "train a Splam model on a curated set"),
-    "evaluate": ("splamflow.train.evaluate_cli", "evaluate a model on held-out curated junctions"),
+# name -> one-line summary; subcommand NAME lives in the package splamflow/NAME/, its CLI in NAME/cli.py
+SUBCOMMANDS: dict[str, str] = {
+    "extract": "junctions from BAM/CRAM, or introns from GTF/GFF3, as BED",
+    "score": "score junctions (BED) with the Splam model",
+    "clean": "remove spurious spliced alignments (BAM) or transcripts (GTF/GFF3)",
+    "curate": "build a training/test set from a genome and annotations",
+    "train": "train a Splam model on a curated set",
+    "evaluate": "evaluate a model on held-out curated junctions",
 }
 
 
@@ -65,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction, help="print package and model versions and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (module_name, summary) in SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
+    for name, summary in SUBCOMMANDS.items():
+        module = importlib.import_module(f"splamflow.{name}.cli")
         p = sub.add_parser(
             name,
             help=summary,

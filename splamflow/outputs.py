@@ -21,7 +21,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -235,3 +235,16 @@ class OutputSet:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         self._created = []
+
+
+@contextlib.contextmanager
+def atomic_path(final: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside `final`; it becomes `final` only if the block succeeds.
+
+    A one-file `OutputSet`: commands with several outputs use an OutputSet directly, so that
+    all of them are checked first and replaced together.
+    """
+    outputs = OutputSet()
+    out = outputs.add(final, "output", suffix)
+    with outputs:
+        yield out.tmp

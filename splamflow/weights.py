@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from splamflow.errors import UserError
-from splamflow.fileio import sha256_file
+from splamflow.io.files import sha256_file
 from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
 from splamflow.torchscript import read_torchscript_tensors
 
@@ -34,6 +34,8 @@ DEFAULT_MODEL_NAME = "splam_default.safetensors"
 
 @dataclass
 class LoadedModel:
+    """A model read by `load_model`: the eval-mode network, its file, format and metadata sidecar."""
+
     net: SplamNet
     path: Path
     format: str

@@ -29,45 +29,37 @@ contiguous run the aligner usually writes keeps its `HI` (its `NH` is still upda
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pysam
 
 from splamflow import __version__
-from splamflow.clean.scores import Scores, is_spurious_either
+from splamflow.clean.options import CleanOptions
+from splamflow.clean.scores import Scores, spurious
 from splamflow.errors import UserError
-from splamflow.extract.strand import MotifStrands, read_introns, record_strand
-
-# SAM flag bits used here.
-PAIRED, PROPER_PAIR, UNMAPPED, MATE_UNMAPPED = 0x1, 0x2, 0x4, 0x8
-SUPPLEMENTARY = 0x800
+from splamflow.io.alignments import (
+    MATE_UNMAPPED,
+    PAIRED,
+    PROPER_PAIR,
+    SUPPLEMENTARY,
+    UNMAPPED,
+    open_alignments,
+    read_introns,
+    record_strand,
+    records,
+    spliced_introns,
+)
+from splamflow.motifs import MotifStrands
 
 MateKey = tuple[str, int, int, int, int, int]
 
 # The aligner's first HI value (0 or 1) is read from this many records carrying HI.
 _HI_PROBES = 100_000
-
-
-@dataclass
-class CleanOptions:
-    """Settings of one alignment clean-up run."""
-
-    threshold: float = 0.1
-    paired: bool = False
-    drop_pairs: bool = False
-    strandness: str = "none"
-    mark_unmapped: bool = False
-    threads: int = 1
-    command_line: str = ""
-    #: FASTA a CRAM input was compressed against (None for BAM/SAM)
-    reference: str | None = None
 
 
 @dataclass
@@ -208,37 +200,15 @@ def _check_order(
     return here
 
 
-@contextlib.contextmanager
-def open_alignments(
-    path: str | os.PathLike, threads: int = 1, reference: str | os.PathLike | None = None
-) -> Iterator[pysam.AlignmentFile]:
-    """Open a BAM/SAM, or a CRAM with its reference, for reading; unreadable input is a UserError,
-    and closing a file that failed part-way does not hide that error."""
-    kwargs = {"reference_filename": os.fspath(reference)} if reference is not None else {}
-    # htslib prints an error when a CRAM has no index, which this sequential reader never needs.
-    verbosity = pysam.set_verbosity(0)
-    try:
-        bam = pysam.AlignmentFile(os.fspath(path), "rb", threads=threads, check_sq=False, **kwargs)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read alignments: {exc}", path) from None
-    finally:
-        pysam.set_verbosity(verbosity)
-    try:
-        # Without a reference htslib would look the sequences up by checksum on the internet.
-        if bam.is_cram and reference is None:
-            raise UserError("CRAM input needs --reference REF.fa (the FASTA it was compressed against)", path)
-        yield bam
-    finally:
-        with contextlib.suppress(OSError):
-            bam.close()
+def _open(path: str | os.PathLike, opts: CleanOptions):
+    """The input: BAM, SAM (with or without @SQ lines) or CRAM (with its reference)."""
+    return open_alignments(path, opts.reference, threads=opts.threads, sam=True, need_sequences=False)
 
 
-def _records(bam: pysam.AlignmentFile, path: str) -> Iterator[pysam.AlignedSegment]:
-    """The records of `bam`; a corrupt or truncated file becomes a one-line UserError."""
-    try:
-        yield from bam
-    except OSError as exc:
-        raise UserError(f"cannot read alignments: {exc}", path) from None
+def reference_names(path: str | os.PathLike, opts: CleanOptions) -> set[str]:
+    """The contig names of the input's header."""
+    with _open(path, opts) as bam:
+        return set(bam.references)
 
 
 def _plan(
@@ -248,14 +218,14 @@ def _plan(
     plan = _Plan()
     table = scores.table
     seen: set = set()
-    with open_alignments(path, opts.threads, opts.reference) as bam:
+    with _open(path, opts) as bam:
         header = bam.header
         check_sorted = _is_sorted_header(header)
         stats.sorted_output = check_sorted
         last = (-1, -1)
         names = header.references
         hi_probes = _HI_PROBES
-        for n, read in enumerate(_records(bam, path)):
+        for n, read in enumerate(records(bam, path)):
             if check_sorted:
                 last = _check_order(path, n + 1, read, last, header)
             if read.is_paired:
@@ -267,10 +237,7 @@ def _plan(
                 if hi is not None and (plan.hi_base is None or hi < plan.hi_base):
                     plan.hi_base = hi
                 hi_probes = 0 if plan.hi_base == 0 else hi_probes - 1
-            cigar = read.cigarstring
-            if not cigar or "N" not in cigar:
-                continue
-            introns = read_introns(read)
+            introns = spliced_introns(read, read.cigarstring)
             if not introns:
                 continue
             stats.spliced_records += 1
@@ -281,7 +248,7 @@ def _plan(
             elif strand == ".":
                 stats.records_unkeyed_strand += 1
             contig = names[read.reference_id]
-            spurious = 0
+            n_spurious = 0
             unscored = False
             for start, end in introns:
                 key = (contig, start, end, motifs.strand(contig, start, end) if by_motif else strand)
@@ -290,14 +257,14 @@ def _plan(
                     unscored = True
                     continue
                 seen.add(key)
-                if is_spurious_either(score[0], score[1], opts.threshold):
-                    spurious += 1
+                if spurious(score[0], score[1], opts.threshold):
+                    n_spurious += 1
             stats.spliced_records_unscored_junction += unscored
-            stats.spurious_per_record[spurious] += 1
-            if spurious:
+            stats.spurious_per_record[n_spurious] += 1
+            if n_spurious:
                 _remember(plan, n, read, opts)
     stats.junctions_scored_seen = len(seen)
-    stats.junctions_spurious_seen = sum(1 for key in seen if is_spurious_either(*table[key], opts.threshold))
+    stats.junctions_spurious_seen = sum(1 for key in seen if spurious(*table[key], opts.threshold))
     if plan.hi_base is None:
         plan.hi_base = 1
     return plan
@@ -380,11 +347,11 @@ def clean_alignments(
     """
     path = os.fspath(input_path)
     stats = AlignmentStats(junctions_scored=len(scores))
-    stats.junctions_spurious = sum(1 for d, a in scores.table.values() if is_spurious_either(d, a, opts.threshold))
+    stats.junctions_spurious = sum(1 for d, a in scores.table.values() if spurious(d, a, opts.threshold))
     plan = _plan(path, scores, opts, stats, motifs)
 
     nh_changed: set = set()
-    with open_alignments(path, opts.threads, opts.reference) as bam:
+    with _open(path, opts) as bam:
         header = _header_with_pg(bam.header, opts.command_line)
         kept_out = pysam.AlignmentFile(str(bams[0]), "wb", header=header, threads=opts.threads)
         drop_out = pysam.AlignmentFile(str(bams[1]), "wb", header=header, threads=opts.threads)
@@ -393,7 +360,7 @@ def clean_alignments(
             hit_names = plan.removed_hits
             removed, cursor = plan.removed, 0
             next_removed = removed[0] if removed else -1
-            for n, read in enumerate(_records(bam, path)):
+            for n, read in enumerate(records(bam, path)):
                 stats.records_in += 1
                 name = read.query_name
                 mate_removed = name in mate_names and read.is_paired and _mate_key(read) in plan.removed_mates
@@ -408,11 +375,7 @@ def clean_alignments(
                     stats.records_discarded_with_mate += 1
                 if discard:
                     stats.records_discarded += 1
-                    if (
-                        not read.is_unmapped
-                        and read.cigartuples
-                        and any(op == 3 and length for op, length in read.cigartuples)
-                    ):
+                    if read_introns(read):
                         stats.spliced_records_discarded += 1
                     if opts.mark_unmapped:
                         _mark_unmapped(read, mate_removed or (opts.drop_pairs and read.is_paired))

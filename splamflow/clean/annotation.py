@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
-from splamflow.bed import field_text
-from splamflow.clean.scores import Scores, is_bad_both
-from splamflow.extract.annotation import Transcript, detect_format, read_transcripts
-from splamflow.fileio import text_lines
-
-_GTF_ATTR = {key: re.compile(rf'(?:^|;)\s*{key}\s+"?([^";]*)"?') for key in ("transcript_id", "gene_id")}
-_PARENT = re.compile(r"(?:^|;)\s*Parent=([^;]*)")
+from splamflow.clean.scores import Scores, bad
+from splamflow.io.annotation import (
+    Transcript,
+    annotation_lines,
+    gff3_ids,
+    gff3_trim_parents,
+    gtf_attribute,
+    read_transcripts,
+)
+from splamflow.io.sniff import annotation_format
 
 
 @dataclass
@@ -82,20 +83,20 @@ def judge_transcripts(
     verdicts: list[TranscriptVerdict] = []
     unique: dict[tuple, bool | None] = {}
     for t in transcripts:
-        scored = bad = 0
+        scored = n_bad = 0
         for start, end in t.introns:
             key = (t.contig, start, end, t.strand)
             score = scores.get(key)
-            verdict = None if score is None else is_bad_both(score[0], score[1], threshold)
+            verdict = None if score is None else bad(score[0], score[1], threshold)
             unique[key] = verdict
             if verdict is not None:
                 scored += 1
-                bad += verdict
+                n_bad += verdict
         n = len(t.introns)
-        removed = n >= min_introns and n > 0 and bad / n > min_bad_fraction
-        verdicts.append(TranscriptVerdict(t, n, scored, bad, removed))
+        removed = n >= min_introns and n > 0 and n_bad / n > min_bad_fraction
+        verdicts.append(TranscriptVerdict(t, n, scored, n_bad, removed))
         if n:
-            stats.bad_per_transcript[bad] = stats.bad_per_transcript.get(bad, 0) + 1
+            stats.bad_per_transcript[n_bad] = stats.bad_per_transcript.get(n_bad, 0) + 1
     stats.transcripts_in = len(verdicts)
     stats.transcripts_removed = sum(v.removed for v in verdicts)
     stats.transcripts_kept = stats.transcripts_in - stats.transcripts_removed
@@ -106,26 +107,20 @@ def judge_transcripts(
     return verdicts
 
 
-def _feature_fields(line: str) -> list[str] | None:
-    if line.startswith("#") or not line.strip():
-        return None
-    fields = line.rstrip("\r\n").split("\t")
-    return fields if len(fields) >= 9 else None
-
-
-def _gtf_attr(attrs: str, key: str) -> str | None:
-    match = _GTF_ATTR[key].search(attrs)
-    return match.group(1) if match and match.group(1) else None
+def _features(path: str) -> Iterator[tuple[str, list[str] | None]]:
+    """(line, fields) for every line; fields is None for lines that are not features (comments,
+    blank lines, a GFF3 FASTA section), which are copied unchanged."""
+    for _, line, fields in annotation_lines(path):
+        yield line, fields if fields is not None and len(fields) >= 9 else None
 
 
 def _gtf_removed_genes(path: str, removed: set[str]) -> set[str]:
     """Genes of the file whose every transcript is removed."""
     transcripts_of: dict[str, set[str]] = {}
-    for _, line in text_lines(path, "annotation"):
-        fields = _feature_fields(line)
+    for _, fields in _features(path):
         if fields is None:
             continue
-        gene, tid = _gtf_attr(fields[8], "gene_id"), _gtf_attr(fields[8], "transcript_id")
+        gene, tid = gtf_attribute(fields[8], "gene_id"), gtf_attribute(fields[8], "transcript_id")
         if gene is not None and tid is not None:
             transcripts_of.setdefault(gene, set()).add(tid)
     return {g for g, tids in transcripts_of.items() if tids and tids <= removed}
@@ -134,42 +129,16 @@ def _gtf_removed_genes(path: str, removed: set[str]) -> set[str]:
 def _filter_gtf(path: str, removed: set[str], out, stats: AnnotationStats) -> None:
     genes = _gtf_removed_genes(path, removed)
     stats.genes_removed = len(genes)
-    for _, line in text_lines(path, "annotation"):
-        fields = _feature_fields(line)
+    for line, fields in _features(path):
         if fields is not None:
             stats.lines_in += 1
-            tid = _gtf_attr(fields[8], "transcript_id")
-            drop = tid in removed if tid is not None else _gtf_attr(fields[8], "gene_id") in genes
+            tid = gtf_attribute(fields[8], "transcript_id")
+            drop = tid in removed if tid is not None else gtf_attribute(fields[8], "gene_id") in genes
             if drop:
                 stats.lines_removed += 1
                 continue
             stats.lines_kept += 1
         out.write(line.rstrip("\r\n") + "\n")
-
-
-def _decode(value: str) -> str:
-    return unquote(value) if "%" in value else value
-
-
-def _gff3_ids(attrs: str) -> tuple[str | None, tuple[str, ...]]:
-    """(ID, Parent IDs) of a GFF3 attribute column, percent-decoded."""
-    fid, parents = None, ()
-    for part in attrs.split(";"):
-        part = part.strip()
-        if part.startswith("ID="):
-            fid = _decode(part[3:])
-        elif part.startswith("Parent="):
-            parents = tuple(_decode(p) for p in part[7:].split(",") if p)
-    return fid, parents
-
-
-def _gff3_lines(path: str) -> Iterator[tuple[str, list[str] | None]]:
-    """(line, fields) for every line; fields is None for comments, blank lines and the FASTA section."""
-    in_fasta = False
-    for _, line in text_lines(path, "annotation"):
-        if line.startswith("##FASTA"):
-            in_fasta = True
-        yield line, None if in_fasta else _feature_fields(line)
 
 
 def _gff3_removed_ids(
@@ -204,11 +173,11 @@ def _gff3_removed_ids(
 
 
 def _filter_gff3(path: str, removed: set[str], out, stats: AnnotationStats) -> None:
-    features = [_gff3_ids(fields[8]) for _, fields in _gff3_lines(path) if fields is not None]
+    features = [gff3_ids(fields[8]) for _, fields in _features(path) if fields is not None]
     gone, emptied = _gff3_removed_ids(features, removed)
     stats.genes_removed = len(emptied)
     parsed = iter(features)
-    for line, fields in _gff3_lines(path):
+    for line, fields in _features(path):
         if fields is None:
             out.write(line.rstrip("\r\n") + "\n")
             continue
@@ -218,16 +187,10 @@ def _filter_gff3(path: str, removed: set[str], out, stats: AnnotationStats) -> N
             stats.lines_removed += 1
             continue
         if any(p in gone for p in parents):
-            fields[8] = _PARENT.sub(lambda m: _trim_parents(m, gone), fields[8], count=1)
+            fields[8] = gff3_trim_parents(fields[8], gone)
             line = "\t".join(fields)
         stats.lines_kept += 1
         out.write(line.rstrip("\r\n") + "\n")
-
-
-def _trim_parents(match: re.Match, gone: set[str]) -> str:
-    kept = [p for p in match.group(1).split(",") if p and unquote(p) not in gone]
-    prefix = match.group(0)[: match.start(1) - match.start(0)]
-    return prefix + ",".join(kept)
 
 
 def clean_annotation(
@@ -241,7 +204,7 @@ def clean_annotation(
 ) -> tuple[AnnotationStats, list[TranscriptVerdict]]:
     """Judge every transcript and write the cleaned annotation to `output_tmp`."""
     path = os.fspath(input_path)
-    stats = AnnotationStats(format=detect_format(path))
+    stats = AnnotationStats(format=annotation_format(path))
     transcripts = read_transcripts(path)
     stats.score_junctions_on_unknown_contigs = sum(
         scores.missing_contigs({t.contig for t in transcripts}).values()
@@ -255,16 +218,3 @@ def clean_annotation(
         else:
             _filter_gff3(path, removed, out, stats)
     return stats, verdicts
-
-
-def write_report(verdicts: Iterable[TranscriptVerdict], out) -> None:
-    """Per-transcript TSV: id, gene, location, intron counts, bad fraction, kept/removed (ids: `bed.field_text`)."""
-    out.write(
-        "transcript_id\tgene_id\tcontig\tstrand\tintrons\tscored_introns\tbad_introns\tbad_fraction\tstatus\n"
-    )
-    for v in verdicts:
-        t = v.transcript
-        out.write(
-            f"{field_text(t.id)}\t{field_text(t.gene_id)}\t{t.contig}\t{t.strand}\t{v.introns}\t{v.scored}\t{v.bad}\t"
-            f"{v.fraction:.4f}\t{'removed' if v.removed else 'kept'}\n"
-        )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from splamflow.clean.scores import Rule
 from splamflow.errors import UserError
 from splamflow.plotlib import INSTALL_HINT, pyplot
 
@@ -26,13 +27,13 @@ def write_plot(
     threshold: float,
     per_item: Mapping[int, int],
     item_label: str,
-    rule: str,
+    rule: Rule,
     title: str,
 ) -> None:
     """Write a two-panel PNG to `path`.
 
     `per_item` maps a number of spurious/bad junctions to how many records/transcripts have it;
-    `rule` is "either" (alignments: donor < t or acceptor < t) or "both" (annotations).
+    `rule` is the one the clean-up applied (`scores.SPURIOUS` or `scores.BAD`).
     """
     plt = pyplot()
     if plt is None:
@@ -40,12 +41,7 @@ def write_plot(
 
     fig, (ax_scores, ax_items) = plt.subplots(1, 2, figsize=(12, 5.2), constrained_layout=True)
     n = len(donor)
-    if rule == "either":
-        flagged = int(np.count_nonzero((donor < threshold) | (acceptor < threshold)))
-        rule_text = "donor < t or acceptor < t"
-    else:
-        flagged = int(np.count_nonzero((donor < threshold) & (acceptor < threshold)))
-        rule_text = "donor < t and acceptor < t"
+    flagged = int(np.count_nonzero(rule.test(donor, acceptor, threshold)))
     if n > _DENSITY_ABOVE:
         hb = ax_scores.hexbin(
             donor, acceptor, gridsize=60, extent=(0, 1, 0, 1), bins="log", cmap="viridis", mincnt=1
@@ -61,7 +57,7 @@ def write_plot(
     ax_scores.set_ylabel("acceptor score")
     share = f"{100 * flagged / n:.1f}%" if n else "0%"
     ax_scores.set_title(
-        f"{n:,} scored junctions; {flagged:,} ({share}) with\n{rule_text} (t = {threshold:g})", fontsize=10
+        f"{n:,} scored junctions; {flagged:,} ({share}) with\n{rule.text} (t = {threshold:g})", fontsize=10
     )
 
     counts = sorted(per_item.items())

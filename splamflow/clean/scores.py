@@ -1,23 +1,39 @@
-"""Read and validate a scores BED (`score` output) into a junction -> (donor, acceptor) table.
+"""The junction scores `clean` judges by, and its two rules, each stated once.
 
-Layout: `chrom start end name score strand donor_score acceptor_score [transcript_ids]`, 0-based
-half-open introns. Junctions are keyed by (contig, start, end, strand), exactly as extraction keys
-them. Every problem names the file and line.
+Scores come from a scores BED (`score` output, read by `splamflow.io.bed`), keyed by (contig,
+start, end, strand) exactly as extraction keys junctions. The rules take floats or numpy arrays, so
+the clean-up and its plot apply the same code.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from splamflow.errors import UserError
-from splamflow.fileio import text_lines
+from splamflow.io.bed import JunctionKey, read_scores_bed
 
-JunctionKey = tuple[str, int, int, str]
 
-_STRANDS = frozenset({"+", "-", "."})
+def spurious(donor, acceptor, threshold: float):
+    """Alignment rule (Splam 1.0.12 clean): spurious when donor < t or acceptor < t (strict)."""
+    return (donor < threshold) | (acceptor < threshold)
+
+
+def bad(donor, acceptor, threshold: float):
+    """Annotation rule (Splam 1.0.12 GFF clean): bad when donor < t and acceptor < t (strict)."""
+    return (donor < threshold) & (acceptor < threshold)
+
+
+class Rule(NamedTuple):
+    """A rule and how reports spell it."""
+
+    test: Callable
+    text: str
+
+
+SPURIOUS = Rule(spurious, "donor < t or acceptor < t")
+BAD = Rule(bad, "donor < t and acceptor < t")
 
 
 @dataclass
@@ -48,63 +64,14 @@ class Scores:
         return {c: n for c, n in self.contigs().items() if c not in known}
 
 
-def is_spurious_either(donor: float, acceptor: float, threshold: float) -> bool:
-    """Alignment rule (Splam 1.0.12 clean): spurious when donor < t or acceptor < t (strict)."""
-    return donor < threshold or acceptor < threshold
-
-
-def is_bad_both(donor: float, acceptor: float, threshold: float) -> bool:
-    """Annotation rule (Splam 1.0.12 GFF clean): bad when donor < t and acceptor < t (strict)."""
-    return donor < threshold and acceptor < threshold
-
-
-def _probability(text: str, what: str, path: str, lineno: int) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UserError(f"{what} {text!r} is not a number", path, lineno) from None
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise UserError(f"{what} {text} is outside [0, 1]", path, lineno)
-    return value
-
-
 def read_scores(path: str | os.PathLike) -> Scores:
-    """Parse a scores BED (plain or gzip). Comment, `track` and `browser` lines are skipped.
-
-    A file without rows is valid: a sample with no scorable junction has nothing to remove.
-    """
-    path = os.fspath(path)
-    scores = Scores(path)
+    """The scores of a scores BED (plain or gzip); a file without rows is valid (nothing to remove)."""
+    scores = Scores(os.fspath(path))
     table = scores.table
-    for lineno, line in text_lines(path, "scores"):
-        if not line.strip() or line.startswith(("#", "track", "browser")):
-            continue
-        fields = line.rstrip("\r\n").split("\t")
-        if len(fields) < 8:
-            raise UserError(
-                f"expected at least 8 tab-separated columns (chrom start end name score strand "
-                f"donor_score acceptor_score), found {len(fields)}; is this the output of "
-                f"`splam_score.py score`?",
-                path,
-                lineno,
-            )
-        try:
-            start, end = int(fields[1]), int(fields[2])
-        except ValueError:
-            raise UserError(
-                f"start/end are not integers: {fields[1]!r}, {fields[2]!r}", path, lineno
-            ) from None
-        if start < 0 or end <= start:
-            raise UserError(f"invalid interval {start}-{end}", path, lineno)
-        strand = fields[5]
-        if strand not in _STRANDS:
-            raise UserError(f"strand {strand!r} is not '+', '-' or '.'", path, lineno)
-        donor = _probability(fields[6], "donor score", path, lineno)
-        acceptor = _probability(fields[7], "acceptor score", path, lineno)
-        key = (fields[0], start, end, strand)
-        known = table.get(key)
+    for row in read_scores_bed(path):
+        known = table.get(row.key)
         if known is None:
-            table[key] = (donor, acceptor)
-        elif known != (donor, acceptor):
+            table[row.key] = (row.donor, row.acceptor)
+        elif known != (row.donor, row.acceptor):
             scores.conflicting_duplicates += 1
     return scores

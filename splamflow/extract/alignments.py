@@ -1,54 +1,41 @@
 """Junction counting from BAM/CRAM alignments (pysam/htslib), optionally parallel by genome chunk.
 
-Default semantics follow Splam 1.0.12's C++ extractor: an intron is a CIGAR `N` operation; every
+Default semantics follow Splam 1.0.12's C++ extractor: an intron is a CIGAR `N` gap; every
 mapped record counts (secondary, supplementary, duplicate, each mate), weighted by its integer `YC`
 tag (default 1); strand from `XS`, else minimap2 `ts`, else '.'; introns longer than
 `max_intron` (default 100,000 - 2, as Splam's `-M 100000` test works out) are dropped. Options add
-filters (MAPQ, flags, anchors), library strandness and unique/multi-mapped counts.
+filters (MAPQ, flags, anchors), library strandness and unique/multi-mapped counts. Records, introns
+and strands are read with `splamflow.io.alignments`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
-from pathlib import Path
 
 import pysam
 
 from splamflow import signals
 from splamflow.errors import UserError
-from splamflow.extract.strand import library_strand
-from splamflow.fileio import index_files
-
-#: Splam 1.0.12 keeps introns whose length + 2 <= 100000 (`--max-splice` default).
-SPLAM_MAX_INTRON = 99_998
-
-_STRAND_ORDER = {"+": 0, "-": 1, ".": 2}
-_N = 3
-_REF_ADVANCE = frozenset({0, 2, 3, 7, 8})
-_ALIGNED = frozenset({0, 7, 8})
+from splamflow.extract.options import ExtractOptions
+from splamflow.io.alignments import (
+    PAIRED,
+    UNMAPPED,
+    open_alignments,
+    parse_region,
+    read_error,
+    read_introns_with_anchors,
+    record_strand,
+    spliced_introns,
+)
+from splamflow.io.bed import STRAND_ORDER
 
 # (contig index, start, end, strand) -> [count, unique-mapped count, multi-mapped count]
 Counts = dict[tuple[int, int, int, str], list[int]]
-
-
-@dataclass(frozen=True)
-class ExtractOptions:
-    """Filters and strand rules; the defaults reproduce Splam 1.0.12."""
-
-    strandness: str = "none"
-    min_mapq: int = 0
-    exclude_flags: int = 0
-    min_anchor: int = 0
-    max_intron: int = SPLAM_MAX_INTRON
-    paired: bool = False
-    multi_mapped: bool = False  # split counts by NH (uniquely vs multi-mapped records)
 
 
 @dataclass
@@ -77,106 +64,25 @@ class Junctions:
     stats: ExtractStats = field(default_factory=ExtractStats)
     indexed: bool = True  # False: read in one sequential pass (no .bai/.csi/.crai)
 
+    def add(self, key: tuple[int, int, int, str], value: list[int]) -> None:
+        """Add the counts of one junction."""
+        have = self.counts.get(key)
+        if have is None:
+            self.counts[key] = list(value)
+        else:
+            for i in range(3):
+                have[i] += value[i]
+
     def merge(self, counts: Counts, stats: ExtractStats) -> None:
-        mine = self.counts
+        """Add the counts and stats of one chunk."""
         for key, value in counts.items():
-            have = mine.get(key)
-            if have is None:
-                mine[key] = list(value)
-            else:
-                have[0] += value[0]
-                have[1] += value[1]
-                have[2] += value[2]
+            self.add(key, value)
         self.stats.add(stats)
 
     def rows(self) -> list[tuple[str, int, int, str, list[int]]]:
         """Rows sorted by (header contig order, start, end, strand '+', '-', '.')."""
-        keys = sorted(self.counts, key=lambda k: (k[0], k[1], k[2], _STRAND_ORDER[k[3]]))
+        keys = sorted(self.counts, key=lambda k: (k[0], k[1], k[2], STRAND_ORDER[k[3]]))
         return [(self.contigs[k[0]], k[1], k[2], k[3], self.counts[k]) for k in keys]
-
-
-@contextlib.contextmanager
-def open_alignments(
-    path: str | os.PathLike, reference: str | os.PathLike | None = None, threads: int = 1
-) -> Iterator[pysam.AlignmentFile]:
-    """Open a BAM or CRAM file; SAM text, CRAM without a reference and unreadable files are UserErrors.
-
-    Closing a file that failed part-way (htslib reports it again) does not hide the first error.
-    """
-    path = os.fspath(path)
-    kwargs = {"threads": threads} if threads > 1 else {}
-    index = newest_index(path)
-    if index is not None:
-        kwargs["index_filename"] = os.fspath(index)
-    if reference is not None:
-        kwargs["reference_filename"] = os.fspath(reference)
-    try:
-        handle = pysam.AlignmentFile(path, "r", **kwargs)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read alignments: {_one_line(exc)}", path) from None
-    try:
-        if handle.is_sam:
-            raise UserError("SAM text input is not supported; convert it with `samtools view -b`", path)
-        if handle.is_cram and reference is None:
-            raise UserError("CRAM input needs --reference REF.fa (the FASTA it was compressed against)", path)
-        if not handle.is_bam and not handle.is_cram:
-            raise UserError("not a BAM or CRAM file", path)
-        yield handle
-    finally:
-        with contextlib.suppress(OSError):
-            handle.close()
-
-
-def newest_index(path: str | os.PathLike) -> Path | None:
-    """The most recently written index of a BAM (.bai, .csi) or CRAM (.crai), or None.
-
-    htslib takes X.csi before X.bai whatever their age, so an old .csi left beside a BAM that was
-    rewritten and indexed again as .bai would be used and give wrong records.
-    """
-    try:
-        with open(path, "rb") as handle:
-            cram = handle.read(4) == b"CRAM"
-    except OSError:
-        return None  # opening it reports the problem
-    found = []
-    for index in index_files(path, "alignments"):
-        if (index.suffix == ".crai") == cram:
-            with contextlib.suppress(OSError):
-                found.append((index.stat().st_mtime_ns, index))
-    return max(found)[1] if found else None
-
-
-def _read_error(exc: BaseException, path: str, reference: str | None) -> UserError:
-    """The UserError for a failed read; for a CRAM, say so when --reference is not its reference."""
-    if reference is not None and path.lower().endswith(".cram"):
-        mismatch = cram_reference_mismatch(path, reference)
-        if mismatch:
-            return UserError(f"--reference {reference} is not the FASTA this CRAM was compressed against: "
-                             f"{mismatch}", path)
-    return UserError(f"cannot read alignments: {_one_line(exc)}", path)
-
-
-def cram_reference_mismatch(path: str, reference: str) -> str | None:
-    """How `reference` differs from the sequences named in the CRAM header (@SQ LN and M5), or None."""
-    with pysam.AlignmentFile(path, "rc", reference_filename=reference) as cram:
-        sequences = cram.header.to_dict().get("SQ", [])
-    with pysam.FastaFile(reference) as fasta:
-        lengths = dict(zip(fasta.references, fasta.lengths))
-        for sq in sequences:
-            name = sq.get("SN")
-            if name not in lengths:
-                return f"it has no sequence {name!r}"
-            if "LN" in sq and sq["LN"] != lengths[name]:
-                return f"sequence {name!r} is {lengths[name]:,} bases long there, {sq['LN']:,} in the CRAM header"
-            if "M5" in sq:
-                digest = hashlib.md5(fasta.fetch(name).upper().encode("ascii"), usedforsecurity=False).hexdigest()
-                if digest != str(sq["M5"]).lower():
-                    return f"sequence {name!r} has MD5 {digest} there, {sq['M5']} in the CRAM header"
-    return None
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _count_records(
@@ -189,13 +95,8 @@ def _count_records(
     """
     counts: Counts = {}
     stats = ExtractStats()
-    strandness = options.strandness
-    excluded = options.exclude_flags | 4
+    excluded = options.exclude_flags | UNMAPPED
     min_mapq = options.min_mapq
-    min_anchor = options.min_anchor
-    max_intron = options.max_intron
-    paired = options.paired
-    need_nh = paired or options.multi_mapped
     if count_from is not None:
         reads = itertools.dropwhile(lambda r: r.reference_start < count_from, reads)
     n_records = spliced = filtered = 0
@@ -206,91 +107,58 @@ def _count_records(
             continue
         flag = read.flag
         if flag & excluded or read.mapping_quality < min_mapq:
-            if not flag & 4:
+            if not flag & UNMAPPED:
                 filtered += 1
             continue
         spliced += 1
-        if min_anchor:
-            gaps = _anchored(read.cigartuples, read.reference_start, min_anchor, stats)
-        elif "D" not in cigar_text:
-            # without deletions, the gaps between aligned blocks are exactly the N operations
-            # (blocks split by an insertion touch: no gap); get_blocks is implemented in C
-            blocks = read.get_blocks()
-            if len(blocks) == 2:
-                gaps = [(blocks[0][1], blocks[1][0])]
-            else:
-                gaps = [(a[1], b[0]) for a, b in zip(blocks, blocks[1:]) if a[1] < b[0]]
-        else:
-            pos = read.reference_start
-            gaps = []
-            for op, length in read.cigartuples:
-                if op == _N:
-                    gaps.append((pos, pos + length))
-                if op in _REF_ADVANCE:
-                    pos += length
-        weight = read.get_tag("YC") if read.has_tag("YC") else 1
-        if not isinstance(weight, int):
-            weight = 1
-        multi = False
-        if need_nh:
-            if read.has_tag("NH"):
-                multi = read.get_tag("NH") > 1
-            elif paired and flag & 1:
-                stats.paired_spliced_without_nh += 1
-            if paired and flag & 1:
-                stats.paired_spliced += 1
-        strand = _strand(read, strandness)
-        tid = read.reference_id
-        for start, end in gaps:
-            if end <= start:
-                continue
-            if end - start > max_intron:
-                stats.introns_too_long += 1
-                continue
-            key = (tid, start, end, strand)
-            row = counts.get(key)
-            if row is None:
-                row = counts[key] = [0, 0, 0]
-            row[0] += weight
-            row[2 if multi else 1] += weight
+        _add_record(read, cigar_text, options, counts, stats)
     stats.records += n_records
     stats.spliced += spliced
     stats.filtered += filtered
     return counts, stats
 
 
-def _strand(read: pysam.AlignedSegment, strandness: str) -> str:
-    """Same rule as `strand.record_strand`, written for the hot loop (no exceptions, one tag read)."""
-    if read.has_tag("XS"):
-        xs = read.get_tag("XS")
-        if isinstance(xs, str) and xs and xs[0] in "+-":
-            return xs[0]
-    elif read.has_tag("ts"):
-        ts = read.get_tag("ts")
-        if isinstance(ts, str) and ts and ts[0] in "+-":
-            if read.is_reverse:
-                return "-" if ts[0] == "+" else "+"
-            return ts[0]
-    return library_strand(read, strandness) if strandness != "none" else "."
+def _add_record(
+    read: pysam.AlignedSegment, cigar_text: str, options: ExtractOptions, counts: Counts, stats: ExtractStats
+) -> None:
+    """Count the introns of one spliced record that passed the filters."""
+    introns = _anchored(read, options.min_anchor, stats) if options.min_anchor else spliced_introns(read, cigar_text)
+    weight = read.get_tag("YC") if read.has_tag("YC") else 1
+    if not isinstance(weight, int):
+        weight = 1
+    multi = _multi_mapped(read, options, stats) if options.paired or options.multi_mapped else False
+    strand = record_strand(read, options.strandness)
+    tid = read.reference_id
+    for start, end in introns:
+        if end - start > options.max_intron:
+            stats.introns_too_long += 1
+            continue
+        key = (tid, start, end, strand)
+        row = counts.get(key)
+        if row is None:
+            row = counts[key] = [0, 0, 0]
+        row[0] += weight
+        row[2 if multi else 1] += weight
 
 
-def _anchored(
-    cigar: list[tuple[int, int]], pos: int, min_anchor: int, stats: ExtractStats
-) -> list[tuple[int, int]]:
-    gaps: list[tuple[int, int]] = []
-    blocks = [0]
-    for op, length in cigar:
-        if op == _N:
-            gaps.append((pos, pos + length))
-            blocks.append(0)
-        elif op in _ALIGNED:
-            blocks[-1] += length
-        if op in _REF_ADVANCE:
-            pos += length
+def _multi_mapped(read: pysam.AlignedSegment, options: ExtractOptions, stats: ExtractStats) -> bool:
+    """NH > 1; with --paired, also count the spliced mates and those without an NH tag."""
+    mate = options.paired and read.flag & PAIRED
+    if mate:
+        stats.paired_spliced += 1
+    if read.has_tag("NH"):
+        return read.get_tag("NH") > 1
+    if mate:
+        stats.paired_spliced_without_nh += 1
+    return False
+
+
+def _anchored(read: pysam.AlignedSegment, min_anchor: int, stats: ExtractStats) -> list[tuple[int, int]]:
+    """The introns with at least `min_anchor` aligned bases on both sides."""
     kept = []
-    for i, gap in enumerate(gaps):
-        if blocks[i] >= min_anchor and blocks[i + 1] >= min_anchor:
-            kept.append(gap)
+    for start, end, left, right in read_introns_with_anchors(read):
+        if left >= min_anchor and right >= min_anchor:
+            kept.append((start, end))
         else:
             stats.introns_short_anchor += 1
     return kept
@@ -313,26 +181,8 @@ def _run_task(task: _Task) -> tuple[Counts, ExtractStats]:
             reads = bam.fetch(task.contig, task.start, task.end)
             counts, stats = _count_records(reads, task.options, task.count_from)
         except (OSError, ValueError) as exc:
-            raise _read_error(exc, task.path, task.reference) from None
+            raise read_error(exc, task.path, task.reference) from None
     return counts, stats
-
-
-def parse_region(region: str, bam: pysam.AlignmentFile, path: str) -> tuple[str, int | None, int | None]:
-    """samtools-style region `contig[:start[-end]]` (1-based, inclusive) -> 0-based half-open."""
-    if region in bam.references:
-        return region, None, None
-    contig, sep, span = region.rpartition(":")
-    if not sep or contig not in bam.references:
-        raise UserError(f"region {region!r}: contig not in the BAM header", path)
-    first, dash, last = span.replace(",", "").partition("-")
-    try:
-        start = int(first) - 1
-        end = int(last) if dash and last else bam.get_reference_length(contig)
-    except ValueError:
-        raise UserError(f"region {region!r} is not contig[:start[-end]]", path) from None
-    if start < 0 or end <= start:
-        raise UserError(f"region {region!r} is empty or starts before 1", path)
-    return contig, start, min(end, bam.get_reference_length(contig))
 
 
 def _plan(
@@ -396,7 +246,7 @@ def extract_junctions(
             try:
                 result.merge(*_count_records(whole.fetch(until_eof=True), options, None))
             except (OSError, ValueError) as exc:
-                raise _read_error(exc, path, ref) from None
+                raise read_error(exc, path, ref) from None
         return result
     if threads <= 1 or len(tasks) <= 1:
         for task in tasks:

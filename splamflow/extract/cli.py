@@ -42,33 +42,17 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from splamflow.argtypes import non_negative_int, positive_int
+from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_int
 from splamflow.errors import UserError
-from splamflow.extract.annotation import looks_like_annotation
-from splamflow.extract.strand import check_infer_strand
-from splamflow.fileio import require_file, with_indexes
+from splamflow.extract.options import SPLAM_MAX_INTRON, ExtractOptions
+from splamflow.io.alignments import FLAG_NAMES, STRANDNESS
+from splamflow.io.files import require_file, with_indexes
+from splamflow.io.sniff import ANNOTATION, input_kind
 
-ANNOTATION_SUFFIXES = (".gtf", ".gff", ".gff3")
-
-#: samtools flag names accepted by --exclude-flags
-FLAG_NAMES = {
-    "PAIRED": 0x1,
-    "PROPER_PAIR": 0x2,
-    "UNMAP": 0x4,
-    "MUNMAP": 0x8,
-    "REVERSE": 0x10,
-    "MREVERSE": 0x20,
-    "READ1": 0x40,
-    "READ2": 0x80,
-    "SECONDARY": 0x100,
-    "QCFAIL": 0x200,
-    "DUP": 0x400,
-    "SUPPLEMENTARY": 0x800,
-}
+DEFAULTS = ExtractOptions()
 
 
 def parse_flags(text: str) -> int:
@@ -107,28 +91,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-> '-'; others stay '.'); needs --genome",
     )
     alignments.add_argument(
-        "--strandness", choices=("none", "fr", "rf"), default="none",
+        "--strandness", choices=STRANDNESS, default=DEFAULTS.strandness,
         help="library strandness for records without XS/ts (Splam --fr/--rf): fr = read 1 on the "
         "transcript strand (fr-secondstrand), rf = read 1 opposite (dUTP, fr-firststrand); "
-        "single-end reads count as read 1 (default: none)",
+        f"single-end reads count as read 1 (default: {DEFAULTS.strandness})",
     )
     alignments.add_argument(
-        "--min-mapq", type=non_negative_int, default=0, metavar="N",
-        help="ignore records with mapping quality below N (default 0: none ignored, as Splam)",
+        "--min-mapq", type=non_negative_int, default=DEFAULTS.min_mapq, metavar="N",
+        help=f"ignore records with mapping quality below N (default {DEFAULTS.min_mapq}: none ignored, as Splam)",
     )
     alignments.add_argument(
-        "--exclude-flags", type=parse_flags, default=0, metavar="FLAGS",
+        "--exclude-flags", type=parse_flags, default=DEFAULTS.exclude_flags, metavar="FLAGS",
         help="ignore records with any of these SAM flags: a number or names such as "
         "SECONDARY,DUP,QCFAIL,SUPPLEMENTARY (default: none, as Splam)",
     )
     alignments.add_argument(
-        "--min-anchor", type=non_negative_int, default=0, metavar="N",
+        "--min-anchor", type=non_negative_int, default=DEFAULTS.min_anchor, metavar="N",
         help="count an intron only when at least N read bases align (M/=/X) on each side of the gap "
-        "(default 0, as Splam)",
+        f"(default {DEFAULTS.min_anchor}, as Splam)",
     )
     alignments.add_argument(
         "--max-intron", type=positive_int, default=None, metavar="N",
-        help="drop introns longer than N bases (default 99998, Splam's limit)",
+        help=f"drop introns longer than N bases (default {SPLAM_MAX_INTRON}, Splam's limit)",
     )
     alignments.add_argument(
         "--region", metavar="R",
@@ -156,20 +140,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def is_annotation(path: str | os.PathLike) -> bool:
-    """True for GTF/GFF3 file names (optionally .gz)."""
-    name = os.fspath(path).lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    return name.endswith(ANNOTATION_SUFFIXES)
-
-
-def add_infer_strand_arguments(group: argparse._ArgumentGroup, motif_help: str) -> None:
-    """`--infer-strand` and `--genome`, shared with `clean` (same names, same rule)."""
-    group.add_argument("--infer-strand", choices=("none", "motif"), default="none", help=motif_help)
-    group.add_argument("--genome", metavar="GENOME.fa", help="genome FASTA for --infer-strand motif")
-
-
 def _inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     """Files this run reads (with their indexes), which no output may overwrite."""
     found = with_indexes("input", args.input, "alignments")
@@ -183,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
     from splamflow.outputs import OutputSet
 
     require_file(args.input)
-    annotation = is_annotation(args.input) or looks_like_annotation(args.input)
+    # a file input_kind cannot place goes to htslib, whose error says what is wrong with it
+    annotation = input_kind(args.input) == ANNOTATION
     _reject(args, annotation)
     outputs = OutputSet(_inputs(args))
     bed = outputs.add(args.output, "-o", ".bed")
@@ -220,16 +191,15 @@ def _reject(args: argparse.Namespace, annotation: bool) -> None:
 
 def _run_annotation(args: argparse.Namespace, bed: Path, intron_counts: Path | None) -> list[str]:
     """Write the introns (and per-transcript counts) to the temporary outputs; return the summary."""
-    from splamflow.bed import id_list
-    from splamflow.extract.annotation import read_transcripts
     from splamflow.extract.introns import annotation_rows, write_intron_counts
+    from splamflow.io.annotation import read_transcripts
+    from splamflow.io.bed import id_list, junction_name, write_bed
 
     features = [f.strip() for f in args.features.split(",") if f.strip()] if args.features else None
     transcripts = read_transcripts(args.input, features)
     rows = annotation_rows(transcripts)
-    with open(bed, "w", newline="\n") as out:
-        for i, (contig, start, end, strand, ids) in enumerate(rows, 1):
-            out.write(f"{contig}\t{start}\t{end}\tJUNC{i:08d}\t{len(ids)}\t{strand}\t{id_list(ids)}\n")
+    write_bed(bed, ((contig, start, end, junction_name(i), len(ids), strand, id_list(ids))
+                    for i, (contig, start, end, strand, ids) in enumerate(rows, 1)))
     if intron_counts:
         write_intron_counts(transcripts, intron_counts)
     n_introns = sum(len(t.introns) for t in transcripts)
@@ -239,9 +209,10 @@ def _run_annotation(args: argparse.Namespace, bed: Path, intron_counts: Path | N
 
 def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
     """Write the junctions to the temporary output; return the summary."""
-    from splamflow.extract.alignments import SPLAM_MAX_INTRON, ExtractOptions, extract_junctions
+    from splamflow.extract.alignments import extract_junctions
     from splamflow.extract.introns import infer_motif_strands
-    from splamflow.genome import open_genome
+    from splamflow.io.bed import junction_name, write_bed
+    from splamflow.io.genome import open_genome
 
     for fasta in filter(None, (args.reference, args.genome)):
         open_genome(fasta).close()  # a FASTA htslib would crash on is refused here
@@ -272,10 +243,8 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
             file=sys.stderr,
         )
     rows = junctions.rows()
-    with open(bed, "w", newline="\n") as out:
-        for i, (contig, start, end, strand, (count, unique, multi)) in enumerate(rows, 1):
-            extra = f"\t{unique}\t{multi}" if args.extended else ""
-            out.write(f"{contig}\t{start}\t{end}\tJUNC{i:08d}\t{count}\t{strand}{extra}\n")
+    write_bed(bed, ((contig, start, end, junction_name(i), count, strand, *((unique, multi) if args.extended else ()))
+                    for i, (contig, start, end, strand, (count, unique, multi)) in enumerate(rows, 1)))
     left_out = ""
     if args.min_mapq or args.exclude_flags:
         left_out = f" ({stats.filtered:,} spliced records left out by --min-mapq/--exclude-flags)"

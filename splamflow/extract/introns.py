@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from splamflow.bed import field_text
 from splamflow.extract.alignments import Junctions
-from splamflow.extract.annotation import Transcript
-from splamflow.extract.strand import MotifStrands
-
-_STRAND_ORDER = {"+": 0, "-": 1, ".": 2}
+from splamflow.io.annotation import Transcript
+from splamflow.io.bed import STRAND_ORDER, field_text
+from splamflow.motifs import MotifStrands
 
 
 def annotation_rows(
@@ -26,14 +24,14 @@ def annotation_rows(
         contig_rank.setdefault(t.contig, len(contig_rank))
         for start, end in t.introns:
             ids.setdefault((t.contig, start, end, t.strand), set()).add(t.id)
-    keys = sorted(ids, key=lambda k: (contig_rank[k[0]], k[1], k[2], _STRAND_ORDER.get(k[3], 3), k[3]))
+    keys = sorted(ids, key=lambda k: (contig_rank[k[0]], k[1], k[2], STRAND_ORDER.get(k[3], 3), k[3]))
     return [(*key, sorted(ids[key])) for key in keys]
 
 
 def write_intron_counts(transcripts: list[Transcript], path: str | os.PathLike) -> None:
     """TSV with header `transcript_id gene_id introns`, one line per transcript in input order.
 
-    Ids are written with `bed.field_text`, so a GFF3 id holding an escaped tab or newline stays one field.
+    Ids are written with `field_text`, so a GFF3 id holding an escaped tab or newline stays one field.
     """
     with open(path, "w", newline="\n") as out:
         out.write("transcript_id\tgene_id\tintrons\n")
@@ -56,14 +54,7 @@ def infer_motif_strands(junctions: Junctions, genome: str | os.PathLike) -> tupl
             if strand == ".":
                 continue
             resolved[strand] += 1
-            value = junctions.counts.pop(key)
-            target = (tid, start, end, strand)
-            have = junctions.counts.get(target)
-            if have is None:
-                junctions.counts[target] = value
-            else:
-                for i in range(3):
-                    have[i] += value[i]
+            junctions.add((tid, start, end, strand), junctions.counts.pop(key))
     finally:
         motifs.close()
     return len(unstranded), resolved

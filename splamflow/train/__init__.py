@@ -1,1 +1,1 @@
-"""Training: curate a data set, train a model, evaluate it."""
+"""`train`: the training loop (seeded, checkpointed, resumable), its loss, schedule and batches."""

@@ -1,42 +1,12 @@
-"""Curated data sets (.npz from `curate`) as model inputs and per-base targets."""
+"""Curated sets (`splamflow.io.curated`) as training batches: one-hot inputs and per-base targets."""
 
 from __future__ import annotations
-
-import os
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from splamflow.errors import UserError
+from splamflow.io.curated import CuratedSet
 from splamflow.windows import ACCEPTOR_INDEX, DONOR_INDEX, one_hot
-
-FIELDS = ("codes", "label", "category", "contig", "start", "end", "strand")
-
-
-@dataclass
-class CuratedSet:
-    codes: np.ndarray  # (N, 800) uint8
-    label: np.ndarray  # (N,) 1 = real junction
-    category: np.ndarray
-    contig: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    strand: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.label)
-
-
-def load_set(path: str | os.PathLike) -> CuratedSet:
-    try:
-        with np.load(path) as data:
-            missing = [f for f in FIELDS if f not in data]
-            if missing:
-                raise UserError(f"not a curated set (missing {', '.join(missing)})", path)
-            return CuratedSet(**{f: data[f] for f in FIELDS})
-    except (OSError, ValueError) as exc:
-        raise UserError(f"cannot read curated set: {exc}", path) from None
 
 
 def batch_tensors(data: CuratedSet, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

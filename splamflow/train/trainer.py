@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,35 +18,19 @@ import torch
 
 from splamflow import __version__
 from splamflow.errors import UserError
-from splamflow.fileio import atomic_path
+from splamflow.evaluate.metrics import summarize
+from splamflow.io.curated import CuratedSet, load_set
 from splamflow.model import SplamNet
+from splamflow.outputs import atomic_path
 from splamflow.plotlib import pyplot, skip_note
-from splamflow.scoring import Predictor
-from splamflow.train.dataset import batch_tensors, load_set
+from splamflow.score.predictor import Predictor
+from splamflow.train.dataset import batch_tensors
 from splamflow.train.loss import focal_loss
-from splamflow.train.metrics import summarize
+from splamflow.train.options import TrainOptions
 from splamflow.train.schedule import learning_rate
 from splamflow.weights import save_model
 
 CHECKPOINT = "checkpoint.pt"
-
-
-@dataclass
-class TrainOptions:
-    data: str
-    outdir: str
-    epochs: int = 15
-    batch_size: int = 100
-    learning_rate: float = 0.03
-    warmup_steps: int = 1000
-    weight_decay: float = 0.01
-    gamma: float = 2.0
-    site_weight: float = 5.0
-    seed: int = 0
-    threads: int = 0
-    checkpoint_every: int = 50
-    max_steps: int = 0  # stop (resumably) after this many steps in this invocation; 0 = no limit
-    model_version: str = ""
 
 
 def _save_torch(path: Path, obj: object) -> None:
@@ -62,33 +46,6 @@ def _save_torch(path: Path, obj: object) -> None:
 
 def _first_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
-
-
-def _resume(path: Path, net: SplamNet, optimizer: torch.optim.Optimizer, opts: TrainOptions,
-            total_steps: int) -> tuple[int, dict, list]:
-    """Load a checkpoint of this run into `net` and `optimizer`; (step, history, step log)."""
-    try:  # weights_only: a checkpoint file is data; nothing in it may run code
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for damaged or foreign files
-        raise UserError(f"cannot read checkpoint: {_first_line(exc)}", path) from None
-    try:
-        same = ckpt["options"]["data"] == opts.data and ckpt["total_steps"] == total_steps
-    except (TypeError, KeyError, IndexError):
-        raise UserError("not a splamflow training checkpoint; use a new output folder", path) from None
-    if not same:
-        raise UserError("checkpoint is from a different data set or recipe; use a new output folder", path)
-    try:
-        step, history, step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
-        if not (isinstance(step, int) and 0 <= step <= total_steps and isinstance(step_log, list)
-                and isinstance(history, dict) and isinstance(history.get("epochs"), list)):
-            raise ValueError("its step, history or step log is malformed")
-        net.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        torch.set_rng_state(ckpt["torch_rng"])
-    except Exception as exc:  # load_state_dict and set_rng_state raise several types
-        raise UserError(f"checkpoint does not fit this model and recipe ({_first_line(exc)}); "
-                        "use a new output folder", path) from None
-    return step, history, step_log
 
 
 def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
@@ -130,10 +87,73 @@ def _validate(net: SplamNet, data, opts: TrainOptions) -> dict:
     return metrics
 
 
-def train(opts: TrainOptions) -> Path:
-    """Train (or resume) into `opts.outdir`; returns the final model path once all epochs are done."""
-    if opts.threads:
-        torch.set_num_threads(opts.threads)
+@dataclass
+class _Run:
+    """The state of a training run: what a checkpoint holds, and where this invocation stands."""
+
+    opts: TrainOptions
+    outdir: Path
+    steps_per_epoch: int
+    net: SplamNet = field(default_factory=SplamNet)
+    optimizer: torch.optim.Optimizer | None = None
+    step: int = 0
+    history: dict = field(default_factory=lambda: {"epochs": []})
+    step_log: list[dict] = field(default_factory=list)
+    steps_this_run: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_epoch * self.opts.epochs
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.outdir / CHECKPOINT
+
+    def checkpoint(self) -> None:
+        _save_torch(self.checkpoint_path, {
+            "model": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "step": self.step,
+            "total_steps": self.total_steps,
+            "history": self.history,
+            "step_log": self.step_log,
+            "options": asdict(self.opts),
+        })
+
+    def resume(self) -> None:
+        """Continue from the checkpoint in the output folder, when there is one of this recipe."""
+        path = self.checkpoint_path
+        if not path.exists():
+            return
+        try:  # weights_only: a checkpoint file is data; nothing in it may run code
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for damaged or foreign files
+            raise UserError(f"cannot read checkpoint: {_first_line(exc)}", path) from None
+        try:
+            same = ckpt["options"]["data"] == self.opts.data and ckpt["total_steps"] == self.total_steps
+        except (TypeError, KeyError, IndexError):
+            raise UserError("not a splamflow training checkpoint; use a new output folder", path) from None
+        if not same:
+            raise UserError("checkpoint is from a different data set or recipe; use a new output folder", path)
+        try:
+            step, history, step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
+            if not (isinstance(step, int) and 0 <= step <= self.total_steps and isinstance(step_log, list)
+                    and isinstance(history, dict) and isinstance(history.get("epochs"), list)):
+                raise ValueError("its step, history or step log is malformed")
+            self.net.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            torch.set_rng_state(ckpt["torch_rng"])
+        except Exception as exc:  # load_state_dict and set_rng_state raise several types
+            raise UserError(f"checkpoint does not fit this model and recipe ({_first_line(exc)}); "
+                            "use a new output folder", path) from None
+        self.step, self.history, self.step_log = step, history, step_log
+        print(f"resuming from step {self.step}/{self.total_steps} ({path})", flush=True)
+
+
+def _folders(opts: TrainOptions) -> tuple[Path, Path]:
+    """The curated-data and output folders, checked; the output folder is created."""
     data_dir, outdir = Path(opts.data), Path(opts.outdir)
     if not data_dir.is_dir():
         raise UserError("curated data folder does not exist", data_dir)
@@ -142,97 +162,110 @@ def train(opts: TrainOptions) -> Path:
     if not (data_dir / "train.npz").exists():
         raise UserError("no train.npz here: run `splam_score.py curate` first", data_dir)
     outdir.mkdir(parents=True, exist_ok=True)
-    train_set = load_set(data_dir / "train.npz")
-    val_set = load_set(data_dir / "validation.npz") if (data_dir / "validation.npz").exists() else None
-    steps_per_epoch = int(np.ceil(len(train_set) / opts.batch_size))
-    total_steps = steps_per_epoch * opts.epochs
+    return data_dir, outdir
 
-    torch.manual_seed(opts.seed)
-    net = SplamNet()
-    optimizer = torch.optim.AdamW(net.parameters(), lr=opts.learning_rate, weight_decay=opts.weight_decay)
-    step, history, step_log = 0, {"epochs": []}, []
-    ckpt_path = outdir / CHECKPOINT
-    if ckpt_path.exists():
-        step, history, step_log = _resume(ckpt_path, net, optimizer, opts, total_steps)
-        print(f"resuming from step {step}/{total_steps} ({ckpt_path})", flush=True)
 
-    def checkpoint() -> None:
-        _save_torch(
-            ckpt_path,
-            {
-                "model": net.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "step": step,
-                "total_steps": total_steps,
-                "history": history,
-                "step_log": step_log,
-                "options": asdict(opts),
-            },
+def _train_step(run: _Run, train_set: CuratedSet, idx: np.ndarray, epoch: int) -> float:
+    """One optimizer step on the samples `idx`; returns the batch loss."""
+    opts = run.opts
+    x, target = batch_tensors(train_set, idx)
+    lr = learning_rate(run.step, run.total_steps, opts.learning_rate, opts.warmup_steps)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    loss = focal_loss(run.net.logits(x), target, opts.gamma, opts.site_weight)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    run.optimizer.step()
+    run.step += 1
+    run.steps_this_run += 1
+    loss_value = loss.item()
+    run.step_log.append({"step": run.step, "lr": lr, "loss": loss_value})
+    if run.step % 10 == 0:
+        rate = run.steps_this_run * opts.batch_size / (time.perf_counter() - run.started)
+        print(f"epoch {epoch + 1}/{opts.epochs} step {run.step}/{run.total_steps} lr {lr:.5f} "
+              f"loss {loss_value:.5f} ({rate:.1f} samples/s)", flush=True)
+    return loss_value
+
+
+def _train_epoch(run: _Run, train_set: CuratedSet) -> list[float] | None:
+    """The rest of the current epoch; its batch losses, or None when --max-steps stopped the run."""
+    opts = run.opts
+    epoch, in_epoch = divmod(run.step, run.steps_per_epoch)
+    order = np.random.default_rng([opts.seed, epoch]).permutation(len(train_set))
+    losses: list[float] = []
+    for b in range(in_epoch, run.steps_per_epoch):
+        idx = np.sort(order[b * opts.batch_size : (b + 1) * opts.batch_size])
+        losses.append(_train_step(run, train_set, idx, epoch))
+        if run.step % opts.checkpoint_every == 0:
+            run.checkpoint()
+        if opts.max_steps and run.steps_this_run >= opts.max_steps:
+            run.checkpoint()
+            print(f"stopped after {run.steps_this_run} steps; run again to resume", flush=True)
+            return None
+    return losses
+
+
+def _end_epoch(run: _Run, losses: list[float], val_set: CuratedSet | None) -> None:
+    """Validation metrics, checkpoint, curves and the epoch's weights."""
+    epoch = run.step // run.steps_per_epoch
+    record = {
+        "epoch": epoch,
+        "step": run.step,
+        # a resumed epoch only knows the losses since the resume
+        "train_loss": float(np.mean(losses)) if losses else float("nan"),
+    }
+    if val_set is not None:
+        v = _validate(run.net, val_set, run.opts)
+        record.update(
+            validation_loss=v["loss"],
+            validation_junction_auprc=v["junction"]["auprc"],
+            validation_junction_accuracy_0_5=v["junction"]["at"]["0.5"]["accuracy"],
         )
+    run.history["epochs"].append(record)
+    print("epoch summary: " + json.dumps(record), flush=True)
+    run.checkpoint()
+    _plot_curves(run.history, run.step_log, run.outdir)
+    _save_torch(run.outdir / f"epoch{epoch:02d}.pt", run.net.state_dict())
 
-    net.train()
-    started, steps_this_run = time.perf_counter(), 0
-    while step < total_steps:
-        epoch, in_epoch = divmod(step, steps_per_epoch)
-        order = np.random.default_rng([opts.seed, epoch]).permutation(len(train_set))
-        epoch_losses: list[float] = []
-        for b in range(in_epoch, steps_per_epoch):
-            idx = np.sort(order[b * opts.batch_size : (b + 1) * opts.batch_size])
-            x, target = batch_tensors(train_set, idx)
-            lr = learning_rate(step, total_steps, opts.learning_rate, opts.warmup_steps)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            loss = focal_loss(net.logits(x), target, opts.gamma, opts.site_weight)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            steps_this_run += 1
-            loss_value = loss.item()
-            epoch_losses.append(loss_value)
-            step_log.append({"step": step, "lr": lr, "loss": loss_value})
-            if step % 10 == 0:
-                rate = steps_this_run * opts.batch_size / (time.perf_counter() - started)
-                print(f"epoch {epoch + 1}/{opts.epochs} step {step}/{total_steps} lr {lr:.5f} "
-                      f"loss {loss_value:.5f} ({rate:.1f} samples/s)", flush=True)
-            if step % opts.checkpoint_every == 0:
-                checkpoint()
-            if opts.max_steps and steps_this_run >= opts.max_steps:
-                checkpoint()
-                print(f"stopped after {steps_this_run} steps; run again to resume", flush=True)
-                return ckpt_path
-        epoch_record = {
-            "epoch": epoch + 1,
-            "step": step,
-            # a resumed epoch only knows the losses since the resume
-            "train_loss": float(np.mean(epoch_losses)) if epoch_losses else float("nan"),
-        }
-        if val_set is not None:
-            v = _validate(net, val_set, opts)
-            epoch_record.update(
-                validation_loss=v["loss"],
-                validation_junction_auprc=v["junction"]["auprc"],
-                validation_junction_accuracy_0_5=v["junction"]["at"]["0.5"]["accuracy"],
-            )
-        history["epochs"].append(epoch_record)
-        print("epoch summary: " + json.dumps(epoch_record), flush=True)
-        checkpoint()
-        _plot_curves(history, step_log, outdir)
-        _save_torch(outdir / f"epoch{epoch + 1:02d}.pt", net.state_dict())
 
-    manifest = json.loads((data_dir / "manifest.json").read_text()) if (data_dir / "manifest.json").exists() else {}
+def _save_final(run: _Run, data_dir: Path) -> Path:
+    """The finished model with its metadata (recipe, training data, per-epoch history)."""
+    opts = run.opts
+    manifest_path = data_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     meta = {
         "version": opts.model_version or f"splamflow-{__version__}",
         "trained_with": f"splamflow {__version__}, torch {torch.__version__}",
         "training_data": manifest,
         "recipe": {k: v for k, v in asdict(opts).items() if k not in ("data", "outdir", "threads", "max_steps")}
         | {"optimizer": "AdamW", "loss": "focal", "schedule": "linear warm-up then cosine to 0",
-           "steps": total_steps, "steps_per_epoch": steps_per_epoch},
-        "history": history["epochs"],
+           "steps": run.total_steps, "steps_per_epoch": run.steps_per_epoch},
+        "history": run.history["epochs"],
     }
-    final = outdir / "model.safetensors"
-    save_model(net, final, meta)
-    _plot_curves(history, step_log, outdir)
+    final = run.outdir / "model.safetensors"
+    save_model(run.net, final, meta)
+    _plot_curves(run.history, run.step_log, run.outdir)
     print(f"model written to {final}", flush=True)
     return final
+
+
+def train(opts: TrainOptions) -> Path:
+    """Train (or resume) into `opts.outdir`; returns the final model path once all epochs are done,
+    else the checkpoint's (a run stopped by `max_steps`)."""
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    data_dir, outdir = _folders(opts)
+    train_set = load_set(data_dir / "train.npz")
+    val_set = load_set(data_dir / "validation.npz") if (data_dir / "validation.npz").exists() else None
+
+    torch.manual_seed(opts.seed)
+    run = _Run(opts, outdir, steps_per_epoch=int(np.ceil(len(train_set) / opts.batch_size)))
+    run.optimizer = torch.optim.AdamW(run.net.parameters(), lr=opts.learning_rate, weight_decay=opts.weight_decay)
+    run.resume()
+    run.net.train()
+    while run.step < run.total_steps:
+        losses = _train_epoch(run, train_set)
+        if losses is None:
+            return run.checkpoint_path
+        _end_epoch(run, losses, val_set)
+    return _save_final(run, data_dir)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from splamflow.model import N_PARAMETERS, FusedSplam, SplamNet
-from splamflow.scoring import Predictor
+from splamflow.score.predictor import Predictor
 from splamflow.weights import load_model
 from tests.equivalence.published_splam import randomized
 

@@ -15,8 +15,8 @@ import pysam
 import pytest
 
 from splamflow.cli import main
-from splamflow.extract.annotation import read_transcripts
-from splamflow.extract.strand import read_introns
+from splamflow.io.alignments import read_introns
+from splamflow.io.annotation import read_transcripts
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BAM = DATA / "chr20_slice.bam"

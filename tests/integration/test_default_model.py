@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from splamflow.cli import main
-from splamflow.fileio import sha256_file
+from splamflow.io.files import sha256_file
 from splamflow.weights import default_model_path, load_model, metadata_path
 from tests.conftest import DATA
 

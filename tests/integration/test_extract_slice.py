@@ -15,7 +15,7 @@ from pathlib import Path
 import pysam
 import pytest
 
-from splamflow.extract.strand import motif_strand
+from splamflow.motifs import motif_strand
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

@@ -11,13 +11,13 @@ import pysam
 import pytest
 
 from splamflow.cli import main
-from splamflow.scoring import Predictor
+from splamflow.score.predictor import Predictor
 from splamflow.weights import load_model
 from splamflow.windows import junction_codes, junction_windows
 
 
 def _gtf_introns(gtf):
-    from splamflow.extract.annotation import read_transcripts
+    from splamflow.io.annotation import read_transcripts
 
     rows = set()
     for tx in read_transcripts(gtf):

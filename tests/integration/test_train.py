@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from splamflow.cli import main
-from splamflow.train.dataset import load_set
+from splamflow.io.curated import load_set
 from splamflow.train.trainer import TrainOptions, train
 from splamflow.weights import load_model
 

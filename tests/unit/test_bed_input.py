@@ -6,8 +6,8 @@ import gzip
 
 import pytest
 
-from splamflow.bed import field_text, id_list, read_junctions
 from splamflow.errors import UserError
+from splamflow.io.bed import field_text, id_list, read_junctions
 
 
 def _write(tmp_path, text, name="j.bed"):

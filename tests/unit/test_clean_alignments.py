@@ -459,7 +459,7 @@ def test_missing_output_folder_is_reported_first(tmp_path, single_end, capsys):
 
 
 def test_input_kind_sniffs_files_without_extension(tmp_path, single_end):
-    from splamflow.clean.cli import input_kind
+    from splamflow.io.sniff import input_kind
 
     bam, _ = single_end
     dat = tmp_path / "dataset_1.dat"

@@ -10,8 +10,9 @@ import pytest
 
 from splamflow.cli import main
 from splamflow.errors import UserError
-from splamflow.extract.annotation import Transcript, looks_like_annotation, read_transcripts
-from splamflow.extract.strand import motif_strand
+from splamflow.io.annotation import Transcript, read_transcripts
+from splamflow.io.sniff import looks_like_annotation
+from splamflow.motifs import motif_strand
 
 ROOT = Path(__file__).resolve().parents[2]
 SLICE_GTF = ROOT / "tests" / "data" / "chr20_slice.gtf"

@@ -5,13 +5,8 @@ from __future__ import annotations
 import pysam
 import pytest
 
-from splamflow.extract.strand import (
-    library_strand,
-    motif_strand,
-    read_introns,
-    read_introns_with_anchors,
-    record_strand,
-)
+from splamflow.io.alignments import library_strand, read_introns, read_introns_with_anchors, record_strand
+from splamflow.motifs import motif_strand
 
 HEADER = pysam.AlignmentHeader.from_dict({"SQ": [{"SN": "c1", "LN": 10_000}]})
 

@@ -6,7 +6,7 @@ import pysam
 import pytest
 
 from splamflow.errors import UserError
-from splamflow.genome import open_genome
+from splamflow.io.genome import open_genome
 from tests import hostile
 
 FASTA = ">a desc\nACGTACGTAC\nACG\n>b\nTTTTTTTTTT\nTTTTTTTTTT\n"

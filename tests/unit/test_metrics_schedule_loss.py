@@ -7,8 +7,8 @@ import math
 import numpy as np
 import torch
 
+from splamflow.evaluate.metrics import at_threshold, average_precision, roc_auc
 from splamflow.train.loss import focal_loss
-from splamflow.train.metrics import at_threshold, average_precision, roc_auc
 from splamflow.train.schedule import learning_rate
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from splamflow.errors import UserError
-from splamflow.fileio import sha256_file
+from splamflow.io.files import sha256_file
 from splamflow.model import SplamNet
 from splamflow.weights import load_model
 

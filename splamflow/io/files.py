@@ -1,8 +1,7 @@
-"""File helpers shared by every subcommand: single atomic outputs, readable-input checks, text input."""
+"""Input files: the readable-file check, plain or gzipped text line by line, sha256 for provenance."""
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import os
@@ -11,20 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from splamflow.errors import UserError
-from splamflow.outputs import OutputSet
-
-
-@contextlib.contextmanager
-def atomic_path(final: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside `final`; it becomes `final` only if the block succeeds.
-
-    A one-file `OutputSet`: commands with several outputs use an OutputSet directly, so that
-    all of them are checked first and replaced together.
-    """
-    outputs = OutputSet()
-    out = outputs.add(final, "output", suffix)
-    with outputs:
-        yield out.tmp
 
 
 def index_files(path: str | os.PathLike, kind: str) -> list[Path]:

@@ -16,38 +16,27 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from splamflow.bed import read_junctions
+from splamflow.curate.options import CurateOptions
 from splamflow.errors import UserError
-from splamflow.extract.annotation import read_transcripts
-from splamflow.fileio import sha256_file, with_indexes
-from splamflow.genome import GenomeSet
+from splamflow.io.annotation import read_transcripts
+from splamflow.io.bed import JunctionKey, read_junctions, write_bed
+from splamflow.io.curated import CuratedSet, save_set
+from splamflow.io.files import sha256_file, with_indexes
+from splamflow.io.genome import GenomeSet
+from splamflow.model import SEQ_LEN
 from splamflow.outputs import Output, OutputSet
 from splamflow.windows import N_CODE, junction_input
 
 CATEGORIES = ("positive_mane", "positive_alt", "negative_random", "negative_1")
 POSITIVE = {"positive_mane", "positive_alt"}
 SETS = ("train", "validation", "test")
-Junction = tuple[str, int, int, str]  # contig, start, end, strand
-
-
-@dataclass
-class CurateOptions:
-    genome: tuple[str, ...]
-    annotation: str
-    alt: str | None = None
-    bam: str | None = None
-    min_support: float = 0.0
-    negatives_per_positive: float = 1.0
-    test_contigs: tuple[str, ...] = ()
-    validation_fraction: float = 0.05
-    seed: int = 0
-    max_intron: int = 100_000
+Junction = JunctionKey
 
 
 def read_intron_bed(path: str | os.PathLike) -> set[Junction]:
@@ -162,7 +151,7 @@ def one_read_negatives(
 def encode_junctions(genome, junctions: list[Junction]) -> tuple[np.ndarray, np.ndarray]:
     """Junctions -> (codes (N, 800) uint8, kept mask); drops what the scorer would skip."""
     lengths = dict(zip(genome.references, genome.lengths))
-    codes = np.full((len(junctions), 800), N_CODE, dtype=np.uint8)
+    codes = np.full((len(junctions), SEQ_LEN), N_CODE, dtype=np.uint8)
     keep = np.zeros(len(junctions), dtype=bool)
     for i, (contig, start, end, strand) in enumerate(junctions):
         if contig not in lengths:
@@ -186,15 +175,20 @@ def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
         return _curate(opts, files)
 
 
-def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
-    rng = np.random.default_rng(opts.seed)
-    genome = GenomeSet(list(opts.genome))
+def _positives(opts: CurateOptions) -> tuple[set[Junction], set[Junction], set[tuple[str, int]]]:
+    """Positive-MANE and Positive-ALT introns within --max-intron, and the annotated splice sites
+    (of every annotated intron) that no negative may touch."""
     mane = {j for j in annotation_introns(opts.annotation) if j[2] - j[1] <= opts.max_intron}
     alt_all = annotation_introns(opts.alt) if opts.alt else set()
     alt = {j for j in alt_all - mane if j[2] - j[1] <= opts.max_intron}
-    loci = gene_loci(opts.annotation)
-    forbidden = splice_sites(mane | alt_all)
+    return mane, alt, splice_sites(mane | alt_all)
 
+
+def _labelled(opts: CurateOptions, genome: GenomeSet, rng: np.random.Generator) -> list[tuple[Junction, str]]:
+    """Every junction of the recipe with its category: positives, then Negative-1, then Negative-Random
+    (as many per contig as the positives there, times --negatives-per-positive, less the Negative-1)."""
+    mane, alt, forbidden = _positives(opts)
+    loci = gene_loci(opts.annotation)
     counts: dict[Junction, float] = {}
     if opts.bam:
         from splamflow.extract.alignments import junction_counts
@@ -205,17 +199,11 @@ def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
             raise UserError("--min-support needs --bam (read support comes from alignments)")
         mane = {j for j in mane if counts.get(j, 0) > opts.min_support}
         alt = {j for j in alt if counts.get(j, 0) > opts.min_support}
-
-    labelled: list[tuple[Junction, str]] = [(j, "positive_mane") for j in sorted(mane)]
-    labelled += [(j, "positive_alt") for j in sorted(alt)]
+    labelled = [(j, "positive_mane") for j in sorted(mane)] + [(j, "positive_alt") for j in sorted(alt)]
     negative_1 = one_read_negatives(counts, loci, forbidden) if counts else []
     labelled += [(j, "negative_1") for j in negative_1]
-    positives_per_contig: dict[str, int] = {}
-    for (contig, *_), _cat in labelled[: len(mane) + len(alt)]:
-        positives_per_contig[contig] = positives_per_contig.get(contig, 0) + 1
-    n1_per_contig: dict[str, int] = {}
-    for contig, *_ in negative_1:
-        n1_per_contig[contig] = n1_per_contig.get(contig, 0) + 1
+    positives_per_contig = Counter(contig for (contig, *_), _ in labelled[: len(mane) + len(alt)])
+    n1_per_contig = Counter(contig for contig, *_ in negative_1)
     want = {
         c: max(0, round(n * opts.negatives_per_positive) - n1_per_contig.get(c, 0))
         for c, n in positives_per_contig.items()
@@ -224,17 +212,11 @@ def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
     if len(lengths) == 0:
         raise UserError("no positive introns found in the annotation", opts.annotation)
     negatives = random_negatives(genome, loci, want, lengths, forbidden, rng)
-    labelled += [(j, "negative_random") for j in negatives]
+    return labelled + [(j, "negative_random") for j in negatives]
 
-    codes, keep = encode_junctions(genome, [j for j, _ in labelled])
-    labelled = [lab for lab, k in zip(labelled, keep) if k]
-    codes = codes[keep]
 
-    split = np.array(["test" if j[0] in opts.test_contigs else "train" for j, _ in labelled], dtype="U10")
-    val = (split == "train") & (rng.random(len(split)) < opts.validation_fraction)
-    split[val] = "validation"
-
-    manifest: dict = {
+def _manifest(opts: CurateOptions) -> dict:
+    return {
         "format": "splamflow-curated-v1",
         "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(opts).items()},
         "inputs": {
@@ -245,31 +227,50 @@ def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
         },
         "sets": {},
     }
+
+
+def _write_set(labelled: list[tuple[Junction, str]], codes: np.ndarray, idx: np.ndarray,
+               npz: Output, bed: Output) -> dict:
+    """One set's .npz and .bed; returns its manifest entry."""
+    cats = np.array([labelled[i][1] for i in idx])
+    junctions = [labelled[i][0] for i in idx]
+    save_set(npz.tmp, CuratedSet(
+        codes=codes[idx],
+        label=np.isin(cats, list(POSITIVE)).astype(np.uint8),
+        category=cats,
+        contig=np.array([j[0] for j in junctions]),
+        start=np.array([j[1] for j in junctions], dtype=np.int64),
+        end=np.array([j[2] for j in junctions], dtype=np.int64),
+        strand=np.array([j[3] for j in junctions]),
+    ))
+    write_bed(bed.tmp, ((contig, s, e, cat, int(cat in POSITIVE), strand)
+                        for (contig, s, e, strand), cat in zip(junctions, cats)))
+    return {
+        "n": int(len(idx)),
+        "contigs": sorted({j[0] for j in junctions}),
+        "categories": {c: int((cats == c).sum()) for c in CATEGORIES if (cats == c).any()},
+    }
+
+
+def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
+    rng = np.random.default_rng(opts.seed)
+    genome = GenomeSet(list(opts.genome))
+    labelled = _labelled(opts, genome, rng)
+    codes, keep = encode_junctions(genome, [j for j, _ in labelled])
+    labelled = [lab for lab, k in zip(labelled, keep) if k]
+    codes = codes[keep]
+
+    split = np.array(["test" if j[0] in opts.test_contigs else "train" for j, _ in labelled], dtype="U10")
+    val = (split == "train") & (rng.random(len(split)) < opts.validation_fraction)
+    split[val] = "validation"
+
+    manifest = _manifest(opts)
     for name in SETS:
         idx = np.flatnonzero(split == name)
         if len(idx) == 0:  # an old file of this name would describe another curation
             files[f"{name}.npz"].remove_instead()
             files[f"{name}.bed"].remove_instead()
             continue
-        cats = np.array([labelled[i][1] for i in idx])
-        junctions = [labelled[i][0] for i in idx]
-        np.savez_compressed(
-            files[f"{name}.npz"].tmp,
-            codes=codes[idx],
-            label=np.isin(cats, list(POSITIVE)).astype(np.uint8),
-            category=cats,
-            contig=np.array([j[0] for j in junctions]),
-            start=np.array([j[1] for j in junctions], dtype=np.int64),
-            end=np.array([j[2] for j in junctions], dtype=np.int64),
-            strand=np.array([j[3] for j in junctions]),
-        )
-        with open(files[f"{name}.bed"].tmp, "w", newline="\n") as bed:
-            for (contig, s, e, strand), cat in zip(junctions, cats):
-                bed.write(f"{contig}\t{s}\t{e}\t{cat}\t{int(cat in POSITIVE)}\t{strand}\n")
-        manifest["sets"][name] = {
-            "n": int(len(idx)),
-            "contigs": sorted({j[0] for j in junctions}),
-            "categories": {c: int((cats == c).sum()) for c in CATEGORIES if (cats == c).any()},
-        }
+        manifest["sets"][name] = _write_set(labelled, codes, idx, files[f"{name}.npz"], files[f"{name}.bed"])
     files["manifest.json"].tmp.write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -9,18 +9,20 @@ from pathlib import Path
 import numpy as np
 
 from splamflow.errors import UserError
+from splamflow.evaluate.metrics import precision_recall_curve, summarize
+from splamflow.evaluate.options import BATCH_SIZE
+from splamflow.io.curated import load_set
 from splamflow.outputs import Output, OutputSet
 from splamflow.plotlib import pyplot, skip_note
-from splamflow.scoring import Predictor, check_device
-from splamflow.train.dataset import load_set
-from splamflow.train.metrics import precision_recall_curve, summarize
-from splamflow.weights import load_model
+from splamflow.score.options import DEVICE
+from splamflow.score.predictor import Predictor, check_device
+from splamflow.weights import load_model, metadata_path
 
 REPORTS = ("report.json", "report.md", "pr_curve.png", "score_histograms.png", "scores.tsv")
 
 
-def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLike, device: str = "auto",
-             batch_size: int = 32, record: bool = False) -> dict:
+def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLike, device: str = DEVICE,
+             batch_size: int = BATCH_SIZE, record: bool = False) -> dict:
     """Score a curated set with `model` and write the REPORTS into `outdir` together.
 
     `record`: also add the held-out metrics to the model's .json sidecar (in the same commit).
@@ -66,8 +68,6 @@ def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLi
 
 
 def _sidecar(model: str | None) -> Path:
-    from splamflow.weights import metadata_path
-
     if model is None:
         raise UserError("--record-in-metadata needs --model (the shipped model's metadata is not rewritten)")
     meta_path = metadata_path(model)

@@ -24,7 +24,7 @@ from typing import BinaryIO
 import pysam
 
 from splamflow.errors import UserError
-from splamflow.fileio import require_file
+from splamflow.io.files import require_file
 from splamflow.outputs import OutputSet
 
 # Bytes read after the last sequence: anything but white space there is an unindexed record.

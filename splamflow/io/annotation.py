@@ -1,14 +1,14 @@
-"""Streaming GTF / GFF3 reader: transcripts with their exons and exact introns.
+"""GTF / GFF3: feature lines, their attributes, and transcripts with exact introns.
 
-One pass over the file (plain or gzip/bgzip), no database. GTF exons are grouped by
+Reading is one streaming pass (plain or gzip/bgzip), no database. GTF exons are grouped by
 `transcript_id`; GFF3 exons are linked to their transcript through `Parent` (an exon may name several
-parents). Coordinates are returned 0-based half-open. Malformed lines raise a `UserError` naming the
-file and line.
+parents; IDs are percent-decoded). Coordinates are returned 0-based half-open. Malformed lines raise
+a `UserError` naming the file and line. The line and attribute helpers also serve `clean`, which
+rewrites an annotation line by line.
 """
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from collections.abc import Collection, Iterator
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from splamflow.errors import UserError
-from splamflow.fileio import text_lines
+from splamflow.io.files import text_lines
+from splamflow.io.sniff import annotation_format
 
 #: Transcript-level feature types taken by default (GFF3 `type` column, GTF third column).
 DEFAULT_FEATURES: frozenset[str] = frozenset(
@@ -43,10 +44,8 @@ DEFAULT_FEATURES: frozenset[str] = frozenset(
     }
 )
 
-_GTF_ATTR = {
-    key: re.compile(rf'(?:^|;)\s*{key}\s+"?([^";]*)"?')
-    for key in ("transcript_id", "gene_id")
-}
+_GTF_ATTR = {key: re.compile(rf'(?:^|;)\s*{key}\s+"?([^";]*)"?') for key in ("transcript_id", "gene_id")}
+_PARENT = re.compile(r"(?:^|;)\s*Parent=([^;]*)")
 
 # GTF sub-features of a transcript: they carry a transcript_id but do not tell its type.
 _GTF_NOT_TRANSCRIPT = frozenset(
@@ -77,74 +76,67 @@ class Transcript:
         return tuple(out)
 
 
-def looks_like_annotation(path: str | os.PathLike) -> bool:
-    """True when the first feature line (within the first 64 KiB) has GTF/GFF columns.
-
-    For inputs whose name does not say what they are; BAM, CRAM and SAM text all answer False.
-    """
-    try:
-        with open(path, "rb") as raw:
-            magic = raw.read(2)
-        opener = gzip.open if magic == b"\x1f\x8b" else open
-        with opener(path, "rb") as handle:
-            head = handle.read(65536)
-    except (OSError, EOFError):
-        return False
-    lines = head.decode("utf-8-sig", errors="replace").splitlines()  # utf-8-sig: a leading BOM dropped
-    if len(head) == 65536:
-        lines = lines[:-1]  # possibly cut short
-    for line in lines:
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        return (
-            len(fields) >= 9
-            and fields[3].isdigit()
-            and fields[4].isdigit()
-            and fields[6] in ("+", "-", ".", "?")
-        )
-    return False
+def annotation_lines(path: str | os.PathLike) -> Iterator[tuple[int, str, list[str] | None]]:
+    """(line number, line, tab-separated fields) of every line; fields is None for comments, blank
+    lines and a GFF3 `##FASTA` section (and everything after it)."""
+    in_fasta = False
+    for lineno, line in text_lines(path, "annotation"):
+        if line.startswith("##FASTA"):
+            in_fasta = True
+        if in_fasta or line.startswith("#") or not line.strip():
+            yield lineno, line, None
+        else:
+            yield lineno, line, line.rstrip("\r\n").split("\t")
 
 
-def detect_format(path: str | os.PathLike) -> str:
-    """'gtf' or 'gff3', from the file name, else from the first feature line's attribute column."""
-    name = os.fspath(path).lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    if name.endswith(".gtf"):
-        return "gtf"
-    if name.endswith((".gff3", ".gff")):
-        return "gff3"
-    for _, line in text_lines(path, "annotation"):
-        if line.startswith("#") or not line.strip():
-            continue
-        fields = line.rstrip("\r\n").split("\t")
-        attrs = fields[8] if len(fields) > 8 else ""
-        first = attrs.split(";", 1)[0].strip()
-        return "gff3" if "=" in first else "gtf"
-    return "gtf"
+def gtf_attribute(attrs: str, key: str) -> str | None:
+    """The value of a GTF attribute (`key "value";`), or None when absent or empty."""
+    match = _GTF_ATTR[key].search(attrs)
+    return match.group(1) if match and match.group(1) else None
+
+
+def _decode(value: str) -> str:
+    return unquote(value) if "%" in value else value
+
+
+def gff3_ids(attrs: str) -> tuple[str | None, tuple[str, ...]]:
+    """(ID, Parent IDs) of a GFF3 attribute column, percent-decoded; empty Parent entries are dropped."""
+    fid, parents = None, ()
+    for part in attrs.split(";"):
+        part = part.strip()
+        if part.startswith("ID="):
+            fid = _decode(part[3:])
+        elif part.startswith("Parent="):
+            parents = tuple(_decode(p) for p in part[7:].split(",") if p)
+    return fid, parents
+
+
+def gff3_trim_parents(attrs: str, gone: Collection[str]) -> str:
+    """The attribute column without the Parent IDs in `gone` (the rest of the text unchanged)."""
+
+    def trim(match: re.Match) -> str:
+        kept = [p for p in match.group(1).split(",") if p and unquote(p) not in gone]
+        prefix = match.group(0)[: match.start(1) - match.start(0)]
+        return prefix + ",".join(kept)
+
+    return _PARENT.sub(trim, attrs, count=1)
 
 
 def _records(path: str | os.PathLike) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, 9 fields) for every feature line; validate the columns shared by GTF/GFF3."""
     seen_any = False
-    for lineno, line in text_lines(path, "annotation"):
-        if line.startswith("##FASTA"):
-            break
-        if line.startswith("#") or not line.strip():
+    for lineno, line, fields in annotation_lines(path):
+        if fields is None:
+            if line.startswith("##FASTA"):
+                break
             continue
         seen_any = True
-        fields = line.rstrip("\r\n").split("\t")
         if len(fields) < 9:
-            raise UserError(
-                f"expected 9 tab-separated fields, found {len(fields)}", path, lineno
-            )
+            raise UserError(f"expected 9 tab-separated fields, found {len(fields)}", path, lineno)
         try:
             start, end = int(fields[3]), int(fields[4])
         except ValueError:
-            raise UserError(
-                f"start/end are not integers: {fields[3]!r}, {fields[4]!r}", path, lineno
-            ) from None
+            raise UserError(f"start/end are not integers: {fields[3]!r}, {fields[4]!r}", path, lineno) from None
         if start < 1:
             raise UserError(f"start {start} is below 1 (coordinates are 1-based)", path, lineno)
         if end < start:
@@ -190,32 +182,21 @@ def _read_gtf(path: str | os.PathLike, features: Collection[str]) -> list[Transc
     for lineno, fields in _records(path):
         feature = fields[2]
         if feature == "exon":
-            match = _GTF_ATTR["transcript_id"].search(fields[8])
-            if not match or not match.group(1):
+            tid = gtf_attribute(fields[8], "transcript_id")
+            if tid is None:
                 raise UserError("exon line without a transcript_id attribute", path, lineno)
-            tid = match.group(1)
             builder.add(tid, fields[0], fields[6], int(fields[3]), int(fields[4]), lineno)
             if tid not in genes:
-                gene = _GTF_ATTR["gene_id"].search(fields[8])
-                genes[tid] = gene.group(1) if gene and gene.group(1) else tid
+                genes[tid] = gtf_attribute(fields[8], "gene_id") or tid
         elif feature not in _GTF_NOT_TRANSCRIPT:
-            match = _GTF_ATTR["transcript_id"].search(fields[8])
-            if match and match.group(1):
-                transcript_type.setdefault(match.group(1), feature)
+            tid = gtf_attribute(fields[8], "transcript_id")
+            if tid is not None:
+                transcript_type.setdefault(tid, feature)
     return [
         Transcript(tid, genes[tid], *builder.where[tid], tuple(sorted(exons)))
         for tid, exons in builder.exons.items()
         if transcript_type.get(tid) in features or tid not in transcript_type
     ]
-
-
-def _gff3_attributes(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in text.split(";"):
-        key, sep, value = part.strip().partition("=")
-        if sep:
-            out[key] = value
-    return out
 
 
 def _read_gff3(path: str | os.PathLike, features: Collection[str]) -> list[Transcript]:
@@ -224,22 +205,17 @@ def _read_gff3(path: str | os.PathLike, features: Collection[str]) -> list[Trans
     feature_type: dict[str, str] = {}
     exon_lines: list[tuple[str, str, str, int, int, int]] = []
     for lineno, fields in _records(path):
-        attrs = _gff3_attributes(fields[8])
+        fid, parents = gff3_ids(fields[8])
         feature = fields[2]
         if feature == "exon":
-            parents = attrs.get("Parent")
             if not parents:
                 raise UserError("exon line without a Parent attribute", path, lineno)
-            for parent in parents.split(","):
-                exon_lines.append(
-                    (unquote(parent), fields[0], fields[6], int(fields[3]), int(fields[4]), lineno)
-                )
-        elif "ID" in attrs:
-            fid = unquote(attrs["ID"])
+            for parent in parents:
+                exon_lines.append((parent, fields[0], fields[6], int(fields[3]), int(fields[4]), lineno))
+        elif fid is not None:
             feature_type.setdefault(fid, feature)
             if feature in features:
-                parent = attrs.get("Parent")
-                parents_of_transcript[fid] = unquote(parent.split(",")[0]) if parent else fid
+                parents_of_transcript[fid] = parents[0] if parents else fid
     for tid, contig, strand, start, end, lineno in exon_lines:
         kind = feature_type.get(tid)
         if kind is not None and kind not in features:
@@ -261,7 +237,7 @@ def read_transcripts(
     transcript line are kept (older GTFs have exon lines only).
     """
     wanted = frozenset(features) if features else DEFAULT_FEATURES
-    fmt = detect_format(path)
+    fmt = annotation_format(path)
     transcripts = _read_gtf(path, wanted) if fmt == "gtf" else _read_gff3(path, wanted)
     if not transcripts:
         raise UserError(

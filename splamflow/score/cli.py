@@ -39,6 +39,7 @@ import time
 
 from splamflow.argtypes import non_negative_int, positive_int
 from splamflow.errors import UserError
+from splamflow.score.options import CHUNK_SIZE, CPU_BATCH_SIZE, DEVICE, DEVICES, GPU_BATCH_SIZE, PRECISION, PRECISIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,77 +51,66 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: the shipped model)")
     parser.add_argument("-o", "--output", required=True, metavar="SCORES.bed", help="output BED of scores")
     parser.add_argument("--batch-size", type=non_negative_int, default=0,
-                        help="junctions per forward pass (default: 16 on CPU, 1024 on GPU)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
-                        help="auto picks cuda, then mps, then cpu (default: auto)")
-    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
-                        help="fp32 (default, exact), or autocast bf16/fp16 for speed")
+                        help=f"junctions per forward pass (default: {CPU_BATCH_SIZE} on CPU, {GPU_BATCH_SIZE} on GPU)")
+    parser.add_argument("--device", choices=DEVICES, default=DEVICE,
+                        help=f"auto picks cuda, then mps, then cpu (default: {DEVICE})")
+    parser.add_argument("--precision", choices=PRECISIONS, default=PRECISION,
+                        help=f"{PRECISION} (default, exact), or autocast bf16/fp16 for speed")
     parser.add_argument("--stats", metavar="STATS.json", help="write counts (scored, skipped by reason) as JSON")
     parser.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = all cores)")
-    parser.add_argument("--chunk-size", type=positive_int, default=1024,
+    parser.add_argument("--chunk-size", type=positive_int, default=CHUNK_SIZE,
                         help="junctions read and scored per chunk; memory is bounded by this, not by input size")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
-    from splamflow.bed import read_junctions
-    from splamflow.fileio import require_file, with_indexes
-    from splamflow.genome import open_genome
+    from splamflow.io.bed import read_junctions
+    from splamflow.io.files import require_file, with_indexes
+    from splamflow.io.genome import open_genome
     from splamflow.outputs import OutputSet
 
     require_file(args.junctions, "junction BED", allow_empty=True)
-    open_genome(args.genome).close()  # content, index and names checked before anything else (and torch)
+    # content, index and names checked before anything else (and torch); the one open genome is scored from
+    with open_genome(args.genome) as genome:
+        import torch
 
-    import torch
+        from splamflow.score.predictor import check_device
+        from splamflow.score.stream import score_bed
+        from splamflow.weights import load_model, metadata_path
 
-    from splamflow.scoring import check_device, score_bed
-    from splamflow.weights import load_model, metadata_path
+        check_device(args.device, args.precision)
 
-    check_device(args.device, args.precision)
-
-    inputs = [("junction BED", args.junctions), *with_indexes("genome FASTA", args.genome, "fasta")]
-    if args.model:
-        inputs += [("model", args.model), ("model metadata", metadata_path(args.model))]
-    outputs = OutputSet(inputs)
-    scores_out = outputs.add(args.output, "-o", ".bed")
-    stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
-    with outputs:
-        rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        loaded = load_model(args.model)
-        if not args.quiet:
-            print(f"model: {loaded.describe()}", file=sys.stderr)
-            if not rows:
-                print(f"no junctions in {args.junctions}: the outputs are empty", file=sys.stderr)
-        started = time.perf_counter()
-        with open(scores_out.tmp, "w", newline="\n") as handle:
-            stats = score_bed(
-                args.junctions,
-                args.genome,
-                loaded.net,
-                handle,
-                device=args.device,
-                precision=args.precision,
-                batch_size=args.batch_size,
-                chunk_size=args.chunk_size,
-                progress=sys.stderr.isatty() and not args.quiet,
-            )
-        if stats["rows"] and stats["skipped"]["contig"] == stats["rows"]:
-            raise UserError(
-                f"none of the {stats['rows']} junctions is on a contig of {args.genome} "
-                "(contig names must match exactly: '20' and 'chr20' differ)",
-                args.junctions,
-            )
-        seconds = time.perf_counter() - started
-        stats.update(
-            model=str(loaded.path),
-            model_format=loaded.format,
-            model_version=loaded.metadata.get("version"),
-            seconds=round(seconds, 3),
-        )
-        if stats_out:
-            stats_out.tmp.write_text(json.dumps(stats, indent=2) + "\n")
+        inputs = [("junction BED", args.junctions), *with_indexes("genome FASTA", args.genome, "fasta")]
+        if args.model:
+            inputs += [("model", args.model), ("model metadata", metadata_path(args.model))]
+        outputs = OutputSet(inputs)
+        scores_out = outputs.add(args.output, "-o", ".bed")
+        stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
+        with outputs:
+            rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
+            if args.threads:
+                torch.set_num_threads(args.threads)
+            loaded = load_model(args.model)
+            if not args.quiet:
+                print(f"model: {loaded.describe()}", file=sys.stderr)
+                if not rows:
+                    print(f"no junctions in {args.junctions}: the outputs are empty", file=sys.stderr)
+            started = time.perf_counter()
+            with open(scores_out.tmp, "w", newline="\n") as handle:
+                stats = score_bed(args.junctions, genome, loaded.net, handle, device=args.device,
+                                  precision=args.precision, batch_size=args.batch_size, chunk_size=args.chunk_size,
+                                  progress=sys.stderr.isatty() and not args.quiet)
+            if stats["rows"] and stats["skipped"]["contig"] == stats["rows"]:
+                raise UserError(
+                    f"none of the {stats['rows']} junctions is on a contig of {args.genome} "
+                    "(contig names must match exactly: '20' and 'chr20' differ)",
+                    args.junctions,
+                )
+            seconds = time.perf_counter() - started
+            stats.update(model=str(loaded.path), model_format=loaded.format,
+                         model_version=loaded.metadata.get("version"), seconds=round(seconds, 3))
+            if stats_out:
+                stats_out.tmp.write_text(json.dumps(stats, indent=2) + "\n")
     if not args.quiet:
         skipped = ", ".join(f"{k} {v}" for k, v in stats["skipped"].items())
         print(

@@ -23,7 +23,10 @@ import json
 import sys
 
 from splamflow.argtypes import positive_int
+from splamflow.curate.options import CurateOptions
 from splamflow.errors import UserError
+
+DEFAULTS = CurateOptions  # its class attributes are the defaults, stated once
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,21 +36,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="GTF/GFF3 of canonical (MANE-like) transcripts: Positive-MANE and gene loci")
     parser.add_argument("--alt", help="second annotation (GTF/GFF3) or intron BED6: Positive-ALT")
     parser.add_argument("--bam", help="alignments for read support (--min-support) and Negative-1")
-    parser.add_argument("--min-support", type=float, default=0.0,
+    parser.add_argument("--min-support", type=float, default=DEFAULTS.min_support,
                         help="keep positives with more than this many alignments (seed: 100; needs --bam)")
-    parser.add_argument("--negatives-per-positive", type=float, default=1.0,
+    parser.add_argument("--negatives-per-positive", type=float, default=DEFAULTS.negatives_per_positive,
                         help="negatives (Negative-1 first, then Negative-Random) per positive, per contig")
-    parser.add_argument("--test-contigs", default="",
+    parser.add_argument("--test-contigs", default=",".join(DEFAULTS.test_contigs),
                         help="comma-separated held-out contigs for the test set (e.g. X)")
-    parser.add_argument("--validation-fraction", type=float, default=0.05,
+    parser.add_argument("--validation-fraction", type=float, default=DEFAULTS.validation_fraction,
                         help="share of training-contig junctions kept for per-epoch validation")
-    parser.add_argument("--max-intron", type=positive_int, default=100_000, help="longest intron kept")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (Negative-Random, validation split)")
+    parser.add_argument("--max-intron", type=positive_int, default=DEFAULTS.max_intron, help="longest intron kept")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed,
+                        help="random seed (Negative-Random, validation split)")
     parser.add_argument("-o", "--outdir", required=True, help="output folder")
 
 
 def run(args: argparse.Namespace) -> int:
-    from splamflow.train.curate import CurateOptions, curate
+    from splamflow.curate.recipe import curate
 
     if not 0 <= args.validation_fraction < 1:
         raise UserError("--validation-fraction must be in [0, 1)")

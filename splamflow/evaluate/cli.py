@@ -11,21 +11,23 @@ import argparse
 import sys
 
 from splamflow.argtypes import positive_int
+from splamflow.evaluate.options import BATCH_SIZE
+from splamflow.score.options import DEVICE, DEVICES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="curated set (.npz written by `curate`, e.g. runs/curated/test.npz)")
     parser.add_argument("--model", help="model file (default: the shipped model)")
     parser.add_argument("-o", "--outdir", required=True, help="report folder")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
-    parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument("--device", choices=DEVICES, default=DEVICE)
+    parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)
     parser.add_argument("--record-in-metadata", action="store_true",
                         help="also write the held-out metrics into the model's .json sidecar (splamflow models)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from splamflow.fileio import require_file
-    from splamflow.train.evaluate import evaluate, markdown
+    from splamflow.evaluate.report import evaluate, markdown
+    from splamflow.io.files import require_file
     from splamflow.weights import metadata_path
 
     require_file(args.data, "curated set")

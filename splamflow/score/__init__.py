@@ -1,0 +1,1 @@
+"""`score`: junction BED -> donor and acceptor scores (options, predictor, streaming scorer, CLI)."""
