@@ -57,7 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default=PRECISION,
                         help=f"{PRECISION} (default, exact), or autocast bf16/fp16 for speed")
     parser.add_argument("--stats", metavar="STATS.json", help="write counts (scored, skipped by reason) as JSON")
-    parser.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = all cores)")
+    parser.add_argument("--threads", type=non_negative_int, default=0,
+                        help="torch CPU threads (0 = the CPUs this process may use: its affinity mask and "
+                             "cgroup CPU quota)")
     parser.add_argument("--chunk-size", type=positive_int, default=CHUNK_SIZE,
                         help="junctions read and scored per chunk; memory is bounded by this, not by input size")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
@@ -74,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     with open_genome(args.genome) as genome:
         import torch
 
+        from splamflow.cpus import available_cpus
         from splamflow.score.stream import score_bed
         from splamflow.weights import load_model, metadata_path
 
@@ -86,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
         stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
         with outputs:
             rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
-            if args.threads:
-                torch.set_num_threads(args.threads)
+            torch.set_num_threads(args.threads or available_cpus())
             loaded = load_model(args.model)
             if not args.quiet:
                 print(f"model: {loaded.describe()}", file=sys.stderr)
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             with open(scores_out.tmp, "w", newline="\n") as handle:
                 stats = score_bed(args.junctions, genome, loaded.net, handle, device=args.device,
                                   precision=args.precision, batch_size=args.batch_size, chunk_size=args.chunk_size,
-                                  progress=sys.stderr.isatty() and not args.quiet)
+                                  progress=not args.quiet, total=rows)
             if stats["rows"] and stats["skipped"]["contig"] == stats["rows"]:
                 raise UserError(
                     f"none of the {stats['rows']} junctions is on a contig of {args.genome} "
