@@ -23,6 +23,7 @@ from splamflow.io.curated import CuratedSet, load_set
 from splamflow.model import SplamNet
 from splamflow.outputs import atomic_path
 from splamflow.plotlib import pyplot, skip_note
+from splamflow.progress import bar
 from splamflow.score.predictor import Predictor
 from splamflow.train.dataset import batch_tensors
 from splamflow.train.loss import focal_loss
@@ -173,15 +174,17 @@ def _train_epoch(run: _Run, train_set: CuratedSet) -> list[float] | None:
     epoch, in_epoch = divmod(run.step, run.steps_per_epoch)
     order = np.random.default_rng([opts.seed, epoch]).permutation(len(train_set))
     losses: list[float] = []
-    for b in range(in_epoch, run.steps_per_epoch):
-        idx = np.sort(order[b * opts.batch_size : (b + 1) * opts.batch_size])
-        losses.append(_train_step(run, train_set, idx, epoch))
-        if run.step % opts.checkpoint_every == 0:
-            run.checkpoint()
-        if opts.max_steps and run.steps_this_run >= opts.max_steps:
-            run.checkpoint()
-            print(f"stopped after {run.steps_this_run} steps; run again to resume", flush=True)
-            return None
+    with bar(run.steps_per_epoch, f"train: epoch {epoch + 1}", "step", initial=in_epoch) as shown:
+        for b in range(in_epoch, run.steps_per_epoch):
+            idx = np.sort(order[b * opts.batch_size : (b + 1) * opts.batch_size])
+            losses.append(_train_step(run, train_set, idx, epoch))
+            shown.update()
+            if run.step % opts.checkpoint_every == 0:
+                run.checkpoint()
+            if opts.max_steps and run.steps_this_run >= opts.max_steps:
+                run.checkpoint()
+                print(f"stopped after {run.steps_this_run} steps; run again to resume", flush=True)
+                return None
     return losses
 
 
