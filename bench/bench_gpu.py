@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchlib import emit  # noqa: E402
 
 from splamflow.io.genome import open_genome  # noqa: E402
 from splamflow.score.predictor import Predictor  # noqa: E402
@@ -170,10 +171,7 @@ def main() -> int:
             results["end_to_end"][key] = {"junctions_per_s": round(rows / (time.perf_counter() - started), 1),
                                           "rows": rows}
             print(key, results["end_to_end"][key], file=sys.stderr)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(results, args.json)
     return 0
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import copy
 import gzip
-import json
 import random
 import sys
 import time
@@ -32,6 +31,8 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchlib import emit  # noqa: E402
 
 from splamflow.evaluate.metrics import average_precision  # noqa: E402
 from splamflow.io.genome import open_genome  # noqa: E402
@@ -169,10 +170,7 @@ def main() -> int:
     results["auprc_delta"] = round(results["auprc_int8"] - results["auprc_fp32"], 5)
     for t in (0.1, 0.5):
         results[f"calls_agree_at_{t}"] = round(float(((j32 < t) == (j8 < t)).mean()), 6)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(results, args.json)
     return 0
 
 

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchlib import emit
+
 ROOT = Path(__file__).resolve().parents[1]
 SCORER = ROOT / ".venv" / "bin" / "splam_score.py"
 
@@ -58,10 +60,7 @@ def main() -> int:
             "computed": stats["computed"],
             "same_bytes_as_single": (folder / "many.scores.bed").read_bytes() == expected * args.copies,
         }
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(results, args.json)
     return 0 if results["same_bytes_as_single"] else 1
 
 

@@ -12,12 +12,13 @@ same batch shape, so a junction's score does not depend on its neighbours). A be
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import emit
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORER = ROOT / ".venv" / "bin" / "splam_score.py"
@@ -79,10 +80,7 @@ def main() -> int:
             "threads_same_bytes": one.read_bytes() == many.read_bytes(),
             "shards_same_bytes": shard_bytes == one.read_bytes(),
         }
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(results, args.json)
     return 0 if results["shards_same_bytes"] else 1
 
 
