@@ -4,7 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TORCH  := torch==2.13.0
 
-.PHONY: demo test lint venv clean
+# the images: containers/build.sh keeps its cache (local base, wheelhouse, podman settings) here
+SPLAMFLOW_CONTAINER_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/splamflow-containers
+export SPLAMFLOW_CONTAINER_CACHE
+# the podman settings build.sh wrote where this machine needs them (read when the recipe runs)
+PODMAN_CONF = conf="$(SPLAMFLOW_CONTAINER_CACHE)/containers.conf"; \
+	if [ -z "$${CONTAINERS_CONF:-}" ] && [ -f "$$conf" ]; then export CONTAINERS_CONF="$$conf"; fi;
+
+.PHONY: demo test lint venv clean containers container-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +43,18 @@ test: venv lint
 		[ -x "$$check" ] || continue; \
 		echo "== $$check"; "$$check" || exit 1; \
 	done
+
+# both images, on whatever this machine allows (docs/containers.md): online, or offline on a local
+# Debian base with a wheelhouse from PyPI when registry images cannot be pulled
+containers:
+	containers/build.sh --here
+
+# the CLI and the test pipeline inside the built images against host runs (tests/containers), then
+# a Galaxy tool's tests with Galaxy running the jobs through podman (needs .venv-galaxy: make test)
+container-test: venv
+	$(PODMAN_CONF) SPLAMFLOW_CONTAINER_TESTS=1 $(VENV)/bin/python -m pytest -q tests/containers
+	@[ -x .venv-galaxy/bin/python ] || { echo "container-test: no .venv-galaxy: run make test first"; exit 1; }
+	$(PODMAN_CONF) .venv-galaxy/bin/python scripts/containers/galaxy_podman.py
 
 clean:
 	rm -rf results .pytest_cache

@@ -33,6 +33,8 @@ DEFAULT_MODEL_NAME = "splam_default.safetensors"
 
 @dataclass
 class LoadedModel:
+    """A model read by `load_model`: the eval-mode network, its file, format and metadata sidecar."""
+
     net: SplamNet
     path: Path
     format: str

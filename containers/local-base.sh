@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Make a base image from Debian's packages alone, for machines that cannot pull registry images:
+# mmdebstrap writes a minimal Debian root file system with Python (venv) and `ps`, and the engine
+# imports it as IMAGE. Debian bookworm is the release of the CPU image's default base.
+#
+#   containers/local-base.sh [--engine podman|docker] [--mirror URL] IMAGE
+#
+# The root file system is kept as CACHE/debian-bookworm.tar (CACHE: $SPLAMFLOW_CONTAINER_CACHE, else
+# ~/.cache/splamflow-containers); delete it to start over. Needs root (or mmdebstrap's unshare mode).
+set -euo pipefail
+
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+SUITE=bookworm
+PACKAGES=python3,python3-venv,procps
+engine="${CONTAINER_ENGINE:-podman}"
+mirror=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --engine) engine="$2"; shift 2 ;;
+        --mirror) mirror="$2"; shift 2 ;;
+        -h|--help) usage ;;
+        -*) echo "local-base.sh: unknown option $1" >&2; usage ;;
+        *) break ;;
+    esac
+done
+[ $# -eq 1 ] || usage
+image="$1"
+cache="${SPLAMFLOW_CONTAINER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splamflow-containers}"
+rootfs="$cache/debian-$SUITE.tar"
+
+if [ ! -s "$rootfs" ]; then
+    command -v mmdebstrap >/dev/null || { echo "local-base.sh: needs mmdebstrap (apt-get install mmdebstrap)" >&2; exit 1; }
+    mkdir -p "$cache"
+    start=$SECONDS
+    trap 'rm -f "$rootfs.part"' EXIT
+    # written next to its final name and renamed, so an interrupted run leaves no partial tarball
+    mmdebstrap --quiet --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs.part" ${mirror:+"$mirror"}
+    mv "$rootfs.part" "$rootfs"
+    echo "local-base.sh: Debian $SUITE root file system ($(du -h "$rootfs" | cut -f1)) in $((SECONDS - start)) s"
+fi
+# imported again only when the root file system changed (a new import would leave the old image
+# dangling under the images built on it)
+digest="$(sha256sum "$rootfs" | cut -d' ' -f1)"
+if [ "$("$engine" image inspect --format '{{index .Config.Labels "rootfs.sha256"}}' "$image" 2>/dev/null)" = "$digest" ]; then
+    echo "local-base.sh: $image is up to date ($rootfs)"
+    exit 0
+fi
+"$engine" import --quiet --change 'CMD ["/bin/bash"]' --change "LABEL rootfs.sha256=$digest" "$rootfs" "$image" >/dev/null
+echo "local-base.sh: imported $rootfs as $image"

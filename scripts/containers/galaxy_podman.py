@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Galaxy tool tests with Galaxy's container execution through podman: the route a Galaxy admin
+takes with `docker_enabled` and `docker_cmd: podman` in a job destination.
+
+Runs scripts/galaxy/run_tool_tests.py (the real, throw-away Galaxy server of the Galaxy tests) with
+its job configuration replaced by one destination that requires a container and runs it with
+podman, so each job runs in the image the tool's <container> names (ghcr.io/splamflow/splamflow,
+built by `make containers`), not in the project's .venv. Job folders are kept, and every job's
+script must have run `podman run` on that image. Run with the Python of .venv-galaxy (installed by
+scripts/checks/galaxy_tests.sh); arguments go to run_tool_tests.py (default: --tool splam_score).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+# splamflow (a light package module: its version) and the Galaxy test runner, for Galaxy's Python
+sys.path[:0] = [str(REPO), str(REPO / "scripts" / "galaxy")]
+
+import run_tool_tests  # noqa: E402
+
+import splamflow  # noqa: E402
+
+IMAGE = f"ghcr.io/splamflow/splamflow:{splamflow.__version__}"
+PODMAN_DESTINATION = {
+    "runner": "local",
+    "docker_enabled": True,
+    "docker_cmd": "podman",
+    "docker_sudo": False,
+    "require_container": True,
+}
+write_venv_config = run_tool_tests.write_config
+
+
+def write_podman_config(run: Path, project_venv: Path) -> Path:
+    """run_tool_tests' galaxy.yml with our tools sent to the podman destination (Galaxy's own upload
+    jobs stay on the default one: they need Galaxy's Python, not a container); job folders kept."""
+    path = write_venv_config(run, project_venv)
+    config = json.loads(path.read_text())
+    config["galaxy"]["cleanup_job"] = "never"
+    job_config = config["galaxy"]["job_config"]
+    podman = dict(PODMAN_DESTINATION)
+    if os.environ.get("CONTAINERS_CONF"):
+        # Galaxy's job scripts do not inherit the server's environment: podman's settings (see
+        # docs/containers.md) go in with the destination
+        podman["env"] = [{"name": "CONTAINERS_CONF", "value": os.environ["CONTAINERS_CONF"]}]
+    job_config["execution"]["environments"]["podman"] = podman
+    job_config["tools"] = [{"id": tool, "environment": "podman"} for tool in run_tool_tests.TOOLS]
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return path
+
+
+def jobs_not_in_the_image(run: Path) -> tuple[int, list[str]]:
+    """How many jobs ran splam_score.py, and those whose job script did not run it with podman in IMAGE."""
+    jobs = sorted(s.parent for s in (run / "jobs").rglob("tool_script.sh") if "splam_score.py" in s.read_text())
+    outside = [
+        str(job) for job in jobs
+        if not any("podman run" in script.read_text() and IMAGE in script.read_text() for script in job.glob("*.sh"))
+    ]
+    return len(jobs), outside
+
+
+def main() -> int:
+    args = sys.argv[1:] or ["--tool", "splam_score"]
+    if "--run-dir" not in args:
+        args += ["--run-dir", str(REPO / "runs" / "galaxy-podman")]
+    run = Path(args[args.index("--run-dir") + 1]).resolve()
+    sys.argv = [sys.argv[0], *args]
+    run_tool_tests.write_config = write_podman_config
+    status = run_tool_tests.main()
+    count, outside = jobs_not_in_the_image(run)
+    for script in outside:
+        print(f"FAILED not run with podman in {IMAGE}: {script}")
+    print(f"galaxy_podman: {count - len(outside)} of {count} jobs ran with podman in {IMAGE}")
+    return status if count and not outside else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
