@@ -61,6 +61,7 @@ download "torch==$(pin TORCH_VERSION)" \
     "numpy==$(pin NUMPY_VERSION)" \
     "pysam==$(pin PYSAM_VERSION)" \
     "safetensors==$(pin SAFETENSORS_VERSION)" \
+    "tqdm==$(pin TQDM_VERSION)" \
     "matplotlib==$(pin MATPLOTLIB_VERSION)" \
     "setuptools>=68" \
     --find-links "$dest"
