@@ -67,13 +67,14 @@ class _Stack(nn.Module):
 class Int8Sites:
     """int8 convolution stack (FX, x86 backend) + fp32 site heads: (N, 4, 800) -> (N, 3, 2)."""
 
-    def __init__(self, fused: FusedSplam, calibration: np.ndarray, batch: int):
+    def __init__(self, fused: FusedSplam, calibration: np.ndarray, batch: int, mapping=None):
         from torch.ao.quantization import get_default_qconfig_mapping
         from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
         torch.backends.quantized.engine = "x86"
         example = self._input(calibration[:batch])
-        prepared = prepare_fx(copy.deepcopy(_Stack(fused)).eval(), get_default_qconfig_mapping("x86"), (example,))
+        mapping = mapping or get_default_qconfig_mapping("x86")
+        prepared = prepare_fx(copy.deepcopy(_Stack(fused)).eval(), mapping, (example,))
         with torch.inference_mode():
             for i in range(0, len(calibration), batch):
                 prepared(self._input(calibration[i : i + batch]))
