@@ -26,10 +26,10 @@ from collections import defaultdict
 
 import numpy as np
 import torch
-from torch.profiler import ProfilerActivity, profile
-
 from bench_int8 import SHARED, Int8Sites, _Stack, sample
 from benchlib import emit
+from torch.profiler import ProfilerActivity, profile
+
 from splamflow.score.predictor import Predictor
 from splamflow.weights import load_model
 
@@ -127,7 +127,7 @@ def main() -> int:
         row = {"junctions_per_s": round(len(codes) / (time.perf_counter() - t0), 2), **agreement(d32, a32, d8, a8)}
         results["variants"][variant] = row
         if variant == "default":
-            results["profile_int8"] = breakdown(lambda: int8.predict(prof, b))
+            results["profile_int8"] = breakdown(lambda q=int8: q.predict(prof, b))
             results["tap_errors"] = tap_errors(fused, int8, codes[:64])
         print(variant, row, file=sys.stderr, flush=True)
     emit(results, args.json)

@@ -99,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     progress.QUIET = bool(getattr(args, "quiet", False))
+    progress.VERBOSE = bool(getattr(args, "verbose", False))
     try:
         with signals.interruptible(), _htslib_quiet():
             return int(args._run(args) or 0)

@@ -1,7 +1,9 @@
 """Progress bars for long work: a tqdm bar with rate and ETA on a terminal, nothing otherwise.
 
 Off a terminal (logs, pipelines) and with --quiet (`QUIET`, set by the CLI for every subcommand)
-the bar is disabled, so stderr holds only the subcommand's own summary; bars never touch outputs.
+the bar is disabled, so a subcommand prints at most its one summary line (and warnings); lines
+about each stage or step come only on a terminal or with `train --verbose` (`VERBOSE`). Bars never
+touch outputs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TypeVar
 from tqdm import tqdm
 
 QUIET = False  # --quiet: no bars at all
+VERBOSE = False  # --verbose: per-step lines, off a terminal too
 T = TypeVar("T")
 
 
@@ -20,6 +23,11 @@ def bar(total: int | None, desc: str, unit: str, quiet: bool = False, initial: i
     """A progress bar on stderr, shown only when stderr is a terminal and neither `quiet` nor QUIET is set."""
     return tqdm(total=total, initial=initial, desc=desc, unit=unit, unit_scale=True, file=sys.stderr,
                 disable=quiet or QUIET or not sys.stderr.isatty(), dynamic_ncols=True, leave=False)
+
+
+def detailed() -> bool:
+    """Whether lines beyond the one summary are wanted: asked for, or on a terminal without --quiet."""
+    return VERBOSE or (not QUIET and sys.stderr.isatty())
 
 
 def counted(items: Iterable[T], shown: tqdm, every: int = 10_000) -> Iterator[T]:

@@ -39,6 +39,7 @@ import time
 
 from splamflow.argtypes import non_negative_int, positive_int
 from splamflow.errors import UserError
+from splamflow.progress import detailed
 from splamflow.score.options import CHUNK_SIZE, CPU_BATCH_SIZE, DEVICE, DEVICES, GPU_BATCH_SIZE, PRECISION, PRECISIONS
 
 
@@ -92,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
             torch.set_num_threads(args.threads or available_cpus())
             loaded = load_model(args.model)
             if not args.quiet:
-                print(f"model: {loaded.describe()}", file=sys.stderr)
+                if detailed():  # off a terminal the summary line names the model
+                    print(f"model: {loaded.describe()}", file=sys.stderr)
                 if not rows:
                     print(f"no junctions in {args.junctions}: the outputs are empty", file=sys.stderr)
             started = time.perf_counter()
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         skipped = ", ".join(f"{k} {v}" for k, v in stats["skipped"].items())
         print(
             f"scored {stats['scored']} of {stats['rows']} junctions in {seconds:.1f} s "
-            f"on {stats['device']} ({stats['precision']}); skipped: {skipped}",
+            f"on {stats['device']} ({stats['precision']}) with model {loaded.describe()}; skipped: {skipped}",
             file=sys.stderr,
         )
     return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from splamflow import __version__
+from splamflow import __version__, progress
 from splamflow.cpus import available_cpus
 from splamflow.errors import UserError
 from splamflow.evaluate.metrics import summarize
@@ -23,7 +23,7 @@ from splamflow.io.curated import CuratedSet, load_set
 from splamflow.model import SplamNet
 from splamflow.outputs import atomic_path
 from splamflow.plotlib import pyplot, skip_note
-from splamflow.progress import bar
+from splamflow.progress import bar, detailed
 from splamflow.score.predictor import Predictor
 from splamflow.train.dataset import batch_tensors
 from splamflow.train.loss import focal_loss
@@ -130,7 +130,8 @@ class _Run:
         self.optimizer.load_state_dict(ckpt["optimizer"])
         torch.set_rng_state(ckpt["torch_rng"])
         self.step, self.history, self.step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
-        print(f"resuming from step {self.step}/{self.total_steps} ({path})", flush=True)
+        if detailed():
+            print(f"resuming from step {self.step}/{self.total_steps} ({path})", flush=True)
 
 
 def _folders(opts: TrainOptions) -> tuple[Path, Path]:
@@ -161,7 +162,7 @@ def _train_step(run: _Run, train_set: CuratedSet, idx: np.ndarray, epoch: int) -
     run.steps_this_run += 1
     loss_value = loss.item()
     run.step_log.append({"step": run.step, "lr": lr, "loss": loss_value})
-    if run.step % 10 == 0:
+    if progress.VERBOSE and run.step % 10 == 0:
         rate = run.steps_this_run * opts.batch_size / (time.perf_counter() - run.started)
         print(f"epoch {epoch + 1}/{opts.epochs} step {run.step}/{run.total_steps} lr {lr:.5f} "
               f"loss {loss_value:.5f} ({rate:.1f} samples/s)", flush=True)
@@ -183,7 +184,8 @@ def _train_epoch(run: _Run, train_set: CuratedSet) -> list[float] | None:
                 run.checkpoint()
             if opts.max_steps and run.steps_this_run >= opts.max_steps:
                 run.checkpoint()
-                print(f"stopped after {run.steps_this_run} steps; run again to resume", flush=True)
+                print(f"stopped after {run.steps_this_run} steps (step {run.step}/{run.total_steps}); "
+                      "run again to resume", flush=True)
                 return None
     return losses
 
@@ -205,7 +207,8 @@ def _end_epoch(run: _Run, losses: list[float], val_set: CuratedSet | None) -> No
             validation_junction_accuracy_0_5=v["junction"]["at"]["0.5"]["accuracy"],
         )
     run.history["epochs"].append(record)
-    print("epoch summary: " + json.dumps(record), flush=True)
+    if detailed():
+        print("epoch summary: " + json.dumps(record), flush=True)
     run.checkpoint()
     _plot_curves(run.history, run.step_log, run.outdir)
     with atomic_path(run.outdir / f"epoch{epoch:02d}.pt", suffix=".pt") as tmp:
