@@ -4,7 +4,8 @@
     splamflow: score splice junctions with Splam and remove spurious spliced alignments
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     nextflow run . -profile docker --input samplesheet.csv --fasta genome.fa --outdir results
-    nextflow run . -profile gpu,docker --input samplesheet.csv --fasta genome.fa --gtf genes.gtf --outdir results
+    nextflow run . -profile docker,gpu --input samplesheet.csv --fasta genome.fa --gtf genes.gtf --outdir results
+    nextflow run . --help
     Usage, parameters and outputs: docs/nextflow.md
 ----------------------------------------------------------------------------------------
 */
@@ -17,17 +18,15 @@ workflow {
 
     main:
     PIPELINE_INITIALISATION(
-        params.input,
-        params.fasta,
-        params.gtf,
-        params.model
+        params
     )
 
     SPLAMFLOW(
-        PIPELINE_INITIALISATION.out.inputs,
+        PIPELINE_INITIALISATION.out.alignments,
+        PIPELINE_INITIALISATION.out.annotation,
         PIPELINE_INITIALISATION.out.fasta,
         PIPELINE_INITIALISATION.out.model,
-        params.score_chunk_size
+        PIPELINE_INITIALISATION.out.chunk_size
     )
 
     PIPELINE_COMPLETION(

@@ -21,6 +21,8 @@ set -euo pipefail
 
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "build.sh: $*" >&2; exit 1; }
+# an option's value, or a one-line error when the command line ends without it
+value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "build.sh: $1 needs a value (--help for usage)" >&2; exit 2; }; printf '%s' "$2"; }
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -37,10 +39,10 @@ wheelhouse=""
 auto=0
 while [ $# -gt 0 ]; do
     case "$1" in
-        --engine) engine="$2"; shift 2 ;;
-        --only) flavours=("$2"); shift 2 ;;
-        --base) base="$2"; shift 2 ;;
-        --wheelhouse) wheelhouse="$2"; shift 2 ;;
+        --engine) engine="$(value "$@")"; shift 2 ;;
+        --only) flavours=("$(value "$@")"); shift 2 ;;
+        --base) base="$(value "$@")"; shift 2 ;;
+        --wheelhouse) wheelhouse="$(value "$@")"; shift 2 ;;
         --here) auto=1; shift ;;
         -h|--help) usage ;;
         *) echo "build.sh: unknown argument $1" >&2; usage ;;
@@ -71,11 +73,15 @@ apt_install() {
 
 # --- the engine ---------------------------------------------------------------------------------
 if [ -z "$engine" ]; then
-    if command -v docker >/dev/null && docker info >/dev/null 2>&1; then engine=docker; else engine=podman; fi
+    if command -v docker >/dev/null && docker info >/dev/null 2>&1; then engine=docker
+    elif command -v podman >/dev/null || [ "$auto" = 1 ]; then engine=podman
+    elif command -v docker >/dev/null; then die "docker is installed but its engine does not answer (docker info), and podman is not installed"
+    else die "neither docker nor podman found: install one (or run make containers, which installs podman from apt)"
+    fi
 fi
 case "$engine" in docker|podman) ;; *) die "--engine takes docker or podman, not $engine" ;; esac
 if ! command -v "$engine" >/dev/null; then
-    [ "$auto" = 1 ] && [ "$engine" = podman ] || die "$engine not found"
+    [ "$auto" = 1 ] && [ "$engine" = podman ] || die "$engine not found (--engine $engine): install it"
     apt_install podman runc
 fi
 
@@ -133,16 +139,25 @@ context="$(mktemp -d "$cache/context.XXXXXX")"
 trap 'rm -rf "$context"' EXIT
 tar -C "$root" --exclude=__pycache__ --exclude='*.pyc' -cf - pyproject.toml README.md bin splamflow \
     | tar -C "$context" -xf -
+cp "$here/constraints.txt" "$context/"
 mkdir "$context/wheelhouse"
 if [ -n "$wheelhouse" ]; then
     # hard links when the wheelhouse is on the same file system, else copies
     cp -al "$wheelhouse"/*.whl "$context/wheelhouse/" 2>/dev/null || cp -a "$wheelhouse"/*.whl "$context/wheelhouse/"
 fi
 
+# OCI labels: the commit of the sources (-dirty when the context differs from it; unknown outside a
+# git checkout) and the build time (SOURCE_DATE_EPOCH when set, for reproducible builds)
+revision="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
+if [ "$revision" != unknown ] && ! git -C "$root" diff --quiet HEAD -- pyproject.toml README.md bin splamflow containers; then
+    revision="$revision-dirty"
+fi
+created="$(date -u ${SOURCE_DATE_EPOCH:+-d "@$SOURCE_DATE_EPOCH"} +%Y-%m-%dT%H:%M:%SZ)"
+
 for flavour in "${flavours[@]}"; do
     file="$(dockerfile "$flavour")"
     name="$(tag "$flavour")"
-    args=()
+    args=(--build-arg "REVISION=$revision" --build-arg "CREATED=$created")
     if [ -n "$base" ]; then
         args+=(--build-arg "BASE_IMAGE=$base" --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=/wheelhouse)
         # the CPU recipe accepts PyPI's CUDA build of torch when that is what the wheelhouse holds

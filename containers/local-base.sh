@@ -15,10 +15,12 @@ SUITE=bookworm
 PACKAGES=python3,python3-venv,procps
 engine="${CONTAINER_ENGINE:-podman}"
 mirror=""
+# an option's value, or a one-line error when the command line ends without it
+value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "local-base.sh: $1 needs a value (--help for usage)" >&2; exit 2; }; printf '%s' "$2"; }
 while [ $# -gt 0 ]; do
     case "$1" in
-        --engine) engine="$2"; shift 2 ;;
-        --mirror) mirror="$2"; shift 2 ;;
+        --engine) engine="$(value "$@")"; shift 2 ;;
+        --mirror) mirror="$(value "$@")"; shift 2 ;;
         -h|--help) usage ;;
         -*) echo "local-base.sh: unknown option $1" >&2; usage ;;
         *) break ;;
@@ -39,12 +41,17 @@ if [ ! -s "$rootfs" ]; then
     mv "$rootfs.part" "$rootfs"
     echo "local-base.sh: Debian $SUITE root file system ($(du -h "$rootfs" | cut -f1)) in $((SECONDS - start)) s"
 fi
-# imported again only when the root file system changed (a new import would leave the old image
-# dangling under the images built on it)
+# imported again only when the root file system or the image changed (a new import would leave the
+# old image dangling under the images built on it); what was imported is recorded next to the
+# tarball, not in a label, which every image built on the base would inherit
+stamp="$rootfs.imported"
 digest="$(sha256sum "$rootfs" | cut -d' ' -f1)"
-if [ "$("$engine" image inspect --format '{{index .Config.Labels "rootfs.sha256"}}' "$image" 2>/dev/null)" = "$digest" ]; then
+id="$("$engine" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
+if [ -n "$id" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$digest $image $id" ]; then
     echo "local-base.sh: $image is up to date ($rootfs)"
     exit 0
 fi
-"$engine" import --quiet --change 'CMD ["/bin/bash"]' --change "LABEL rootfs.sha256=$digest" "$rootfs" "$image" >/dev/null
+"$engine" import --quiet --change 'CMD ["/bin/bash"]' "$rootfs" "$image" >/dev/null
+echo "$digest $image $("$engine" image inspect --format '{{.Id}}' "$image")" > "$stamp.part"
+mv "$stamp.part" "$stamp"
 echo "local-base.sh: imported $rootfs as $image"

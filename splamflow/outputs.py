@@ -8,6 +8,11 @@ beside each output, which proves its folder is writable. The command writes to t
 names. Only when the whole block succeeds are the outputs moved onto their final names, together:
 if one move fails, the outputs already moved are restored. On an error or an interruption every
 temporary file is removed and the previous outputs are untouched.
+
+A previous output is kept as a hard link beside it until the commit is done, so that a failed
+commit can put it back; where no hard link can be made (a file system without them, a file of
+another user under `fs.protected_hardlinks`) it is renamed aside at commit instead. A previous
+file that cannot be put back is never deleted: the error names where it is.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ class Output:
     what: str  # how the user named it: "-o", "--stats", "index of -o", ...
     suffix: str
     _tmp: Path | None = None
-    _backup: Path | None = None
+    _backup: Path | None = None  # the previous `final`, kept until the commit is done
+    _moved: bool = False  # commit has replaced (or removed) `final`
+    _kept: bool = False  # the backup could not be put back: it stays, for the user
     remove: bool = False  # commit deletes an existing `final` (e.g. a stale index) instead
 
     @property
@@ -61,6 +68,19 @@ def _same(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist yet
         return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_replaceable(out: Output) -> None:
+    """After a refused hard link: an immutable or append-only old output is an error now, before the work.
+
+    Opening for writing (nothing is written) is refused with EPERM for exactly those; a refusal
+    for want of permission says nothing, as replacing needs only the folder's.
+    """
+    try:
+        os.close(os.open(out.final, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError as exc:
+        if exc.errno == errno.EPERM:
+            raise UserError(f"{out.what} exists and cannot be replaced: {exc.strerror}", out.final) from None
 
 
 class OutputSet:
@@ -102,9 +122,10 @@ class OutputSet:
     def __enter__(self) -> OutputSet:
         self.check()
         try:
-            self._make_folder()
-            for out in self._outputs:
-                self._prepare(out)
+            with signals.deferred():  # a file created here is known to the set before a signal can strike
+                self._make_folder()
+                for out in self._outputs:
+                    self._prepare(out)
         except BaseException:
             with signals.deferred():
                 self._clean_up()
@@ -151,48 +172,63 @@ class OutputSet:
         out._tmp = Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs get the usual permissions
         if out.final.exists():
-            # A hard link to the old file lets a failed commit put it back; it also finds, before
-            # any work, an old output that cannot be replaced (immutable or append-only).
+            # A hard link to the old file lets a failed commit put it back.
             backup = Path(f"{tmp}.old")
             try:
                 os.link(out.final, backup)
             except OSError as exc:
                 if exc.errno in (errno.EPERM, errno.EACCES):
-                    raise UserError(f"{out.what} exists and cannot be replaced: {exc.strerror}", out.final) from None
-                return  # a file system without hard links: the file is still replaced atomically
+                    _check_replaceable(out)
+                return  # no hard link here: commit renames the old file aside instead
             out._backup = backup
 
     def _commit(self) -> None:
         done: list[Output] = []
         for out in sorted(self._outputs, key=lambda o: o.remove):  # writes first, then removals
             try:
-                if out.remove:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(out.final)
-                else:
-                    os.replace(out.tmp, out.final)
+                self._move(out)
             except OSError as exc:
-                for moved in reversed(done):
-                    self._restore(moved)
-                raise UserError(f"cannot replace {out.what}: {exc.strerror}; no output was changed",
-                                out.final) from None
+                kept = [path for moved in reversed([*done, out]) if (path := self._restore(moved))]
+                what = (f"the previous files are kept as {', '.join(map(str, kept))}" if kept
+                        else "no output was changed")
+                raise UserError(f"cannot replace {out.what}: {exc.strerror}; {what}", out.final) from None
             done.append(out)
 
     @staticmethod
-    def _restore(out: Output) -> None:
-        with contextlib.suppress(OSError):
+    def _move(out: Output) -> None:
+        if out._backup is None and os.path.lexists(out.final):
+            backup = Path(f"{out.tmp}.old")
+            os.rename(out.final, backup)
+            out._backup = backup
+        if out.remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(out.final)
+        else:
+            os.replace(out.tmp, out.final)
+        out._moved = True
+
+    @staticmethod
+    def _restore(out: Output) -> Path | None:
+        """Undo `_move`; returns the backup's path when the previous file could not be put back."""
+        try:
             if out._backup is not None:
                 os.replace(out._backup, out.final)
-            elif not out.remove:
+                out._backup = None
+            elif out._moved and not out.remove:
                 os.unlink(out.final)
+        except OSError:
+            out._kept = True
+            return out._backup
+        return None
 
     def _clean_up(self) -> None:
         for out in self._outputs:
-            for path in (out._tmp, out._backup):
+            for path in (out._tmp, None if out._kept else out._backup):
                 if path is not None:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
             out._tmp = out._backup = None
+            out._moved = out._kept = False
 
     def _remove_created_folders(self) -> None:
         for folder in self._created:  # innermost first; a folder that is not empty stays

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from types import ModuleType
 
+from splamflow.errors import UserError
+
 INSTALL_HINT = "pip install 'splamflow[plots]' (or matplotlib)"
 
 
@@ -12,11 +14,18 @@ def pyplot() -> ModuleType | None:
     """`matplotlib.pyplot` with the non-interactive Agg backend, or None when matplotlib is not installed."""
     try:
         import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot as plt
     except ImportError:
         return None
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
+    except OSError as exc:
+        # matplotlib needs a writable cache folder (MPLCONFIGDIR, else a temporary one): absent in
+        # a read-only container without a writable /tmp (docker run --read-only)
+        raise UserError(
+            f"matplotlib cannot start ({exc}): set MPLCONFIGDIR to a writable folder "
+            "(in a container run with --read-only, mount one: --tmpfs /tmp)"
+        ) from None
     return plt
 
 

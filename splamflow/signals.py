@@ -4,6 +4,8 @@ Nextflow, Galaxy and batch schedulers stop a job with SIGTERM; without a handler
 once and leaves its temporary files behind. `interruptible()` turns the first of these signals into
 an `Interrupted` exception in the main thread (later ones are ignored while clean-up runs);
 `deferred()` holds a signal back until a short critical section (moving outputs into place) ends.
+A signal the process was started with ignored stays ignored: `nohup` ignores SIGHUP, and a shell
+without job control starts background jobs with SIGINT ignored.
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ def _handler(signum: int, frame) -> None:
 def interruptible() -> Iterator[None]:
     """Install the handlers for the duration of a command; restore them after.
 
-    Only the main thread can handle signals: called from another thread this does nothing.
+    Signals whose handler is SIG_IGN are left alone. Only the main thread can handle signals:
+    called from another thread this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, _handler) for sig in SIGNALS}
+    previous = {sig: signal.signal(sig, _handler) for sig in SIGNALS if signal.getsignal(sig) != signal.SIG_IGN}
     _state.update(defer=0, pending=None)
     try:
         yield
@@ -67,8 +70,11 @@ def deferred() -> Iterator[None]:
         _handler(pending, None)
 
 
-def reset_in_worker() -> None:
-    """In a worker process: die quietly on SIGTERM/SIGHUP, and leave Ctrl-C to the parent."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def ignore_in_worker() -> None:
+    """In a worker process: ignore SIGTERM, SIGHUP and SIGINT; the parent stops its workers.
+
+    A signal to the whole process group (Ctrl-C, `kill -- -PGID`) then reaches the parent only,
+    which cancels the work and kills the workers itself, instead of racing their deaths.
+    """
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)

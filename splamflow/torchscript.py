@@ -6,14 +6,22 @@ decoded by a small pickle interpreter that knows only what a saved module tree n
 numbers, strings, tensors (read from the archive's `data/` records) and `__torch__.*` objects,
 which stay inert attribute bags. Any other callable a pickle names is refused, and no code of the
 archive is ever compiled or called.
+
+Nothing large is allocated before it is known to fit: the pickle first yields descriptions of the
+tensors only; their names, shapes and total size are checked (against the expected model when the
+caller gives one) and every view must lie within its storage, no larger than it; each storage record
+must declare exactly the size its tensor needs before it is decompressed. Only then are the records
+read and the tensors copied out.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import pickletools
 import zipfile
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -38,6 +46,9 @@ _IDENTITY_BUILDERS = frozenset(
      "restore_type_tag"}
 )
 _MARK = object()
+_MAX_PICKLE = 16 << 20  # bytes of data.pkl; a Splam archive's is about 22 KB
+_MAX_DEPTH = 64  # modules nested in modules; Splam's tree is 4 deep
+_MAX_MODULES = 100_000  # module visits while naming tensors; Splam has under 200
 
 
 @dataclass
@@ -55,6 +66,33 @@ class _Storage:
 
 
 @dataclass(frozen=True)
+class _StorageRef:
+    """A `data/KEY` record of the archive, not read yet."""
+
+    key: str
+    dtype: torch.dtype
+    numel: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * torch.empty(0, dtype=self.dtype).element_size()
+
+
+@dataclass(frozen=True)
+class _TensorRef:
+    """A tensor as the pickle describes it: a strided view of a storage record, not materialised."""
+
+    storage: _StorageRef
+    offset: int
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.size)
+
+
+@dataclass(frozen=True)
 class _Callable:
     name: str
 
@@ -64,10 +102,10 @@ class _Refused(Exception):
 
 
 class _Reader:
-    def __init__(self, archive: zipfile.ZipFile, prefix: str):
-        self.archive = archive
-        self.prefix = prefix
-        self.storages: dict[str, torch.Tensor] = {}
+    """Decodes data.pkl into ScriptObjects whose tensors are TensorRefs; reads nothing else."""
+
+    def __init__(self) -> None:
+        self.storages: dict[str, _StorageRef] = {}
 
     def load(self, data: bytes):
         stack: list = []
@@ -168,22 +206,16 @@ class _Reader:
             return args[0]
         return _rebuild_tensor(*args)
 
-    def _storage(self, pid):
+    def _storage(self, pid) -> _StorageRef:
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and isinstance(pid[1], _Storage)):
             raise _Refused("a persistent record that is not a tensor storage")
         _, kind, key, _location, numel = pid
-        if not isinstance(key, str) or not isinstance(numel, int):
+        if not isinstance(key, str) or not isinstance(numel, int) or numel < 0:
             raise _Refused("a malformed tensor storage record")
-        if key not in self.storages:
-            try:
-                raw = bytearray(self.archive.read(f"{self.prefix}data/{key}"))
-            except KeyError:
-                raise _Refused(f"a tensor record data/{key} missing from the archive") from None
-            itemsize = torch.empty(0, dtype=kind.dtype).element_size()
-            if len(raw) != numel * itemsize:
-                raise _Refused(f"tensor record data/{key} of {len(raw)} bytes, expected {numel * itemsize}")
-            self.storages[key] = torch.frombuffer(raw, dtype=kind.dtype) if raw else torch.empty(0, dtype=kind.dtype)
-        return self.storages[key]
+        ref = self.storages.setdefault(key, _StorageRef(key, kind.dtype, numel))
+        if ref != _StorageRef(key, kind.dtype, numel):
+            raise _Refused(f"tensor record data/{key} described twice with different types or sizes")
+        return ref
 
 
 def _pop_mark(stack: list) -> list:
@@ -202,43 +234,112 @@ def _as(value, kind: type):
 
 
 def _key(key):
+    try:
+        hash(key)
+    except TypeError:
+        raise _Refused("a dictionary key that is not a plain value") from None
     if not isinstance(key, str | int | float | bool | type(None) | tuple):
         raise _Refused("a dictionary key that is not a plain value")
     return key
 
 
-def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None, *extra) -> torch.Tensor:
-    if not isinstance(storage, torch.Tensor) or not isinstance(offset, int):
+def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None, *extra) -> _TensorRef:
+    if not isinstance(storage, _StorageRef) or not isinstance(offset, int):
         raise _Refused("a tensor without a storage")
+    if offset < 0:
+        raise _Refused("a tensor starting before its storage")
     if not (isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride)
             and all(isinstance(v, int) and v >= 0 for v in size + stride)):
         raise _Refused("a tensor with a malformed shape")
     if hooks:
         raise _Refused("a tensor with backward hooks")
-    try:
-        return torch.as_strided(storage, size, stride, offset).clone()
-    except RuntimeError:
-        raise _Refused("a tensor reaching past its storage") from None
+    ref = _TensorRef(storage, offset, size, stride)
+    if ref.numel > storage.numel:
+        raise _Refused(f"a tensor of {ref.numel:,} elements viewing a storage of {storage.numel:,}")
+    last = offset + sum((n - 1) * st for n, st in zip(size, stride)) if ref.numel else offset - 1
+    if last >= storage.numel:
+        raise _Refused("a tensor reaching past its storage")
+    return ref
 
 
-def _named_tensors(obj: ScriptObject, prefix: str, out: dict[str, torch.Tensor], seen: set[int]) -> None:
-    if id(obj) in seen:
+def _named_tensors(
+    obj: ScriptObject, prefix: str, out: dict[str, _TensorRef], ancestors: tuple[int, ...], visits: list[int]
+) -> None:
+    """Tensor attributes by dotted name; a submodule shared by two parents is named under both."""
+    if id(obj) in ancestors:
         raise _Refused("a module that contains itself")
-    seen.add(id(obj))
+    if len(ancestors) >= _MAX_DEPTH:
+        raise _Refused(f"modules nested more than {_MAX_DEPTH} deep")
+    visits[0] += 1
+    if visits[0] > _MAX_MODULES:
+        raise _Refused(f"a module tree of more than {_MAX_MODULES:,} modules")
     if obj.custom_state:
-        raise _Refused(f"an object of class {obj.qualified_name} with its own __setstate__ (archive code)")
+        raise _Refused(f"an object of class {obj.qualified_name!r} with its own __setstate__ (archive code)")
     for name, value in obj.attributes.items():
-        if isinstance(value, torch.Tensor):
+        if isinstance(value, _TensorRef | ScriptObject) and not (isinstance(name, str) and name.isprintable()):
+            # names go into messages and state_dict keys: one printable line each
+            raise _Refused(f"a module attribute named {name!r}, not a printable name")
+        if isinstance(value, _TensorRef):
             out[f"{prefix}{name}"] = value
         elif isinstance(value, ScriptObject):
-            _named_tensors(value, f"{prefix}{name}.", out, seen)
+            _named_tensors(value, f"{prefix}{name}.", out, (*ancestors, id(obj)), visits)
 
 
-def read_torchscript_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+def _check_sizes(refs: dict[str, _TensorRef], max_elements: int) -> None:
+    storages = {ref.storage for ref in refs.values()}
+    for what, total in (("tensors", sum(r.numel for r in refs.values())),
+                        ("tensor records", sum(s.numel for s in storages))):
+        if total > max_elements:
+            raise _Refused(f"{what} of {total:,} elements in all, more than the {max_elements:,} expected")
+
+
+def _materialise(archive: zipfile.ZipFile, prefix: str, refs: dict[str, _TensorRef]) -> dict[str, torch.Tensor]:
+    """Read each storage record once, after checking its declared size, and copy the views out."""
+    storages: dict[str, torch.Tensor] = {}
+    for ref in {r.storage for r in refs.values()}:
+        name = f"{prefix}data/{ref.key}"
+        try:
+            declared = archive.getinfo(name).file_size
+        except KeyError:
+            raise _Refused(f"a tensor record data/{ref.key} missing from the archive") from None
+        if declared != ref.nbytes:
+            raise _Refused(f"tensor record data/{ref.key} of {declared} bytes, expected {ref.nbytes}")
+        raw = bytearray(_read_record(archive, name, f"tensor record data/{ref.key}"))
+        storages[ref.key] = torch.frombuffer(raw, dtype=ref.dtype) if raw else torch.empty(0, dtype=ref.dtype)
+    return {name: torch.as_strided(storages[r.storage.key], r.size, r.stride, r.offset).clone()
+            for name, r in refs.items()}
+
+
+def _read_record(archive: zipfile.ZipFile, name: str, what: str) -> bytes:
+    """The record's bytes, never inflating more than the size the archive declares for it.
+
+    `ZipFile.read` inflates a deflated record whole before cutting it to its declared size, so a
+    record that lies about its size (a zip bomb) would fill memory first; reading exactly the
+    declared size inflates at most that much, and the record's CRC-32 then fails on a lie.
+    """
+    info = archive.getinfo(name)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _Refused(f"a {what} compressed with method {info.compress_type} (torch stores or deflates)")
+    with archive.open(info) as handle:
+        data = handle.read(info.file_size)
+    if len(data) != info.file_size:
+        raise _Refused(f"a {what} shorter than the {info.file_size} bytes it declares")
+    return data
+
+
+def read_torchscript_tensors(
+    path: str | os.PathLike,
+    *,
+    max_elements: int,
+    check: Callable[[dict[str, tuple[int, ...]]], None] | None = None,
+) -> dict[str, torch.Tensor]:
     """Tensor attributes of the archive's module tree by dotted name (`conv1.weight`, ...).
 
     These are the module's parameters and buffers: what `scripted.state_dict()` would give, read
-    without compiling or running the archive. Anything unexpected in the archive is a UserError.
+    without compiling or running the archive. `max_elements` caps the elements of all tensors (and
+    of all records they view); `check` is given every name and shape before any tensor record is
+    read and raises a UserError for a model it does not expect. Anything unexpected in the archive
+    is a UserError.
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -246,22 +347,26 @@ def read_torchscript_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]
             if len(pickles) != 1:
                 raise UserError("TorchScript archive has no data.pkl record (unsupported or legacy format)", path)
             prefix = pickles[0][: -len("data.pkl")]
-            order = archive.read(f"{prefix}byteorder") if f"{prefix}byteorder" in archive.namelist() else b"little"
+            if archive.getinfo(pickles[0]).file_size > _MAX_PICKLE:
+                raise _Refused(f"a data.pkl record of more than {_MAX_PICKLE >> 20} MiB")
+            order = b"little"
+            if f"{prefix}byteorder" in archive.namelist():
+                order = archive.open(f"{prefix}byteorder").read(16)
             if order.strip() != b"little":
                 raise UserError(f"TorchScript archive stores tensors as {order.strip().decode(errors='replace')}-"
                                 "endian; only little-endian archives are read", path)
-            root = _Reader(archive, prefix).load(archive.read(pickles[0]))
+            root = _Reader().load(_read_record(archive, pickles[0], "data.pkl record"))
+            if not isinstance(root, ScriptObject):
+                raise UserError("TorchScript archive does not hold a module", path)
+            refs: dict[str, _TensorRef] = {}
+            _named_tensors(root, "", refs, (), [0])
+            if check is not None:
+                check({name: ref.size for name, ref in refs.items()})
+            _check_sizes(refs, max_elements)
+            return _materialise(archive, prefix, refs)
     except _Refused as exc:
         raise UserError(f"TorchScript archive refused: it holds {exc}; only module trees of tensors are read "
                         "and no code in the archive is run", path) from None
     except (zipfile.BadZipFile, ValueError, OSError, IndexError, KeyError, EOFError) as exc:
         first = " ".join(str(exc).split()) or type(exc).__name__
         raise UserError(f"cannot read TorchScript archive: {first}", path) from None
-    if not isinstance(root, ScriptObject):
-        raise UserError("TorchScript archive does not hold a module", path)
-    tensors: dict[str, torch.Tensor] = {}
-    try:
-        _named_tensors(root, "", tensors, set())
-    except _Refused as exc:
-        raise UserError(f"TorchScript archive refused: it holds {exc}", path) from None
-    return tensors

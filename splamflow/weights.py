@@ -9,7 +9,8 @@
   the archive's code; every speed-up of ours applies to the published weights too.
 
 Whatever the format, the keys and shapes must be exactly those of the published architecture, and
-every weight must be finite. A metadata sidecar must name the sha256 of the weights it describes.
+every weight must be finite. The sha256 a metadata sidecar records must be that of the weights it
+describes (`save_model` always records it; a hand-written sidecar without one is accepted).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def default_model_version() -> str:
 
 def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
     """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     from splamflow.outputs import OutputSet
 
@@ -73,7 +74,8 @@ def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
     weights = outputs.add(path, "model", ".safetensors")
     sidecar = outputs.add(metadata_path(path), "model metadata", ".json")
     with outputs:
-        save_file(state, str(weights.tmp), metadata={"format": "splamflow", "architecture": "splam"})
+        # serialised in memory, so that a failed write (disk full) is an OSError with its errno
+        weights.tmp.write_bytes(save(state, metadata={"format": "splamflow", "architecture": "splam"}))
         meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata,
                 "sha256": sha256_file(weights.tmp)}
         sidecar.tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
@@ -133,7 +135,11 @@ def _read_state(path: Path, fmt: str) -> dict[str, torch.Tensor]:
 
             return load_file(str(path))
         if fmt == "torchscript":
-            return read_torchscript_tensors(path)
+            expected = SplamNet().state_dict()
+            return read_torchscript_tensors(
+                path, max_elements=sum(v.numel() for v in expected.values()),
+                check=lambda shapes: _check_layout(shapes, expected, path),
+            )
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except UserError:
         raise
@@ -148,11 +154,11 @@ def _read_state(path: Path, fmt: str) -> dict[str, torch.Tensor]:
     return obj
 
 
-def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
-    state = {k.removeprefix("module."): v for k, v in state.items()}
-    expected = SplamNet().state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
+def _check_layout(shapes: dict[str, tuple[int, ...]], expected: dict[str, torch.Tensor], path: Path) -> None:
+    """Names and shapes exactly those of `expected` (a "module." prefix aside), else a UserError."""
+    shapes = {k.removeprefix("module."): v for k, v in shapes.items()}
+    missing = [k for k in expected if k not in shapes]
+    unexpected = [k for k in shapes if k not in expected]
     if missing or unexpected:
         parts = []
         if missing:
@@ -161,10 +167,16 @@ def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor
             parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
         raise UserError(f"not a Splam model: parameter names differ: {'; '.join(parts)}", path)
     for key, ref in expected.items():
-        if tuple(state[key].shape) != tuple(ref.shape):
+        if tuple(shapes[key]) != tuple(ref.shape):
             raise UserError(
-                f"not a Splam model: {key} has shape {tuple(state[key].shape)}, expected {tuple(ref.shape)}", path
+                f"not a Splam model: {key} has shape {tuple(shapes[key])}, expected {tuple(ref.shape)}", path
             )
+
+
+def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    expected = SplamNet().state_dict()
+    _check_layout({k: tuple(v.shape) for k, v in state.items()}, expected, path)
     for key, value in state.items():
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise UserError(f"not a usable model: {key} holds NaN or infinite weights", path)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import gzip
 import shutil
+import struct
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +107,103 @@ def immutable(path: Path) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+# Hand-made TorchScript archives: data.pkl written opcode by opcode (pickle protocol 2), as a
+# malicious archive could be, with the tensor records of our choice.
+def _text(s: str) -> bytes:
+    b = s.encode()
+    return b"X" + struct.pack("<I", len(b)) + b
+
+
+def _global(module: str, name: str) -> bytes:
+    return b"c" + f"{module}\n{name}\n".encode()
+
+
+def _int(n: int) -> bytes:
+    return b"J" + struct.pack("<i", n)
+
+
+def _tuple(items: list[bytes]) -> bytes:
+    return b"(" + b"".join(items) + b"t"
+
+
+def pickled_tensor(key: str, numel: int, size: tuple[int, ...], stride: tuple[int, ...], offset: int = 0,
+                   storage: str = "FloatStorage") -> bytes:
+    """Opcodes pushing `_rebuild_tensor_v2` of a view of record data/KEY (`numel` elements)."""
+    pid = _tuple([_text("storage"), _global("torch", storage), _text(key), _text("cpu"), _int(numel)]) + b"Q"
+    args = [pid, _int(offset), _tuple([_int(n) for n in size]), _tuple([_int(n) for n in stride]), b"\x89",
+            _global("collections", "OrderedDict") + b")R"]
+    return _global("torch._utils", "_rebuild_tensor_v2") + _tuple(args) + b"R"
+
+
+def pickled_module(attributes: dict[str, bytes], memo: int | None = None) -> bytes:
+    """Opcodes pushing a `__torch__` module with these attributes; `memo`: also store it there."""
+    body = _global("__torch__", "M") + b")\x81" + (b"q" + bytes([memo]) if memo is not None else b"") + b"}"
+    for name, value in attributes.items():
+        body += _text(name) + value + b"s"
+    return body + b"b"
+
+
+def pickled_memo(memo: int) -> bytes:
+    """Opcodes pushing the object stored in `memo` again (a shared or a cyclic reference)."""
+    return b"h" + bytes([memo])
+
+
+def torchscript_archive(path: Path, data_pkl: bytes, records: dict[str, bytes | int]) -> Path:
+    """A zip laid out as torch.jit.save lays it out; an int record is that many zero bytes, deflated."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("m/data.pkl", b"\x80\x02" + data_pkl + b".")
+        archive.writestr("m/constants.pkl", b"\x80\x02).")
+        archive.writestr("m/code/__torch__/m.py", "")
+        for key, data in records.items():
+            if isinstance(data, bytes):
+                archive.writestr(f"m/data/{key}", data)
+                continue
+            info = zipfile.ZipInfo(f"m/data/{key}")
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=data >= 1 << 31) as out:
+                for _ in range(data >> 20):
+                    out.write(bytes(1 << 20))
+    return path
+
+
+def declare_size(path: Path, name: str, size: int) -> Path:
+    """Make the zip's central directory declare `size` bytes for record `name` (a bomb that lies)."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + length] == name.encode():
+            struct.pack_into("<I", data, at + 24, size)
+            path.write_bytes(bytes(data))
+            return path
+        at = data.find(b"PK\x01\x02", at + 4)
+    raise KeyError(name)
+
+
+def splam_shaped_archive(path: Path, tensors: dict[str, bytes] | None = None,
+                         records: dict[str, bytes | int] | None = None) -> Path:
+    """A TorchScript-like archive with exactly SplamNet's names and shapes (zero weights).
+
+    `tensors` replaces the opcodes of named tensors, `records` the contents of records by key
+    (a tensor's key is its position in the state_dict).
+    """
+    from splamflow.model import SplamNet
+
+    tree: dict = {}
+    data: dict[str, bytes | int] = {}
+    for i, (name, value) in enumerate(SplamNet().state_dict().items()):
+        *parents, leaf = name.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        storage = "LongStorage" if value.dtype == torch.int64 else "FloatStorage"
+        node[leaf] = (tensors or {}).get(name) or pickled_tensor(str(i), value.numel(), tuple(value.shape),
+                                                                 value.stride(), storage=storage)
+        data[str(i)] = bytes(value.numel() * value.element_size())
+
+    def emit(node: dict) -> bytes:
+        return pickled_module({k: v if isinstance(v, bytes) else emit(v) for k, v in node.items()})
+
+    return torchscript_archive(path, emit(tree), data | (records or {}))

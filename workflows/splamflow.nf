@@ -2,64 +2,82 @@
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     SPLAMFLOW: extract -> split -> score (one task per chunk, GPU-capable) -> merge -> clean
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+    Alignments (BAMs) and an annotation (GTF/GFF3) go through the same modules under two
+    names each (SPLAM_EXTRACT / SPLAM_EXTRACT_ANNOTATION, SPLAM_CLEAN /
+    SPLAM_CLEAN_ANNOTATION), so that conf/modules.config gives each its options by name.
+
     Scatter/gather: JUNCTIONS_SPLIT writes chunk k (0-based) of a sample's junctions as
-    <id>.chunk_<k as 6 digits>.bed. Each chunk becomes one SPLAM_SCORE task whose meta
-    carries `chunk: k, chunks: n`. The gather groups a sample's n scored chunks (groupKey
-    with the size known up front, so no waiting for the end of the channel), checks that
-    the indices are exactly 0..n-1, sorts by index, and JUNCTIONS_MERGE concatenates them
-    in that order: the merged scores have the bytes the unsplit file would have given,
-    because scoring is row-by-row in input order.
+    <id>.chunk_<k as 6 digits>.bed. Each chunk becomes one SPLAM_SCORE task whose meta is
+    `[id: '<id>.chunk_<k>', sample: <the sample's meta>, chunk: k, chunks: n]`. The gather
+    groups a sample's n scored chunks (groupKey with the size known up front, so no waiting
+    for the end of the channel), checks that the indices are exactly 0..n-1, sorts by index,
+    and JUNCTIONS_MERGE concatenates them in that order: the merged scores have the bytes the
+    unsplit file would have given, because scoring is row-by-row in input order.
 ----------------------------------------------------------------------------------------
 */
 
-include { SPLAM_EXTRACT   } from '../modules/local/splam/extract/main'
-include { JUNCTIONS_SPLIT } from '../modules/local/junctions/split/main'
-include { SPLAM_SCORE     } from '../modules/local/splam/score/main'
-include { JUNCTIONS_MERGE } from '../modules/local/junctions/merge/main'
-include { SPLAM_CLEAN     } from '../modules/local/splam/clean/main'
+include { SPLAM_EXTRACT                            } from '../modules/splamflow/splam/extract/main'
+include { SPLAM_EXTRACT as SPLAM_EXTRACT_ANNOTATION } from '../modules/splamflow/splam/extract/main'
+include { JUNCTIONS_SPLIT                          } from '../modules/splamflow/junctions/split/main'
+include { SPLAM_SCORE                              } from '../modules/splamflow/splam/score/main'
+include { JUNCTIONS_MERGE                          } from '../modules/splamflow/junctions/merge/main'
+include { SPLAM_CLEAN                              } from '../modules/splamflow/splam/clean/main'
+include { SPLAM_CLEAN as SPLAM_CLEAN_ANNOTATION     } from '../modules/splamflow/splam/clean/main'
 
 workflow SPLAMFLOW {
 
     take:
-    ch_inputs   // channel: [ val(meta), path(bam or gtf), path(index) or [] ]
-    ch_fasta    // channel: [ val(meta2), path(fasta), [ path(fai), path(gzi) ] ]
-    ch_model    // channel: [] or [ path(weights), path(json metadata) ]
-    chunk_size  // integer: junctions per scoring task
+    ch_alignments  // channel: [ val(meta), path(bam), path(index) or [] ]
+    ch_annotation  // channel: [ val(meta), path(gtf), [] ] (empty without --gtf)
+    ch_fasta       // channel: [ val(meta2), path(fasta), [ path(fai), path(gzi) ] ]
+    ch_model       // channel: [] or [ path(weights), path(json metadata) ]
+    chunk_size     // value channel: junctions per scoring task
 
     main:
-    SPLAM_EXTRACT(ch_inputs, ch_fasta)
+    SPLAM_EXTRACT(ch_alignments, ch_fasta)
+    SPLAM_EXTRACT_ANNOTATION(ch_annotation, ch_fasta)
+    ch_junctions = SPLAM_EXTRACT.out.bed.mix(SPLAM_EXTRACT_ANNOTATION.out.bed)
 
-    JUNCTIONS_SPLIT(SPLAM_EXTRACT.out.bed, chunk_size)
+    JUNCTIONS_SPLIT(ch_junctions, chunk_size)
 
     ch_chunks = JUNCTIONS_SPLIT.out.chunks
-        .flatMap { meta, chunks ->
-            def files = chunks instanceof List ? chunks : [chunks]
-            files.collect { chunk -> [meta + [chunk: chunkIndex(chunk), chunks: files.size()], chunk] }
-        }
+        .flatMap { meta, chunks -> chunkTasks(meta, chunks instanceof List ? chunks : [chunks]) }
 
     SPLAM_SCORE(ch_chunks, ch_fasta, ch_model)
 
     ch_scored = SPLAM_SCORE.out.bed
-        .map { meta, scores -> [groupKey(sampleMeta(meta), meta.chunks), [meta.chunk, scores]] }
+        .map { meta, scores -> [groupKey(meta.sample, meta.chunks), [meta.chunk, scores]] }
         .groupTuple()
         .map { key, indexed -> [key.getGroupTarget(), chunksInOrder(key.getGroupTarget(), indexed)] }
 
     JUNCTIONS_MERGE(ch_scored)
 
-    ch_to_clean = ch_inputs
-        .join(JUNCTIONS_MERGE.out.bed, failOnDuplicate: true, failOnMismatch: true)
+    ch_merged = JUNCTIONS_MERGE.out.bed
+        .branch { meta, _scores ->
+            annotation: meta.type == 'annotation'
+            alignments: true
+        }
 
-    SPLAM_CLEAN(ch_to_clean)
+    SPLAM_CLEAN(ch_alignments.join(ch_merged.alignments, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
+    SPLAM_CLEAN_ANNOTATION(ch_annotation.join(ch_merged.annotation, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
 
+    junctions   = ch_junctions
+    scores      = JUNCTIONS_MERGE.out.bed
+    cleaned_bam = SPLAM_CLEAN.out.bam
+    discarded   = SPLAM_CLEAN.out.discarded
+    annotation  = SPLAM_CLEAN_ANNOTATION.out.annotation
+    stats       = SPLAM_CLEAN.out.stats.mix(SPLAM_CLEAN_ANNOTATION.out.stats)
+    mqc         = SPLAM_CLEAN.out.mqc
+
+    // emits are bare names assigned above: Nextflow 25.04.0's strict parser drops `name = value` emits
     emit:
-    junctions   = SPLAM_EXTRACT.out.bed       // channel: [ val(meta), path(junctions.bed) ]
-    scores      = JUNCTIONS_MERGE.out.bed     // channel: [ val(meta), path(scores.bed) ]
-    cleaned_bam = SPLAM_CLEAN.out.bam         // channel: [ val(meta), path(cleaned.bam) ]
-    cleaned_bai = SPLAM_CLEAN.out.bai         // channel: [ val(meta), path(cleaned.bam.bai) ]
-    discarded   = SPLAM_CLEAN.out.discarded   // channel: [ val(meta), path(discarded.bam) ]
-    annotation  = SPLAM_CLEAN.out.annotation  // channel: [ val(meta), path(cleaned.gtf) ]
-    stats       = SPLAM_CLEAN.out.stats       // channel: [ val(meta), path(clean_stats.json) ]
-    mqc         = SPLAM_CLEAN.out.mqc         // channel: [ val(meta), path(clean_stats_mqc.tsv) ]
+    junctions    // channel: [ val(meta), path(junctions.bed) ]
+    scores       // channel: [ val(meta), path(scores.bed) ]
+    cleaned_bam  // channel: [ val(meta), path(cleaned.bam) ]
+    discarded    // channel: [ val(meta), path(discarded.bam) ]
+    annotation   // channel: [ val(meta), path(cleaned.gtf) ]
+    stats        // channel: [ val(meta), path(clean_stats.json) ]
+    mqc          // channel: [ val(meta), path(clean_stats_mqc.tsv) ]
 }
 
 /*
@@ -68,6 +86,15 @@ workflow SPLAMFLOW {
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 */
 
+// One [meta, chunk] per chunk file of a sample; the chunk's id names its SPLAM_SCORE outputs
+def chunkTasks(Map meta, List chunks) {
+    return chunks.collect { chunk ->
+        def index = chunkIndex(chunk)
+        def id = "${meta.id}.chunk_${String.format('%06d', index)}".toString()
+        [[id: id, sample: meta, chunk: index, chunks: chunks.size()], chunk]
+    }
+}
+
 // 0-based chunk index from a JUNCTIONS_SPLIT file name: <id>.chunk_000042.bed -> 42
 def chunkIndex(Object chunk) {
     def match = chunk.name =~ /\.chunk_(\d{6})\.bed$/
@@ -75,11 +102,6 @@ def chunkIndex(Object chunk) {
         error("splamflow: unexpected chunk file name ${chunk.name} (expected <id>.chunk_NNNNNN.bed)")
     }
     return match.group(1) as Integer
-}
-
-// The sample's meta map without the per-chunk keys
-def sampleMeta(Map meta) {
-    return meta.findAll { key, value -> !(key in ['chunk', 'chunks']) }
 }
 
 // Scored chunks sorted by chunk index, after checking that the indices are exactly 0..n-1

@@ -1,14 +1,19 @@
-"""Structure checks of the Nextflow pipeline files that reftrace does not cover (run by nextflow_lint.sh).
+"""Structure checks of the Nextflow modules and schemas that need no Nextflow (run by nextflow_lint.sh).
 
-- every module folder has main.nf, meta.yml, environment.yml (conda and pip packages pinned) and
-  tests/main.nf.test whose `script`/`process` name the module; a module with the `process_gpu` label also has
-  environment.gpu.yml and a tests/main.gpu.nf.test tagged "gpu";
+- every module folder under modules/splamflow/ has main.nf, meta.yml, environment.yml and
+  tests/main.nf.test whose `script`/`process` name the module and which has a stub test; a module
+  that switches on `task.accelerator` also has tests/main.gpu.nf.test tagged "gpu";
+- meta.yml and environment.yml validate against modules/meta-schema.json and
+  modules/environment-schema.json (the schemas `nf-core modules lint` reads from this repository);
 - meta.yml lists exactly the module's inputs and emits, with EDAM ontology URLs on file outputs,
   the same `eval` version commands as main.nf, and a `topics: versions` entry for each of them;
 - nextflow_schema.json and assets/schema_input.json are valid JSON Schema (draft 2020-12); the
   schema's parameters are exactly those of nextflow.config's params block, with the same defaults;
-- the committed samplesheets validate against assets/schema_input.json, and the bad ones in
-  tests/workflow/samplesheets/ that the schema alone can reject are rejected.
+- the committed samplesheets validate against assets/schema_input.json, and the bad one the schema
+  alone can reject is rejected;
+- modules/environment-schema.json rejects the environment files nf-core rejects (unpinned conda or
+  pip packages, pip index options, the `defaults` channel, a `name`).
+`nf-core modules lint` itself runs in tests/nextflow/test_nfcore_modules.py.
 Prints one line per problem and exits 1 if there is any.
 """
 
@@ -50,42 +55,29 @@ def meta_names(entries: list) -> list[str]:
     return names
 
 
-def check_module(folder: Path) -> None:
+def check_module(folder: Path, validators: dict[str, jsonschema.Draft202012Validator]) -> None:
     main = folder / "main.nf"
     text = main.read_text()
     process = re.search(r"^process\s+(\w+)", text, re.MULTILINE).group(1)
     for required in ("meta.yml", "environment.yml", "tests/main.nf.test"):
         if not (folder / required).is_file():
             problem(folder, f"missing {required}")
-    gpu = "label 'process_gpu'" in text
-    if gpu:
-        for required in ("environment.gpu.yml", "tests/main.gpu.nf.test", "tests/nextflow.gpu.config"):
-            if not (folder / required).is_file():
-                problem(folder, f"process_gpu module without {required}")
+    if "task.accelerator" in text:
         gpu_test = folder / "tests/main.gpu.nf.test"
-        if gpu_test.is_file() and 'tag "gpu"' not in gpu_test.read_text():
-            problem(gpu_test, 'not tagged "gpu"')
+        if not gpu_test.is_file() or 'tag "gpu"' not in gpu_test.read_text():
+            problem(folder, 'a GPU module needs tests/main.gpu.nf.test tagged "gpu"')
     for test in sorted((folder / "tests").glob("*.nf.test")):
         body = test.read_text()
         if 'script "../main.nf"' not in body or f'process "{process}"' not in body:
             problem(test, f'must say script "../main.nf" and process "{process}"')
         if 'options "-stub"' not in body:
             problem(test, "no stub test")
-    for env_file in sorted(folder.glob("environment*.yml")):
-        env = yaml.safe_load(env_file.read_text())
-        channels = env.get("channels") or []
-        if not channels or not set(channels) <= {"conda-forge", "bioconda"}:
-            problem(env_file, "channels must be conda-forge and/or bioconda")
-        for dep in env.get("dependencies", []):
-            if isinstance(dep, dict) and list(dep) == ["pip"]:
-                # pip section: every package pinned with ==, options (--extra-index-url ...) allowed
-                for package in dep["pip"]:
-                    if not package.startswith("--") and not re.match(r"^[\w.-]+==[\w.+-]+$", package):
-                        problem(env_file, f"pip package {package!r} must be pinned with ==")
-            elif not isinstance(dep, str) or not (
-                dep == "conda-forge::pip" or re.match(r"^(conda-forge|bioconda)::[\w.-]+(=|>=)", dep)
-            ):
-                problem(env_file, f"dependency {dep!r} must be channel::name with a pinned version")
+    for name, validator in validators.items():
+        path = folder / name
+        if path.is_file():
+            for error in validator.iter_errors(yaml.safe_load(path.read_text())):
+                where = "/".join(str(part) for part in error.absolute_path) or "(top)"
+                problem(path, f"{where}: {error.message}")
     if not (folder / "meta.yml").is_file():
         return
     meta = yaml.safe_load((folder / "meta.yml").read_text())
@@ -179,11 +171,43 @@ def check_schemas() -> None:
             problem(bad, "validates against schema_input.json, but should not")
 
 
+# a pinned environment, and the ways of breaking it that nf-core's schema refuses
+PINNED_ENVIRONMENT = {"channels": ["conda-forge", "bioconda"], "dependencies": ["conda-forge::python=3.12"]}
+UNPINNED_ENVIRONMENTS = {
+    "unpinned pip package": {"dependencies": ["conda-forge::pip=25.2", {"pip": ["torch"]}]},
+    "pip lower bound": {"dependencies": ["conda-forge::pip=25.2", {"pip": ["torch>=2.13.0"]}]},
+    "pip index option": {"dependencies": [{"pip": ["--extra-index-url https://download.pytorch.org/whl/cpu"]}]},
+    "unpinned conda package": {"dependencies": ["conda-forge::python"]},
+    "conda lower bound": {"dependencies": ["conda-forge::python>=3.12"]},
+    "defaults channel": {"channels": ["conda-forge", "defaults"]},
+    "name key": {"name": "splam_score"},
+}
+
+
+def check_environment_schema(validator: jsonschema.Draft202012Validator) -> None:
+    where = "modules/environment-schema.json"
+    if not validator.is_valid(PINNED_ENVIRONMENT):
+        problem(where, "rejects a pinned environment")
+    for defect, change in UNPINNED_ENVIRONMENTS.items():
+        if validator.is_valid({**PINNED_ENVIRONMENT, **change}):
+            problem(where, f"accepts an environment with this defect: {defect}")
+
+
 def main() -> int:
-    folders = sorted(path.parent for path in (ROOT / "modules").glob("**/main.nf"))
+    modules = ROOT / "modules"
+    validators = {
+        name: jsonschema.Draft202012Validator(json.loads((modules / schema).read_text()))
+        for name, schema in (("meta.yml", "meta-schema.json"), ("environment.yml", "environment-schema.json"))
+    }
+    for validator in validators.values():
+        jsonschema.Draft202012Validator.check_schema(validator.schema)
+    folders = sorted(path.parent for path in (modules / "splamflow").glob("**/main.nf"))
+    if not folders:
+        problem(modules, "no module under modules/splamflow/")
     for folder in folders:
-        check_module(folder)
+        check_module(folder, validators)
     check_schemas()
+    check_environment_schema(validators["environment.yml"])
     for line in problems:
         print(line)
     if problems:

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""Regenerate galaxy_tool/test-data/ from the committed chr20 slice in tests/data/.
+"""Regenerate galaxy_tool/test-data/: inputs cut from the committed chr20 slice, and golden outputs.
 
-Real data is copied as is (BAM, GTF, bgzip FASTA with its indexes); the junction and score BEDs are
-derived from it, with the truth table of the simulated BAM deciding which junctions get low scores,
-so the Galaxy tests can check exact record counts that do not depend on the trained model. The bad
-inputs are small edits of real files. Prints the figures the tool tests assert. Run it with the
-project's venv from the repository root:
+Inputs: the first 500 kb of the slice in tests/data/ (real GRCh37 sequence; the GENCODE genes that
+end in it; the simulated RNA-seq reads all of whose records lie in it) as bgzip FASTA, BAM, BAM
+without XS tags, CRAM, GTF and GFF3; junction scores made from the BAM's truth table (annotated
+junctions good, spurious ones bad) so that the clean-up figures do not depend on the trained model;
+small bad inputs; an all-zero model, whose scores are exactly 1/3.
+
+Golden outputs: each tool test's command is run here the way its wrapper runs it (the same command
+line and file names, in a scratch job folder) and its outputs are copied. Scores of the shipped
+model are compared through regular expressions that allow 1e-5 (the last digits of fp32 scores
+differ between CPU instruction sets); every other output is compared exactly. The figures the tests
+also assert are computed here without splamflow (from the truth table, pysam and the GTF) and
+checked against the goldens. Run from the repository root with the project's venv:
 
     .venv/bin/python scripts/galaxy/make_test_data.py
 """
@@ -13,14 +20,18 @@ project's venv from the repository root:
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
+import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pysam
-import torch
 from safetensors.torch import save_file
 
 from splamflow.model import SplamNet
@@ -28,128 +39,476 @@ from splamflow.model import SplamNet
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "tests" / "data"
 OUT = REPO / "galaxy_tool" / "test-data"
-PREFIX = "chr20_slice"
+SPLAM = REPO / ".venv" / "bin" / "splam_score.py"
+CONTIG, END = "20", 500_000
 GOOD, BAD = "0.9500000000", "0.0200000000"
-# Junctions flagged spurious in the alignment scores get a bad donor score only: the BAM rule is
-# "donor < t or acceptor < t", so a single bad side must be enough to remove a record.
+# A spurious junction of the alignments gets a bad donor score only: the BAM rule is
+# "donor < t or acceptor < t", so one bad side must be enough to remove a record.
 SPURIOUS_ACCEPTOR = "0.9000000000"
-CORRUPT_MODEL_BYTES = 65_536
-# Intron dinucleotides (first two, last two bases on the + strand) and the strand they imply.
+CORRUPT_MODEL_BYTES = 4096
+SCORE_DECIMALS, SCORE_TOLERANCE = 5, 5e-6
+# Score statistics that change from run to run, between installations or with the device.
+VOLATILE_STATS = ("device", "batch_size", "junctions_per_second", "seconds", "model")
 MOTIF_STRAND = {
     ("GT", "AG"): "+", ("GC", "AG"): "+", ("AT", "AC"): "+",
     ("CT", "AC"): "-", ("CT", "GC"): "-", ("GT", "AT"): "-",
 }  # fmt: skip
+Key = tuple[str, int, int, str]
 
 
-def splam(*args: str) -> None:
-    subprocess.run([str(REPO / ".venv" / "bin" / "splam_score.py"), *args], check=True)
+class Job:
+    """A scratch job folder holding the inputs under the names the wrappers give them."""
+
+    def __init__(self, **links: Path) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="gx-job-")
+        self.dir = Path(self._tmp.name)
+        for name, source in links.items():
+            name = name.replace("_", ".")
+            (self.dir / name).symlink_to(source)
+            if name.endswith((".bam", ".cram")):
+                pysam.index(str(self.dir / name))
+
+    def history_genome(self) -> None:
+        """What the wrappers do with a fasta.gz from the history: decompress, then index."""
+        with gzip.open(OUT / "genome.fa.gz", "rb") as src, open(self.dir / "genome.fa", "wb") as out:
+            shutil.copyfileobj(src, out)
+        pysam.faidx(str(self.dir / "genome.fa"))
+
+    def run(self, *args: str, expect: int = 0) -> str:
+        done = subprocess.run([str(SPLAM), *args], cwd=self.dir, capture_output=True, text=True)
+        if done.returncode != expect:
+            raise SystemExit(f"{' '.join(args)}: exit {done.returncode}\n{done.stderr}")
+        return done.stderr
+
+    def keep(self, name: str, golden: str) -> Path:
+        shutil.copyfile(self.dir / name, OUT / golden)
+        return OUT / golden
+
+    def close(self) -> None:
+        self._tmp.cleanup()
 
 
-def copy_real_data() -> None:
-    for name in (f"{PREFIX}.bam", f"{PREFIX}.gtf", f"{PREFIX}.fa.gz", f"{PREFIX}.fa.gz.fai", f"{PREFIX}.fa.gz.gzi"):
-        shutil.copyfile(SOURCE / name, OUT / name)
+# --- inputs ---------------------------------------------------------------------------------------
 
 
-def alignment_scores() -> set[tuple[str, int, int, str]]:
-    """Scores for every junction of the BAM: annotated ones good, the others spurious."""
+def write_genome() -> str:
+    """The first END bases of the slice as bgzip FASTA (+ .fai, .gzi); returns the sequence."""
+    with pysam.FastaFile(str(SOURCE / "chr20_slice.fa.gz")) as fasta:
+        seq = fasta.fetch(CONTIG, 0, END)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "genome.fa"
+        plain.write_text(f">{CONTIG}\n" + "".join(seq[i : i + 60] + "\n" for i in range(0, len(seq), 60)))
+        pysam.tabix_compress(str(plain), str(OUT / "genome.fa.gz"), force=True)
+    pysam.faidx(str(OUT / "genome.fa.gz"))
+    # the built-in genome of the tests (galaxy_tool/tool_data_table_conf.xml.test)
+    (OUT / "fasta_indexes.loc").write_text(
+        f"chr20_500kb\t{CONTIG}\tGRCh37 chromosome 20, positions 1-{END:,}\t${{__HERE__}}/genome.fa.gz\n"
+    )
+    return seq
+
+
+def write_alignments(seq: str) -> list[pysam.AlignedSegment]:
+    """reads.bam: the records of the reads all of whose records end in the genome; reads_noxs.bam:
+    the same without XS tags, as STAR writes them without --outSAMstrandField; reads.cram."""
+    with pysam.AlignmentFile(str(SOURCE / "chr20_slice.bam")) as src:
+        header = src.header.to_dict()
+        records = list(src.fetch(until_eof=True))
+    by_name = defaultdict(list)
+    for rec in records:
+        by_name[rec.query_name].append(rec)
+    keep = {name for name, recs in by_name.items() if all(r.reference_end <= END for r in recs)}
+    header["SQ"] = [{"SN": CONTIG, "LN": END}]
+    bam_header = pysam.AlignmentHeader.from_dict(header)
+    kept = [pysam.AlignedSegment.from_dict(r.to_dict(), bam_header) for r in records if r.query_name in keep]
+    with (
+        pysam.AlignmentFile(str(OUT / "reads.bam"), "wb", header=bam_header) as bam,
+        pysam.AlignmentFile(str(OUT / "reads_noxs.bam"), "wb", header=bam_header) as noxs,
+    ):
+        for rec in kept:
+            bam.write(rec)
+            copy = pysam.AlignedSegment.from_dict(rec.to_dict(), bam_header)
+            copy.set_tag("XS", None)
+            noxs.write(copy)
+    # The CRAM's @SQ names its reference by checksum and by a relative path, not a path of this machine.
+    header["SQ"][0].update(M5=hashlib.md5(seq.upper().encode()).hexdigest(), UR="genome.fa.gz")
+    with pysam.AlignmentFile(
+        str(OUT / "reads.cram"), "wc", header=header, reference_filename=str(OUT / "genome.fa.gz")
+    ) as cram:
+        for rec in kept:
+            cram.write(pysam.AlignedSegment.from_dict(rec.to_dict(), cram.header))
+    return kept
+
+
+def _gtf_attributes(text: str) -> dict[str, str]:
+    return dict(re.findall(r'(\w+) "([^"]*)"', text))
+
+
+def write_annotations() -> None:
+    """annotation.gtf: the slice's GENCODE lines of the genes that end in the genome, unchanged;
+    annotation.gff3: the same genes, transcripts (as mRNA: all are protein-coding) and exons."""
+    lines = (SOURCE / "chr20_slice.gtf").read_text().splitlines(keepends=True)
+    genes = {
+        _gtf_attributes(f[8])["gene_id"]
+        for f in (line.split("\t") for line in lines)
+        if f[2] == "gene" and int(f[4]) <= END
+    }
+    kept = [line for line in lines if _gtf_attributes(line.split("\t")[8])["gene_id"] in genes]
+    (OUT / "annotation.gtf").write_text("".join(kept))
+    gff = ["##gff-version 3\n", f"##sequence-region {CONTIG} 1 {END}\n"]
+    for line in kept:
+        f = line.rstrip("\n").split("\t")
+        a = _gtf_attributes(f[8])
+        if f[2] == "gene":
+            f[8] = f"ID={a['gene_id']};Name={a['gene_name']};gene_type={a['gene_type']}"
+        elif f[2] == "transcript":
+            f[2] = "mRNA"
+            f[8] = f"ID={a['transcript_id']};Parent={a['gene_id']};tag={a['tag']}"
+        else:
+            f[8] = f"ID={a['transcript_id']}:exon{a['exon_number']};Parent={a['transcript_id']}"
+        gff.append("\t".join(f) + "\n")
+    (OUT / "annotation.gff3").write_text("".join(gff))
+
+
+def truth() -> dict[Key, bool]:
+    with open(SOURCE / "chr20_slice.truth.tsv") as handle:
+        return {
+            (r["chrom"], int(r["start"]), int(r["end"]), r["strand"]): r["is_annotated"] == "1"
+            for r in csv.DictReader(handle, delimiter="\t")
+        }
+
+
+def write_alignment_scores(annotated: dict[Key, bool]) -> set[Key]:
+    """truth_scores.bed: the extracted junctions of reads.bam in the score-output layout."""
     spurious = set()
-    with open(SOURCE / f"{PREFIX}.truth.tsv") as src, open(OUT / f"{PREFIX}_truth_scores.bed", "w") as out:
-        for i, row in enumerate(csv.DictReader(src, delimiter="\t"), start=1):
-            key = (row["chrom"], int(row["start"]), int(row["end"]), row["strand"])
-            donor, acceptor = (GOOD, GOOD) if row["is_annotated"] == "1" else (BAD, SPURIOUS_ACCEPTOR)
-            if row["is_annotated"] != "1":
+    with open(OUT / "junctions.bed") as src, open(OUT / "truth_scores.bed", "w") as out:
+        for line in src:
+            f = line.rstrip("\n").split("\t")
+            key = (f[0], int(f[1]), int(f[2]), f[5])
+            if not annotated[key]:
                 spurious.add(key)
-            fields = [*key[:3], f"JUNC{i:08d}", row["records"], key[3], donor, acceptor]
-            out.write("\t".join(map(str, fields)) + "\n")
+            out.write("\t".join([*f[:6], *((GOOD, GOOD) if annotated[key] else (BAD, SPURIOUS_ACCEPTOR))]) + "\n")
     return spurious
 
 
-def expected_alignment_clean(spurious: set[tuple[str, int, int, str]]) -> tuple[int, int]:
-    """Records a correct clean-up keeps and discards (each record keyed by its XS strand)."""
-    kept = discarded = 0
-    with pysam.AlignmentFile(str(SOURCE / f"{PREFIX}.bam")) as bam:
-        for rec in bam.fetch(until_eof=True):
-            pos, bad = rec.reference_start, False
-            strand = rec.get_tag("XS") if rec.has_tag("XS") else "."
-            for op, length in rec.cigartuples or ():
-                if op == pysam.CREF_SKIP and (rec.reference_name, pos, pos + length, strand) in spurious:
-                    bad = True
-                if op in (pysam.CMATCH, pysam.CDEL, pysam.CREF_SKIP, pysam.CEQUAL, pysam.CDIFF):
-                    pos += length
-            discarded += bad
-            kept += not bad
-    return kept, discarded
-
-
-def bam_without_xs() -> dict[str, int]:
-    """The BAM with every XS tag removed (as STAR writes it without --outSAMstrandField), and the
-    strands its junctions get from their splice motifs."""
-    with (
-        pysam.AlignmentFile(str(SOURCE / f"{PREFIX}.bam")) as src,
-        pysam.AlignmentFile(str(OUT / f"{PREFIX}_noxs.bam"), "wb", template=src) as out,
-    ):
-        for rec in src.fetch(until_eof=True):
-            rec.set_tag("XS", None)
-            out.write(rec)
-    strands = {"+": 0, "-": 0, ".": 0}
-    with open(SOURCE / f"{PREFIX}.truth.tsv") as handle, pysam.FastaFile(str(SOURCE / f"{PREFIX}.fa.gz")) as fasta:
-        introns = {(r["chrom"], int(r["start"]), int(r["end"])) for r in csv.DictReader(handle, delimiter="\t")}
-        for chrom, start, end in introns:
-            motif = (fasta.fetch(chrom, start, start + 2).upper(), fasta.fetch(chrom, end - 2, end).upper())
-            strands[MOTIF_STRAND.get(motif, ".")] += 1
-    return strands
-
-
-def annotation_scores() -> tuple[str, str]:
-    """Intron scores where every intron of one multi-intron transcript and of one two-intron
-    transcript is bad: the first must be removed, the second kept (fewer than 3 introns)."""
-    introns = OUT / f"{PREFIX}_introns.bed"
-    with tempfile.TemporaryDirectory() as tmp:
-        counts = Path(tmp) / "counts.tsv"
-        splam("extract", str(OUT / f"{PREFIX}.gtf"), "-o", str(introns), "--intron-counts", str(counts))
-        with open(counts) as handle:
-            n_introns = {r["transcript_id"]: int(r["introns"]) for r in csv.DictReader(handle, delimiter="\t")}
-    rows = [line.split("\t") for line in introns.read_text().splitlines()]
-    unshared = {t for t in n_introns if all(r[6] == t for r in rows if t in r[6].split(","))}
-    removed = next(t for t, n in n_introns.items() if n >= 3 and t in unshared)
-    too_short = next(t for t, n in n_introns.items() if n == 2 and t in unshared)
-    with open(OUT / f"{PREFIX}_introns_scores.bed", "w") as out:
+def write_intron_scores() -> tuple[str, str]:
+    """intron_scores.bed: every intron of one transcript with 3 or more introns and of one with
+    fewer is bad (both scores), the others good: the first must go, the second stay."""
+    rows = [line.split("\t") for line in (OUT / "introns.bed").read_text().splitlines()]
+    introns = Counter(t for r in rows for t in r[6].split(","))
+    unshared = {t for t in introns if all(r[6] == t for r in rows if t in r[6].split(","))}
+    removed = next(t for t in introns if introns[t] >= 3 and t in unshared)
+    too_short = next(t for t in introns if introns[t] < 3 and t in unshared)
+    with open(OUT / "intron_scores.bed", "w") as out:
         for r in rows:
             score = BAD if r[6] in (removed, too_short) else GOOD
             out.write("\t".join([*r[:6], score, score, r[6]]) + "\n")
     return removed, too_short
 
 
-def bad_inputs() -> None:
-    rows = [line.split("\t") for line in (OUT / f"{PREFIX}_introns.bed").read_text().splitlines()[:3]]
+def write_bad_inputs(seq: str) -> None:
+    rows = [line.split("\t") for line in (OUT / "introns.bed").read_text().splitlines()[:3]]
     (OUT / "bad_columns.bed").write_text("".join("\t".join(r[:4]) + "\n" for r in rows))
-    lines = (OUT / f"{PREFIX}.gtf").read_text().splitlines(keepends=True)[:4]
+    lines = (OUT / "annotation.gtf").read_text().splitlines(keepends=True)[:4]
     lines[1] = "\t".join(lines[1].split("\t")[:5]) + "\n"
     (OUT / "bad_fields.gtf").write_text("".join(lines))
-    with pysam.FastaFile(str(OUT / f"{PREFIX}.fa.gz")) as fasta:
-        seq = fasta.fetch("20", 100_000, 110_000)
-    wrapped = "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60))
-    (OUT / "wrong_contigs.fa").write_text(f">chr20\n{wrapped}\n")
-    torch.manual_seed(0)
+    (OUT / "wrong_contigs.fa").write_text(f">chr{CONTIG}\n{seq[100_000:100_120]}\n")
+
+
+def write_models() -> None:
+    """zero_model.safetensors.gz: a Splam network with every parameter 0 (every site scores 1/3;
+    Galaxy decompresses it on upload); corrupt_model.safetensors: the start of that file."""
+    net = SplamNet()
+    state = {k: v.detach().clone().zero_() for k, v in net.state_dict().items()}
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "model.safetensors"
-        save_file(SplamNet().state_dict(), str(model))  # no metadata: its key order is not stable
-        (OUT / "corrupt_model.safetensors").write_bytes(model.read_bytes()[:CORRUPT_MODEL_BYTES])
+        save_file(state, str(model), metadata={"format": "pt"})
+        data = model.read_bytes()
+    with open(OUT / "zero_model.safetensors.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write(data)
+    (OUT / "corrupt_model.safetensors").write_bytes(data[:CORRUPT_MODEL_BYTES])
+
+
+# --- expected figures, computed without splamflow --------------------------------------------------
+
+
+def expected_clean(records: list[pysam.AlignedSegment], spurious: set[Key], strand_of) -> tuple[int, int]:
+    """Records a correct clean-up keeps and discards, each intron keyed by strand_of(record, start, end)."""
+    discarded = 0
+    for rec in records:
+        pos = rec.reference_start
+        for op, length in rec.cigartuples:
+            key = (rec.reference_name, pos, pos + length, strand_of(rec, pos, pos + length))
+            if op == pysam.CREF_SKIP and key in spurious:
+                discarded += 1
+                break
+            if op in (pysam.CMATCH, pysam.CDEL, pysam.CREF_SKIP, pysam.CEQUAL, pysam.CDIFF):
+                pos += length
+    return len(records) - discarded, discarded
+
+
+def rf_strand(rec: pysam.AlignedSegment, *_) -> str:
+    """dUTP (rf) library: read 1 lies on the strand opposite to the transcript."""
+    forward = rec.is_reverse if rec.is_read1 else not rec.is_reverse
+    return "+" if forward else "-"
+
+
+def motif_strand(seq: str, start: int, end: int) -> str:
+    return MOTIF_STRAND.get((seq[start : start + 2].upper(), seq[end - 2 : end].upper()), ".")
+
+
+def motif_strands(seq: str, junctions: set[tuple[int, int]]) -> Counter:
+    return Counter(motif_strand(seq, s, e) for s, e in junctions)
+
+
+# --- golden outputs ------------------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    return re.escape(text).replace("\\ ", " ")
+
+
+def _number_regex(text: str) -> str:
+    """A regular expression for the decimal numbers within SCORE_TOLERANCE of `text`, compared
+    on SCORE_DECIMALS decimals."""
+    value, step = float(text), 10**-SCORE_DECIMALS
+    low = int(max(value - SCORE_TOLERANCE, 0.0) / step)
+    high = int((value + SCORE_TOLERANCE) / step)
+    prefixes = [f"{i * step:.{SCORE_DECIMALS}f}" for i in range(low, high + 1)]
+    alternatives = "|".join(_escape(p) for p in prefixes)
+    return f"(?:{alternatives})\\d*" if len(prefixes) > 1 else f"{alternatives}\\d*"
+
+
+def scores_regex(scores: Path, golden: str) -> None:
+    """Line-by-line regular expressions: columns 1-6 and 9 exact, the two scores to 1e-5."""
+    with open(scores) as src, open(OUT / golden, "w") as out:
+        for line in src:
+            f = line.rstrip("\n").split("\t")
+            cells = [_escape(c) for c in f]
+            cells[6], cells[7] = _number_regex(f[6]), _number_regex(f[7])
+            out.write("^" + "\\t".join(cells) + "$\n")
+
+
+def stats_regex(stats: Path, golden: str) -> None:
+    """Line-by-line regular expressions for score statistics, timings and model path left open."""
+    with open(stats) as src, open(OUT / golden, "w") as out:
+        for line in src:
+            line = line.rstrip("\n")
+            key = line.strip().split(":")[0].strip('"')
+            if key in VOLATILE_STATS:
+                out.write("^" + _escape(line.split(":")[0]) + r": .*$" + "\n")
+            else:
+                out.write("^" + _escape(line) + "$\n")
+
+
+def extract_goldens(seq: str) -> dict:
+    figures = {}
+    job = Job(input_bam=OUT / "reads.bam")
+    job.run("extract", "input.bam", "-o", "junctions.bed", "--strandness", "none", "--threads", "1")
+    rows = [line.split("\t") for line in job.keep("junctions.bed", "junctions.bed").read_text().splitlines()]
+    figures["junctions"] = Counter(r[5] for r in rows)
+    job.close()
+
+    job = Job(input_cram=OUT / "reads.cram")
+    job.history_genome()
+    job.run("extract", "input.cram", "-o", "junctions.bed", "--strandness", "none", "--reference", "genome.fa",
+            "--threads", "1")  # fmt: skip
+    assert (job.dir / "junctions.bed").read_bytes() == (OUT / "junctions.bed").read_bytes(), "CRAM and BAM differ"
+    job.close()
+
+    job = Job(input_bam=OUT / "reads.bam")
+    job.run("extract", "input.bam", "-o", "junctions.bed", "--strandness", "none", "--exclude-flags", "SECONDARY",
+            "--min-mapq", "10", "--min-anchor", "8", "--max-intron", "5000", "--region", "20:200000-400000",
+            "--extended", "--threads", "1")  # fmt: skip
+    job.keep("junctions.bed", "junctions_advanced.bed")
+    job.close()
+
+    # The library is dUTP (rf): without XS tags, --strandness rf gives every junction its XS strand.
+    for strandness in ("rf", "fr"):
+        job = Job(input_bam=OUT / "reads_noxs.bam")
+        job.run("extract", "input.bam", "-o", "junctions.bed", "--strandness", strandness, "--threads", "1")
+        if strandness == "rf":
+            assert (job.dir / "junctions.bed").read_bytes() == (OUT / "junctions.bed").read_bytes()
+        else:
+            job.keep("junctions.bed", "junctions_noxs_fr.bed")
+        job.close()
+
+    job = Job(input_bam=OUT / "reads_noxs.bam")
+    job.run("extract", "input.bam", "-o", "junctions.bed", "--strandness", "none", "--infer-strand", "motif",
+            "--genome", str(OUT / "genome.fa.gz"), "--threads", "1")  # fmt: skip
+    rows = [line.split("\t") for line in job.keep("junctions.bed", "junctions_noxs_motif.bed").read_text().splitlines()]
+    figures["motif"] = Counter(r[5] for r in rows)
+    expected = motif_strands(seq, {(int(r[1]), int(r[2])) for r in rows})
+    assert figures["motif"] == expected, (figures["motif"], expected)
+    job.close()
+
+    job = Job(input_gtf=OUT / "annotation.gtf")
+    job.run("extract", "input.gtf", "-o", "junctions.bed", "--intron-counts", "transcript_introns.tsv")
+    job.keep("junctions.bed", "introns.bed")
+    job.keep("transcript_introns.tsv", "transcript_introns.tsv")
+    job.close()
+
+    job = Job(input_gff3=OUT / "annotation.gff3")
+    job.run("extract", "input.gff3", "-o", "junctions.bed", "--features", "mRNA")
+    assert (job.dir / "junctions.bed").read_bytes() == (OUT / "introns.bed").read_bytes(), "GFF3 and GTF differ"
+    job.close()
+    return figures
+
+
+def score_goldens() -> None:
+    job = Job(junctions_bed=OUT / "introns.bed")
+    job.history_genome()
+    job.run("score", "junctions.bed", "--genome", "genome.fa", "-o", "scores.bed", "--device", "auto",
+            "--precision", "fp32", "--threads", "1", "--stats", "stats.json")  # fmt: skip
+    scores_regex(job.dir / "scores.bed", "introns_scores.bed.re")
+    stats_regex(job.dir / "stats.json", "score_stats.json.re")
+    job.close()
+
+    job = Job(junctions_bed=OUT / "introns.bed")
+    with gzip.open(OUT / "zero_model.safetensors.gz", "rb") as src:
+        (job.dir / "model.safetensors").write_bytes(src.read())
+    job.run("score", "junctions.bed", "--genome", str(OUT / "genome.fa.gz"), "--model", "model.safetensors",
+            "-o", "scores.bed", "--device", "auto", "--precision", "fp32", "--threads", "1")  # fmt: skip
+    scores = job.keep("scores.bed", "zero_model_scores.bed")
+    assert {c for line in scores.read_text().splitlines() for c in line.split("\t")[6:8]} == {"0.3333333433"}
+    job.close()
+
+
+def clean_bam(job: Job, inp: str, *options: str, stats: bool = True, plot: bool = False) -> None:
+    args = ["clean", inp, "--scores", "scores.bed", "--threshold", options[0], "-o", "cleaned.bam",
+            "--discarded", "discarded.bam", *options[1:], "--threads", "1"]  # fmt: skip
+    if stats:
+        sample = (job.dir / inp).resolve().name  # Galaxy passes the dataset's name
+        args += ["--stats", "stats.json", "--stats-tsv", "stats_mqc.tsv", "--sample", sample]
+    if plot:
+        args += ["--plot", "plot.png"]
+    job.run(*args)
+
+
+def records(path: Path) -> int:
+    with pysam.AlignmentFile(str(path), "rb") as bam:
+        return sum(1 for _ in bam)
+
+
+def keep_clean_outputs(job: Job, suffix: str, stats: bool = True) -> dict:
+    """Keep cleaned.bam, discarded.bam and stats.json as golden files named with `suffix`;
+    returns the counts of the statistics ({} without them)."""
+    job.keep("cleaned.bam", f"cleaned{suffix}.bam")
+    job.keep("discarded.bam", f"discarded{suffix}.bam")
+    if not stats:
+        return {}
+    return json.loads(job.keep("stats.json", f"clean_stats{suffix}.json").read_text())["counts"]
+
+
+def motif_scores(threshold: float) -> set[Key]:
+    """motif_scores.bed: the shipped model's scores of the junctions of reads_noxs.bam stranded by
+    their motifs, as splamflow score writes them; returns the junctions it calls spurious."""
+    job = Job(junctions_bed=OUT / "junctions_noxs_motif.bed")
+    job.history_genome()
+    job.run("score", "junctions.bed", "--genome", "genome.fa", "-o", "scores.bed", "--device", "auto",
+            "--precision", "fp32", "--threads", "1")  # fmt: skip
+    rows = [line.split("\t") for line in job.keep("scores.bed", "motif_scores.bed").read_text().splitlines()]
+    job.close()
+    return {(r[0], int(r[1]), int(r[2]), r[5]) for r in rows if min(float(r[6]), float(r[7])) < threshold}
+
+
+def clean_goldens(reads: list[pysam.AlignedSegment], spurious: set[Key], seq: str) -> dict:
+    figures = {}
+    xs = expected_clean(reads, spurious, lambda r, *_: r.get_tag("XS") if r.has_tag("XS") else ".")
+    rf = expected_clean(reads, spurious, rf_strand)
+
+    job = Job(input_bam=OUT / "reads.bam", scores_bed=OUT / "truth_scores.bed")
+    clean_bam(job, "input.bam", "0.1", "--paired", "--strandness", "none")
+    figures["bam"] = c = keep_clean_outputs(job, "")
+    job.keep("stats_mqc.tsv", "clean_stats_mqc.tsv")
+    assert (c["records_kept"], c["records_discarded"]) == xs, (c, xs)
+    job.close()
+
+    job = Job(input_bam=OUT / "reads.bam", scores_bed=OUT / "truth_scores.bed")
+    clean_bam(job, "input.bam", "0.1", "--drop-pairs", "--strandness", "none", "--mark-unmapped", stats=False,
+              plot=True)  # fmt: skip
+    keep_clean_outputs(job, "_drop_pairs", stats=False)
+    job.keep("plot.png", "clean_plot.png")
+    figures["drop_pairs"] = (records(job.dir / "cleaned.bam"), records(job.dir / "discarded.bam"))
+    job.close()
+
+    job = Job(input_bam=OUT / "reads.bam", scores_bed=OUT / "truth_scores.bed")
+    clean_bam(job, "input.bam", "0.01", "--strandness", "none", stats=False)
+    job.keep("discarded.bam", "discarded_none.bam")
+    assert records(job.dir / "discarded.bam") == 0
+    job.close()
+
+    job = Job(input_bam=OUT / "reads_noxs.bam", scores_bed=OUT / "truth_scores.bed")
+    clean_bam(job, "input.bam", "0.1", "--paired", "--strandness", "rf")
+    figures["rf"] = c = keep_clean_outputs(job, "_noxs_rf")
+    assert (c["records_kept"], c["records_discarded"]) == rf, (c, rf)
+    job.close()
+
+    # A STAR-like BAM without XS: its records find their junctions' scores through the motifs. At
+    # 0.1 nothing goes (every canonical junction here scores 0.88 or more; the spurious ones have no
+    # canonical motif, so no strand and no score); at 0.95 the weakest annotated junctions go.
+    threshold = "0.95"
+    weak = motif_scores(float(threshold))
+    motif = expected_clean(reads, weak, lambda r, s, e: motif_strand(seq, s, e))
+    job = Job(input_bam=OUT / "reads_noxs.bam", scores_bed=OUT / "motif_scores.bed")
+    job.history_genome()
+    clean_bam(job, "input.bam", threshold, "--paired", "--strandness", "none", "--infer-strand", "motif",
+              "--genome", "genome.fa")  # fmt: skip
+    figures["noxs_motif"] = c = keep_clean_outputs(job, "_noxs_motif")
+    assert (c["records_kept"], c["records_discarded"]) == motif and motif[1] > 0, (c, motif)
+    clean_bam(job, "input.bam", threshold, "--paired", "--strandness", "none")
+    figures["noxs_without_motif"] = json.loads((job.dir / "stats.json").read_text())["counts"]
+    assert figures["noxs_without_motif"]["records_discarded"] == 0
+    job.close()
+
+    job = Job(input_cram=OUT / "reads.cram", scores_bed=OUT / "truth_scores.bed")
+    job.history_genome()
+    clean_bam(job, "input.cram", "0.1", "--paired", "--strandness", "none", "--reference", "genome.fa")
+    assert keep_clean_outputs(job, "_cram") == figures["bam"]
+    job.close()
+
+    for fmt in ("gtf", "gff3"):
+        job = Job(**{f"input_{fmt}": OUT / f"annotation.{fmt}", "scores_bed": OUT / "intron_scores.bed"})
+        job.run("clean", f"input.{fmt}", "--scores", "scores.bed", "--threshold", "0.1", "-o", f"cleaned.{fmt}",
+                "--min-bad-fraction", "0.6", "--min-introns", "3", "--report", "transcripts.tsv",
+                "--stats", "stats.json")  # fmt: skip
+        job.keep(f"cleaned.{fmt}", f"cleaned.{fmt}")
+        job.keep("stats.json", f"clean_annotation_stats_{fmt}.json")
+        if fmt == "gtf":
+            job.keep("transcripts.tsv", "transcripts.tsv")
+        else:
+            assert (job.dir / "transcripts.tsv").read_bytes() == (OUT / "transcripts.tsv").read_bytes()
+        figures[fmt] = json.loads((job.dir / "stats.json").read_text())["counts"]
+        job.close()
+    return figures
 
 
 def main() -> int:
-    OUT.mkdir(parents=True, exist_ok=True)
-    copy_real_data()
-    spurious = alignment_scores()
-    kept, discarded = expected_alignment_clean(spurious)
-    removed, too_short = annotation_scores()
-    motif_strands = bam_without_xs()
-    bad_inputs()
-    junctions = len((SOURCE / f"{PREFIX}.truth.tsv").read_text().splitlines()) - 1
-    print(f"BAM junctions: {junctions} ({len(spurious)} spurious)")
-    print(f"BAM without XS, strands from motifs: {motif_strands}")
-    print(f"BAM clean: {kept} records kept, {discarded} discarded")
-    print(f"GTF clean: {removed} removed, {too_short} kept (2 introns)")
+    for old in OUT.iterdir():
+        old.unlink()
+    seq = write_genome()
+    reads = write_alignments(seq)
+    write_annotations()
+    figures = extract_goldens(seq)
+    spurious = write_alignment_scores(truth())
+    removed, too_short = write_intron_scores()
+    write_bad_inputs(seq)
+    write_models()
+    score_goldens()
+    figures.update(clean_goldens(reads, spurious, seq))
+    table = (OUT / "transcript_introns.tsv").read_text().splitlines()
+    genes = {r["transcript_id"]: r["gene_id"] for r in csv.DictReader(table, delimiter="\t")}
+    gtf_text = (OUT / "annotation.gtf").read_text().splitlines()
+    gtf = [_gtf_attributes(line.split("\t")[8])["gene_id"] for line in gtf_text]
+    gtf_lines, removed_lines = len(gtf), gtf.count(genes[removed])
+    print(f"reads.bam: {len(reads)} records; junctions {dict(figures['junctions'])}, {len(spurious)} spurious")
+    print(f"reads_noxs.bam, strands from splice motifs: {dict(figures['motif'])}")
+    for name in ("bam", "rf", "noxs_motif", "noxs_without_motif"):
+        c = figures[name]
+        print(f"clean {name}: {c['records_kept']} kept, {c['records_discarded']} discarded")
+    print(f"clean --drop-pairs: {figures['drop_pairs'][0]} kept, {figures['drop_pairs'][1]} discarded")
+    print(f"annotation: {removed} removed ({removed_lines} of {gtf_lines} GTF lines), {too_short} kept")
+    total = sum(p.stat().st_size for p in OUT.iterdir())
+    print(f"test-data: {len(list(OUT.iterdir()))} files, {total:,} bytes")
     return 0
 
 

@@ -28,7 +28,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL_DIR = REPO / "galaxy_tool"
-TOOLS = ("splam_extract", "splam_score", "splam_clean")
+TOOLS = ("splamflow_extract", "splamflow_score", "splamflow_clean")
 ADMIN_EMAIL = "admin@splamflow.test"
 ADMIN_KEY = "splamflow-galaxy-test-admin-key"
 USER_EMAIL = "tester@splamflow.test"
@@ -165,6 +165,8 @@ def main() -> int:
     parser.add_argument("--project-venv", type=Path, default=REPO / ".venv")
     parser.add_argument("--tool", action="append", choices=TOOLS, help="only these tools (repeatable)")
     parser.add_argument("--parallel", type=int, default=2, help="tests run at once per tool")
+    parser.add_argument("--test-index", type=int, action="append",
+                        help="only the tool's test with this index, from 0 (repeatable; galaxy-tool-test -i)")
     args = parser.parse_args()
     # A CI timeout or Ctrl-C must still stop the server: turn SIGTERM into SystemExit.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -198,8 +200,9 @@ def main() -> int:
         wait_for(url, server, log)
         print(f"started in {time.monotonic() - started:.0f} s")
         user_key = create_user_key(url)
-        for tool in args.tool or TOOLS:
-            results = run / "results" / f"{tool}.json"
+        for tool, index in [(tool, index) for tool in args.tool or TOOLS for index in args.test_index or [None]]:
+            label = tool if index is None else f"{tool}-{index}"
+            results = run / "results" / f"{label}.json"
             t0 = time.monotonic()
             proc = subprocess.run(
                 [
@@ -218,9 +221,10 @@ def main() -> int:
                     "--parallel-tests",
                     str(args.parallel),
                     "-o",
-                    str(run / "results" / tool),
+                    str(run / "results" / label),
                     "-j",
                     str(results),
+                    *([] if index is None else ["-i", str(index)]),
                 ],
                 env=env,
                 check=False,
@@ -228,12 +232,12 @@ def main() -> int:
             if results.exists():
                 ok, bad, names = summarize(results)
             else:
-                ok, bad, names = 0, 1, [f"{tool}: galaxy-tool-test wrote no results (exit {proc.returncode})"]
+                ok, bad, names = 0, 1, [f"{label}: galaxy-tool-test wrote no results (exit {proc.returncode})"]
             if proc.returncode != 0 and not bad:
-                bad, names = 1, [f"{tool}: galaxy-tool-test exited {proc.returncode}"]
+                bad, names = 1, [f"{label}: galaxy-tool-test exited {proc.returncode}"]
             passed, failed = passed + ok, failed + bad
             failures += names
-            print(f"{tool}: {ok} passed, {bad} failed in {time.monotonic() - t0:.0f} s")
+            print(f"{label}: {ok} passed, {bad} failed in {time.monotonic() - t0:.0f} s")
     finally:
         stop(server)
     for name in failures:

@@ -1,4 +1,4 @@
-"""Remove spurious spliced alignments from a BAM, losing nothing.
+"""Remove spurious spliced alignments from a BAM (or CRAM, read with its reference), losing nothing.
 
 Rule (Splam 1.0.12): a junction is spurious when its donor or its acceptor score is below the
 threshold (strict `<`); a record is removed when any of its introns, keyed by the record's own
@@ -202,8 +202,8 @@ def _check_order(
 
 
 def _open(path: str | os.PathLike, opts: CleanOptions):
-    """The input, BAM or SAM (with or without @SQ lines)."""
-    return open_alignments(path, threads=opts.threads, sam=True, need_sequences=False)
+    """The input: BAM, SAM (with or without @SQ lines) or CRAM (with its reference)."""
+    return open_alignments(path, opts.reference, threads=opts.threads, sam=True, need_sequences=False)
 
 
 def reference_names(path: str | os.PathLike, opts: CleanOptions) -> set[str]:

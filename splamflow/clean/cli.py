@@ -1,10 +1,11 @@
-"""Remove spurious spliced alignments from a BAM, or transcripts with bad introns from a GTF/GFF3.
+"""Remove spurious spliced alignments from a BAM or CRAM, or transcripts with bad introns from a GTF/GFF3.
 
 Alignments: a junction is spurious when its donor or acceptor score is below --threshold; a record is
 removed when any of its introns (keyed by the record's strand: XS, minimap2 ts, or --strandness; for
 records with none of these, --infer-strand motif --genome keys each intron by its motif, as extract
 does) is spurious. Junctions without a score never remove a record. Kept + discarded = input, record for
 record; NH/HI of multi-mapped reads are updated; outputs are sorted and indexed when the input is.
+A CRAM input is read with --reference and cleaned into BAM outputs.
 
 Annotations: an intron is bad when both scores are below --threshold; a transcript is removed when
 it has at least --min-introns introns and more than --min-bad-fraction of them are bad.
@@ -23,13 +24,17 @@ from pathlib import Path
 from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_int
 from splamflow.clean.options import MIN_BAD_FRACTION, MIN_INTRONS, THRESHOLD, CleanOptions
 from splamflow.errors import UserError
-from splamflow.io.files import require_file
+from splamflow.io.files import require_file, with_indexes
 from splamflow.io.sniff import ALIGNMENTS, ANNOTATION, input_kind
 from splamflow.outputs import Output, OutputSet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", metavar="INPUT", help="alignments (BAM/SAM) or annotation (GTF/GFF3, may be gzipped)")
+    parser.add_argument(
+        "input",
+        metavar="INPUT",
+        help="alignments (BAM/SAM, or CRAM with --reference) or annotation (GTF/GFF3, may be gzipped)",
+    )
     parser.add_argument(
         "--scores",
         required=True,
@@ -66,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="PNG: donor vs acceptor scores with the threshold, and spurious junctions per "
         "record/transcript (needs matplotlib)",
     )
-    bam = parser.add_argument_group("alignments (BAM input)")
+    bam = parser.add_argument_group("alignments (BAM/CRAM input; the outputs are BAM)")
+    bam.add_argument("--reference", metavar="REF.fa", help="FASTA the CRAM input was compressed against")
     bam.add_argument(
         "--discarded",
         metavar="DISCARDED.bam",
@@ -139,6 +145,7 @@ def _check_args(args: argparse.Namespace, kind: str) -> None:
     else:
         for flag, value in (
             ("--discarded", args.discarded),
+            ("--reference", args.reference),
             ("--paired", args.paired),
             ("--drop-pairs", args.drop_pairs),
             ("--mark-unmapped", args.mark_unmapped),
@@ -168,6 +175,8 @@ def _command_line(args: argparse.Namespace) -> str:
         "--threshold",
         str(args.threshold),
     ]
+    if args.reference:
+        words += ["--reference", args.reference]
     words += [
         flag
         for flag, on in (
@@ -200,11 +209,9 @@ class _Files:
 
 def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
     """Every file this run writes, indexes included, and the inputs none of them may overwrite."""
-    inputs = [("input", args.input), ("input index", f"{args.input}.bai"), ("input index", f"{args.input}.csi"),
-              ("--scores", args.scores)]
-    if args.genome:
-        inputs += [("--genome", args.genome), ("--genome index", f"{args.genome}.fai"),
-                   ("--genome index", f"{args.genome}.gzi")]
+    inputs = [*with_indexes("input", args.input, "alignments"), ("--scores", args.scores),
+              *with_indexes("--genome", args.genome, "fasta"),
+              *with_indexes("--reference", args.reference, "fasta")]
     outputs = OutputSet(inputs)
     if kind == ALIGNMENTS:
         files = _Files(
@@ -236,6 +243,7 @@ def _clean_alignments(args: argparse.Namespace, scores, files: _Files) -> tuple[
         mark_unmapped=args.mark_unmapped,
         threads=args.threads,
         command_line=_command_line(args),
+        reference=args.reference,
     )
     missing = scores.missing_contigs(reference_names(args.input, opts))
     report.warn_unknown_contigs(missing, len(scores), "the BAM header")
@@ -302,8 +310,8 @@ def run(args: argparse.Namespace) -> int:
 
     source = require_file(args.input, "input")
     require_file(args.scores, "scores", allow_empty=True)
-    if source.name.lower().endswith(".cram"):
-        raise UserError("CRAM input is not supported by clean; convert it with `samtools view -b`", source)
+    if args.reference:
+        require_file(args.reference, "--reference")
     # a file input_kind cannot place goes to the GTF reader, whose error says what is wrong with it
     kind = input_kind(source) or ANNOTATION
     _check_args(args, kind)

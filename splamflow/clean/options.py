@@ -20,3 +20,5 @@ class CleanOptions:
     mark_unmapped: bool = False
     threads: int = 1
     command_line: str = ""
+    #: FASTA a CRAM input was compressed against (None for BAM/SAM)
+    reference: str | None = None

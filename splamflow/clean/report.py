@@ -17,7 +17,7 @@ from splamflow.clean.scores import SPURIOUS, Rule, Scores
 from splamflow.io.bed import field_text
 
 PROG = "splam_score.py clean"
-_SUFFIXES = (".gz", ".bam", ".sam", ".gtf", ".gff3", ".gff")
+_SUFFIXES = (".gz", ".bam", ".sam", ".cram", ".gtf", ".gff3", ".gff")
 
 # MultiQC columns (after Sample) of the annotation table, from AnnotationStats.
 _ANNOTATION_COLUMNS = ("transcripts_in", "transcripts_kept", "transcripts_removed", "genes_removed",

@@ -27,7 +27,7 @@ from splamflow.errors import UserError
 from splamflow.io.annotation import read_transcripts
 from splamflow.io.bed import JunctionKey, read_junctions, write_bed
 from splamflow.io.curated import CuratedSet, save_set
-from splamflow.io.files import sha256_file
+from splamflow.io.files import sha256_file, with_indexes
 from splamflow.io.genome import GenomeSet
 from splamflow.model import SEQ_LEN
 from splamflow.outputs import Output, OutputSet
@@ -168,8 +168,8 @@ def encode_junctions(genome, junctions: list[Junction]) -> tuple[np.ndarray, np.
 def curate(opts: CurateOptions, outdir: str | os.PathLike) -> dict:
     """Build the data set under `outdir`; returns the manifest. Outputs are checked first, written together."""
     out = Path(outdir)
-    inputs = [("--genome", g) for g in opts.genome] + [("--annotation", opts.annotation), ("--alt", opts.alt),
-                                                       ("--bam", opts.bam)]
+    inputs = [x for g in opts.genome for x in with_indexes("--genome", g, "fasta")]
+    inputs += [("--annotation", opts.annotation), ("--alt", opts.alt), *with_indexes("--bam", opts.bam, "alignments")]
     outputs = OutputSet(inputs, folder=out)
     names = [f"{part}.{ext}" for part in SETS for ext in ("npz", "bed")] + ["manifest.json"]
     files = {name: outputs.add(out / name, name, Path(name).suffix) for name in names}

@@ -15,7 +15,7 @@ from splamflow.io.curated import load_set
 from splamflow.outputs import Output, OutputSet
 from splamflow.plotlib import pyplot, skip_note
 from splamflow.score.options import DEVICE
-from splamflow.score.predictor import Predictor
+from splamflow.score.predictor import Predictor, check_device
 from splamflow.weights import load_model, metadata_path
 
 REPORTS = ("report.json", "report.md", "pr_curve.png", "score_histograms.png", "scores.tsv")
@@ -27,6 +27,7 @@ def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLi
 
     `record`: also add the held-out metrics to the model's .json sidecar (in the same commit).
     """
+    check_device(device)
     out = Path(outdir)
     outputs = OutputSet([("curated set", data), ("--model", model)], folder=out)
     files = {name: outputs.add(out / name, name, Path(name).suffix) for name in REPORTS}

@@ -256,9 +256,12 @@ def extract_junctions(
                 result.merge(*_run_task(task))
                 shown.update(result.stats.records - shown.n)
             return result
-        pool = ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context(), initializer=signals.reset_in_worker)
+        pool = ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context(), initializer=signals.ignore_in_worker)
         try:
-            for counts, stats in pool.map(_run_task, tasks):
+            # The workers are forked here; a signal that comes before they ignore it waits until they do.
+            with signals.deferred():
+                results = pool.map(_run_task, tasks)
+            for counts, stats in results:
                 result.merge(counts, stats)
                 shown.update(stats.records)
         except BaseException:
@@ -269,12 +272,16 @@ def extract_junctions(
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and end the running workers now (an error or an interruption)."""
+    """Cancel what is queued and kill the running workers now (an error or an interruption).
+
+    The workers ignore SIGTERM, so none of them has died on its own when this runs: the pool's
+    manager thread learns of the shutdown (and forgets the cancelled tasks) before any worker dies.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     # Python < 3.14 has no public call that stops running workers; they hold no output files.
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
-        process.terminate()
+    for process in processes:
+        process.kill()
         process.join()
 
 

@@ -42,7 +42,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -50,7 +49,7 @@ from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, n
 from splamflow.errors import UserError
 from splamflow.extract.options import SPLAM_MAX_INTRON, ExtractOptions
 from splamflow.io.alignments import FLAG_NAMES, STRANDNESS
-from splamflow.io.files import require_file
+from splamflow.io.files import require_file, with_indexes
 from splamflow.io.sniff import ANNOTATION, input_kind
 
 DEFAULTS = ExtractOptions()
@@ -143,13 +142,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     """Files this run reads (with their indexes), which no output may overwrite."""
-    found = [("input", args.input)]
-    found += [("input index", f"{args.input}{ext}") for ext in (".bai", ".csi", ".crai")]
-    found += [("input index", f"{os.path.splitext(args.input)[0]}{ext}") for ext in (".bai", ".crai")]
+    found = with_indexes("input", args.input, "alignments")
     for flag in ("reference", "genome"):
-        fasta = getattr(args, flag)
-        if fasta:
-            found += [(f"--{flag}", fasta), (f"--{flag} index", f"{fasta}.fai"), (f"--{flag} index", f"{fasta}.gzi")]
+        found += with_indexes(f"--{flag}", getattr(args, flag), "fasta")
     return found
 
 

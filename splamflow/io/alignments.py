@@ -17,10 +17,12 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pysam
 
 from splamflow.errors import UserError
+from splamflow.io.files import index_files
 from splamflow.io.genome import open_genome
 
 STRANDNESS = ("none", "fr", "rf")
@@ -56,6 +58,25 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def newest_index(path: str | os.PathLike) -> Path | None:
+    """The most recently written index of a BAM (.bai, .csi) or CRAM (.crai), or None.
+
+    htslib takes X.csi before X.bai whatever their age, so an old .csi left beside a BAM that was
+    rewritten and indexed again as .bai would be used and give wrong records.
+    """
+    try:
+        with open(path, "rb") as handle:
+            cram = handle.read(4) == b"CRAM"
+    except OSError:
+        return None  # opening it reports the problem
+    found = []
+    for index in index_files(path, "alignments"):
+        if (index.suffix == ".crai") == cram:
+            with contextlib.suppress(OSError):
+                found.append((index.stat().st_mtime_ns, index))
+    return max(found)[1] if found else None
+
+
 @contextlib.contextmanager
 def open_alignments(
     path: str | os.PathLike,
@@ -71,12 +92,19 @@ def open_alignments(
     file that failed part-way (htslib reports it again) does not hide the first error.
     """
     kwargs: dict = {"threads": threads} if threads > 1 else {}
+    index = newest_index(path)
+    if index is not None:
+        kwargs["index_filename"] = os.fspath(index)
     if reference is not None:
         kwargs["reference_filename"] = os.fspath(reference)
+    # htslib prints an error when a CRAM has no index, which a sequential reader never needs.
+    verbosity = pysam.set_verbosity(0)
     try:
         handle = pysam.AlignmentFile(os.fspath(path), "r", check_sq=need_sequences, **kwargs)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read alignments: {one_line(exc)}", path) from None
+    finally:
+        pysam.set_verbosity(verbosity)
     try:
         if handle.is_sam and not sam:
             raise UserError("SAM text input is not supported; convert it with `samtools view -b`", path)

@@ -12,6 +12,26 @@ from pathlib import Path
 from splamflow.errors import UserError
 
 
+def index_files(path: str | os.PathLike, kind: str) -> list[Path]:
+    """The index files a reader may take for `path` (existing or not): `kind` is "alignments" or "fasta".
+
+    Alignments: X.bai, X.csi, X.crai and, for X = name.bam, name.bai and name.crai (htslib's names).
+    """
+    path = os.fspath(path)
+    if kind == "fasta":
+        return [Path(f"{path}.fai"), Path(f"{path}.gzi")]
+    stem = os.path.splitext(path)[0]
+    return [Path(f"{path}{ext}") for ext in (".bai", ".csi", ".crai")] + [
+        Path(f"{stem}{ext}") for ext in (".bai", ".crai")]
+
+
+def with_indexes(what: str, path: str | os.PathLike | None, kind: str) -> list[tuple[str, str | os.PathLike | None]]:
+    """An input and its index files, as `OutputSet` inputs: files that no output may overwrite."""
+    if path is None:
+        return []
+    return [(what, path)] + [(f"{what} index", p) for p in index_files(path, kind)]
+
+
 def require_file(path: str | os.PathLike, what: str = "input", allow_empty: bool = False) -> Path:
     """Return `path` as a Path, or raise a UserError when it is missing, a folder or (unless allowed) empty."""
     p = Path(path)
@@ -27,7 +47,8 @@ def require_file(path: str | os.PathLike, what: str = "input", allow_empty: bool
 def text_lines(path: str | os.PathLike, what: str) -> Iterator[tuple[int, str]]:
     """(line number, text) of a plain or gzipped UTF-8 file; damage is a one-line UserError.
 
-    Invalid UTF-8 names the line; a truncated or corrupt gzip stream and read errors name the file.
+    A UTF-8 byte-order mark is dropped. Invalid UTF-8 names the line; a truncated or corrupt gzip
+    stream and read errors name the file.
     """
     try:
         with open(path, "rb") as raw:
@@ -39,7 +60,8 @@ def text_lines(path: str | os.PathLike, what: str) -> Iterator[tuple[int, str]]:
         try:
             for lineno, raw_line in enumerate(handle, 1):
                 try:
-                    line = raw_line.decode("utf-8")
+                    # a byte-order mark (some Windows editors write one) is not part of line 1
+                    line = raw_line.decode("utf-8-sig" if lineno == 1 else "utf-8")
                 except UnicodeDecodeError:
                     raise UserError(f"{what} is not UTF-8 text", path, lineno) from None
                 yield lineno, line

@@ -4,7 +4,10 @@ Before htslib sees a file, its content is checked: a file that is not FASTA (hts
 one, e.g. a BAM with a .fai beside it) or that is plain gzip is refused with a hint. A missing
 index is built beside the FASTA when that folder is writable (as pysam, pyfaidx and Splam do). The
 index is then checked against the file: between two indexed sequences there must be exactly the
-next header line, so a sequence the index skipped (a duplicate name) or a stale index is an error.
+next header line, so a sequence the index skipped (a duplicate name) or a stale index is an error;
+and each sequence's first and last lines must have the length and the place the index gives them,
+so a sequence rewrapped (or otherwise changed in length) since it was indexed is found too, the
+last or only one included.
 """
 
 from __future__ import annotations
@@ -122,8 +125,30 @@ def _unindexed(path: Path, names: list[str], where: str) -> None:
     )
 
 
+def _lines_match(reader: _Reader, offset: int, length: int, bases: int, width: int) -> bool:
+    """The record's first and last lines hold `bases` bases (the last one the rest) where the index puts them."""
+    eol = {1: b"\n", 2: b"\r\n"}.get(width - bases)
+    if not length:
+        return True
+    if bases <= 0 or eol is None:
+        return False
+    last = (length - 1) // bases
+    for line in sorted({0, last}):
+        start = offset + line * width - (len(eol) if line else 0)
+        size = min(bases, length - line * bases)
+        chunk = reader.read(start, (len(eol) if line else 0) + size + len(eol))
+        if line:
+            if chunk[: len(eol)] != eol:
+                return False
+            chunk = chunk[len(eol) :]
+        text, after = chunk[:size], chunk[size:]
+        if len(text) != size or any(c in text for c in b"\r\n>") or not (after == eol or line == last and not after):
+            return False
+    return True
+
+
 def _check_index(path: Path, fai: Path, gzi: Path | None) -> None:
-    """Every record of the FASTA is in the index, once, where the index says it is."""
+    """Every record of the FASTA is in the index, once, where the index says it is, wrapped as it says."""
     entries = []
     for n, line in enumerate(fai.read_text(errors="replace").splitlines(), 1):
         f = line.split("\t")
@@ -142,6 +167,11 @@ def _check_index(path: Path, fai: Path, gzi: Path | None) -> None:
                 lines = [x for x in reader.read(end, min(offset - end, _TAIL)).split(b"\n") if x.strip()]
                 if offset - end > _TAIL or len(lines) != 1 or _names(lines) != [name]:
                     _unindexed(path, [n for n in _names(lines) if n != name], f"before sequence {name!r}")
+                if not _lines_match(reader, offset, length, bases, width):
+                    raise UserError(
+                        f"the lines of sequence {name!r} are not where its .fai index says (the FASTA was "
+                        "rewrapped or changed after it was indexed): a stale index; re-create it with "
+                        "`samtools faidx`", path)
                 end = offset + (length // bases) * width + length % bases if bases else offset
             tail = reader.read(end, _TAIL)
     except (OSError, struct.error, ValueError, zlib.error) as exc:

@@ -40,7 +40,7 @@ def _head(path: str | os.PathLike, size: int) -> bytes:
 def looks_like_annotation(path: str | os.PathLike) -> bool:
     """True when the first feature line (within the first 64 KiB) has GTF/GFF columns."""
     head = _head(path, _HEAD)
-    lines = head.decode("utf-8", errors="replace").splitlines()
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()  # utf-8-sig: a leading BOM dropped
     if len(head) == _HEAD:
         lines = lines[:-1]  # possibly cut short
     for line in lines:

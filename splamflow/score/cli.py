@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from splamflow.io.bed import read_junctions
-    from splamflow.io.files import require_file
+    from splamflow.io.files import require_file, with_indexes
     from splamflow.io.genome import open_genome
     from splamflow.outputs import OutputSet
 
@@ -78,11 +78,13 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         from splamflow.cpus import available_cpus
+        from splamflow.score.predictor import check_device
         from splamflow.score.stream import score_bed
         from splamflow.weights import load_model, metadata_path
 
-        inputs = [("junction BED", args.junctions), ("genome FASTA", args.genome),
-                  ("genome index", f"{args.genome}.fai"), ("genome index", f"{args.genome}.gzi")]
+        check_device(args.device, args.precision)
+
+        inputs = [("junction BED", args.junctions), *with_indexes("genome FASTA", args.genome, "fasta")]
         if args.model:
             inputs += [("model", args.model), ("model metadata", metadata_path(args.model))]
         outputs = OutputSet(inputs)

@@ -36,16 +36,25 @@ def pick_device(requested: str = DEVICE) -> torch.device:
     return torch.device(requested)
 
 
+def check_device(device: str = DEVICE, precision: str = PRECISION) -> torch.device:
+    """The device to run on; an unavailable device or a precision it cannot run is a UserError.
+
+    Commands call this before any work, so that the error is their only line of output.
+    """
+    if precision not in _DTYPES:
+        raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}")
+    picked = pick_device(device)
+    if _DTYPES[precision] is torch.float16 and picked.type == "cpu":
+        raise UserError("--precision fp16 needs a GPU; on CPU use bf16 or fp32")
+    return picked
+
+
 class Predictor:
     """Scores batches of 800-bp code arrays with a fused copy of `net`."""
 
     def __init__(self, net: SplamNet, device: str = DEVICE, precision: str = PRECISION):
-        if precision not in _DTYPES:
-            raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}")
-        self.device = pick_device(device)
+        self.device = check_device(device, precision)
         self.dtype = _DTYPES[precision]
-        if self.dtype is torch.float16 and self.device.type == "cpu":
-            raise UserError("--precision fp16 needs a GPU; on CPU use bf16 or fp32")
         self.net = FusedSplam(net.eval()).to(self.device)
         if self.device.type == "cpu":
             self.net = self.net.to(memory_format=torch.channels_last)

@@ -7,6 +7,7 @@ run resumed from a mid-epoch checkpoint continues with exactly the batches it wo
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -34,9 +35,19 @@ from splamflow.weights import save_model
 CHECKPOINT = "checkpoint.pt"
 
 
-def _save_checkpoint(path: Path, state: dict) -> None:
+def _save_torch(path: Path, obj: object) -> None:
+    """torch.save through memory: a failed file write (disk full) is then an OSError with its errno.
+
+    torch.save writing to a file reports a failed write as a RuntimeError that names no cause.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path, suffix=".pt") as tmp:
-        torch.save(state, tmp)
+        tmp.write_bytes(buffer.getbuffer())
+
+
+def _first_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
@@ -102,7 +113,7 @@ class _Run:
         return self.outdir / CHECKPOINT
 
     def checkpoint(self) -> None:
-        _save_checkpoint(self.checkpoint_path, {
+        _save_torch(self.checkpoint_path, {
             "model": self.net.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
@@ -120,16 +131,26 @@ class _Run:
             return
         try:  # weights_only: a checkpoint file is data; nothing in it may run code
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
-            same = ckpt["options"]["data"] == self.opts.data and ckpt["total_steps"] == self.total_steps
         except Exception as exc:  # torch raises many types for damaged or foreign files
-            first = " ".join(str(exc).split())[:200] or type(exc).__name__
-            raise UserError(f"cannot read checkpoint: {first}", path) from None
+            raise UserError(f"cannot read checkpoint: {_first_line(exc)}", path) from None
+        try:
+            same = ckpt["options"]["data"] == self.opts.data and ckpt["total_steps"] == self.total_steps
+        except (TypeError, KeyError, IndexError):
+            raise UserError("not a splamflow training checkpoint; use a new output folder", path) from None
         if not same:
             raise UserError("checkpoint is from a different data set or recipe; use a new output folder", path)
-        self.net.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        torch.set_rng_state(ckpt["torch_rng"])
-        self.step, self.history, self.step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
+        try:
+            step, history, step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
+            if not (isinstance(step, int) and 0 <= step <= self.total_steps and isinstance(step_log, list)
+                    and isinstance(history, dict) and isinstance(history.get("epochs"), list)):
+                raise ValueError("its step, history or step log is malformed")
+            self.net.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            torch.set_rng_state(ckpt["torch_rng"])
+        except Exception as exc:  # load_state_dict and set_rng_state raise several types
+            raise UserError(f"checkpoint does not fit this model and recipe ({_first_line(exc)}); "
+                            "use a new output folder", path) from None
+        self.step, self.history, self.step_log = step, history, step_log
         if detailed():
             print(f"resuming from step {self.step}/{self.total_steps} ({path})", flush=True)
 
@@ -211,8 +232,7 @@ def _end_epoch(run: _Run, losses: list[float], val_set: CuratedSet | None) -> No
         print("epoch summary: " + json.dumps(record), flush=True)
     run.checkpoint()
     _plot_curves(run.history, run.step_log, run.outdir)
-    with atomic_path(run.outdir / f"epoch{epoch:02d}.pt", suffix=".pt") as tmp:
-        torch.save(run.net.state_dict(), tmp)
+    _save_torch(run.outdir / f"epoch{epoch:02d}.pt", run.net.state_dict())
 
 
 def _save_final(run: _Run, data_dir: Path) -> Path:

@@ -44,8 +44,9 @@ def nextflow_run(where: Path, *profiles: str) -> subprocess.CompletedProcess:
 def test_podman_profile_matches_the_local_executor(tmp_path):
     assert shutil.which("podman"), "podman not found"
     local = nextflow_run(tmp_path / "local")
+    assert local.returncode == 0, f"local executor run failed:\n{local.stdout[-3000:]}\n{local.stderr[-3000:]}"
     podman = nextflow_run(tmp_path / "podman", "podman")
-    assert podman.returncode == local.returncode, podman.stdout[-3000:] + podman.stderr[-3000:]
+    assert podman.returncode == 0, f"podman run failed:\n{podman.stdout[-3000:]}\n{podman.stderr[-3000:]}"
 
     wrappers = sorted((tmp_path / "podman" / "work").glob("*/*/.command.run"))
     assert len(wrappers) >= 5, "fewer tasks than the pipeline's five processes"

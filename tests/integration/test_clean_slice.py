@@ -20,6 +20,7 @@ from splamflow.io.annotation import read_transcripts
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BAM = DATA / "chr20_slice.bam"
+FASTA = DATA / "chr20_slice.fa.gz"
 GTF = DATA / "chr20_slice.gtf"
 TRUTH = DATA / "chr20_slice.truth.tsv"
 
@@ -106,6 +107,53 @@ def test_slice_clean(tmp_path, scored, mode):
         with pysam.AlignmentFile(str(out), "rb") as bam:
             assert bam.check_index()
             assert sum(1 for _ in bam.fetch("20")) == len(_records(out))
+
+
+def _without_md_nm(r: pysam.AlignedSegment) -> str:
+    r.set_tag("MD", None)
+    r.set_tag("NM", None)
+    return r.to_string()
+
+
+def test_slice_clean_cram_equals_bam(tmp_path, scored, capsys):
+    """A CRAM of the slice, read with its reference, is cleaned into the same records as the BAM
+    (apart from the MD and NM tags that htslib computes when it decodes a CRAM)."""
+    scores, _ = scored
+    cram = tmp_path / "slice.cram"
+    with (
+        pysam.AlignmentFile(str(BAM), "rb") as src,
+        pysam.AlignmentFile(str(cram), "wc", template=src, reference_filename=str(FASTA)) as out,
+    ):
+        for record in src:
+            out.write(record)
+    outputs = {}
+    for name, inp, extra in (("bam", BAM, []), ("cram", cram, ["--reference", str(FASTA)])):
+        kept, dropped = tmp_path / f"{name}_kept.bam", tmp_path / f"{name}_dropped.bam"
+        rc = main(["clean", str(inp), "--scores", str(scores), "-o", str(kept), "--discarded", str(dropped),
+                   "--paired", *extra])
+        assert rc == 0
+        outputs[name] = [[_without_md_nm(r) for r in _records(p)] for p in (kept, dropped)]
+        with pysam.AlignmentFile(str(kept), "rb") as bam:
+            assert bam.is_bam and bam.check_index()
+    assert outputs["cram"] == outputs["bam"]
+    assert outputs["bam"][1], "some records were removed"
+    capsys.readouterr()
+
+    kept, dropped = tmp_path / "k.bam", tmp_path / "d.bam"
+    rc = main(["clean", str(cram), "--scores", str(scores), "-o", str(kept), "--discarded", str(dropped)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1
+    assert "CRAM input needs --reference" in err and "Traceback" not in err
+    assert not kept.exists() and not dropped.exists()
+
+
+def test_reference_applies_to_alignments_only(tmp_path, capsys):
+    scores = tmp_path / "scores.bed"
+    scores.write_text("20\t100\t200\tJ1\t1\t+\t0.5\t0.5\n")
+    rc = main(["clean", str(GTF), "--scores", str(scores), "-o", str(tmp_path / "out.gtf"),
+               "--reference", str(FASTA)])
+    assert rc == 2
+    assert "--reference applies to BAM input only" in capsys.readouterr().err
 
 
 def test_slice_annotation_clean(tmp_path):

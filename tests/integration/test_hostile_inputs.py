@@ -174,11 +174,26 @@ def _duplicate_records(m: Path, i: Path, o: Path) -> None:
     pysam.faidx(str(i / "dup.fa"))
 
 
+def _rewrapped_after_indexing(m: Path, i: Path, o: Path) -> None:
+    seq = "ACGT" * 500
+    (i / "g.fa").write_text(">20\n" + "\n".join(seq[k : k + 60] for k in range(0, len(seq), 60)) + "\n")
+    pysam.faidx(str(i / "g.fa"))
+    (i / "g.fa").write_text(">20\n" + "\n".join(seq[k : k + 80] for k in range(0, len(seq), 80)) + "\n")
+
+
+def _bam_with_stem_index(m: Path, i: Path, o: Path) -> None:
+    shutil.copy(m / "chr20_slice.bam", i / "s.bam")
+    pysam.index(str(i / "s.bam"), str(i / "s.bai"))
+
+
 CASES = [
     # issue 10 point 2: an index the tool writes replaced the discarded BAM
     Case("clean-discarded-is-the-index-of-output",
          "clean {m}/chr20_slice.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {o}/k.bam.bai",
          "--discarded and index of -o name the same file"),
+    Case("clean-discarded-is-the-input-index-named-without-bam",
+         "clean {i}/s.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {i}/s.bai",
+         "--discarded is the same file as the input index", setup=_bam_with_stem_index),
     # point 3: --stats onto the scores
     Case("score-stats-is-the-output",
          "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {m}/model.safetensors -o {o}/out.bed "
@@ -243,6 +258,9 @@ CASES = [
     Case("score-duplicate-fasta-records",
          "score {m}/junctions.bed --genome {i}/dup.fa -o {o}/s.bed", "the FASTA holds sequence '20'",
          setup=_duplicate_records),
+    Case("score-fasta-rewrapped-after-indexing",
+         "score {m}/junctions.bed --genome {i}/g.fa -o {o}/s.bed",
+         "the lines of sequence '20' are not where its .fai index says", setup=_rewrapped_after_indexing),
     Case("score-plain-gzip-fasta",
          "score {m}/junctions.bed --genome {i}/g.fa.gz -o {o}/s.bed", "plain gzip",
          setup=lambda m, i, o: hostile.plain_gzip_fasta(m / "chr20_slice.fa.gz", i / "g.fa.gz")),
@@ -256,6 +274,15 @@ CASES = [
     Case("score-bed-checked-before-the-model",
          "score {i}/j.bed --genome {m}/chr20_slice.fa.gz --model {i}/bad.pt -o {o}/s.bed",
          "BED row has 2 tab-separated columns", setup=_bad_bed_and_corrupt_model),
+    # device and precision are checked before any work: the error is the only line
+    Case("score-fp16-on-cpu",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {m}/model.safetensors -o {o}/s.bed "
+         "--device cpu --precision fp16", "--precision fp16 needs a GPU", existing=("s.bed",)),
+    Case("score-device-unavailable",
+         "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz -o {o}/s.bed --device mps",
+         "--device mps: no Apple MPS device is available"),
+    Case("evaluate-device-unavailable", "evaluate {m}/curated/test.npz -o {o}/r --device mps",
+         "--device mps: no Apple MPS device is available"),
     Case("train-batch-size-zero", "train {m}/curated -o {o}/t --batch-size 0",
          "argument --batch-size: must be at least 1"),
     Case("evaluate-not-a-curated-set", "evaluate {m}/junctions.bed --model {m}/model.safetensors -o {o}/r",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -97,3 +99,53 @@ def test_resume_refuses_another_recipe(curated, tmp_path, capsys):
     train(_opts(curated, tmp_path / "r", max_steps=1))
     assert main(["train", str(curated), "-o", str(tmp_path / "r"), "--epochs", "3", "--threads", "1"]) == 2
     assert "checkpoint is from a different data set or recipe" in capsys.readouterr().err
+
+
+def _foreign(kind: str, good: dict) -> object:
+    if kind == "list":
+        return [1, 2, 3]
+    if kind == "no-options":
+        return {"model": good["model"]}
+    if kind == "other-model":  # a checkpoint of this recipe whose weights have other shapes
+        return good | {"model": {k: torch.zeros(2) for k in good["model"]}}
+    if kind == "other-optimizer":
+        return good | {"optimizer": {"state": {}, "param_groups": []}}
+    if kind == "bad-history":
+        return good | {"history": [1]}
+    return good | {"torch_rng": torch.zeros(3)}  # "bad-rng"
+
+
+@pytest.mark.parametrize("kind", ["list", "no-options", "other-model", "other-optimizer", "bad-history", "bad-rng"])
+def test_a_foreign_or_incompatible_checkpoint_is_a_one_line_error(curated, tmp_path, capfd, kind):
+    train(_opts(curated, tmp_path / "r", max_steps=1))
+    path = tmp_path / "r" / "checkpoint.pt"
+    torch.save(_foreign(kind, torch.load(path, weights_only=True)), path)
+    before = path.read_bytes()
+    capfd.readouterr()
+    argv = ["train", str(curated), "-o", str(tmp_path / "r"), "--epochs", "1", "--batch-size", "16",
+            "--warmup-steps", "2", "--checkpoint-every", "2", "--seed", "5", "--threads", "1",
+            "--learning-rate", "0.003"]
+    assert main(argv) == 2
+    err = capfd.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "checkpoint.pt" in err and ("not a splamflow training checkpoint" in err
+                                       or "checkpoint does not fit this model and recipe" in err), err
+    assert path.read_bytes() == before
+
+
+def test_a_full_disk_is_a_one_line_error(curated, tmp_path):
+    """A 1 MiB tmpfs (mounting needs root): the ~8 MB checkpoint does not fit."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        run = subprocess.run([sys.executable, "-m", "splamflow.cli", "train", str(curated), "-o", str(mount / "t"),
+                              "--max-steps", "1", "--batch-size", "16", "--threads", "1"],
+                             capture_output=True, text=True)
+        assert run.returncode == 2, run.stderr
+        assert len(run.stderr.splitlines()) == 1 and "No space left on device" in run.stderr, run.stderr
+        assert [p.name for p in mount.rglob("*")] == ["t"]  # no temporary file left
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from splamflow.errors import UserError
@@ -78,3 +80,14 @@ def test_binary_file_is_an_error(tmp_path):
     p.write_bytes(b"\xff\xfe\x00\x01" * 10)
     with pytest.raises(UserError):
         list(read_junctions(p))
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_utf8_byte_order_mark_does_not_change_row_1(tmp_path, compressed):
+    rows = "20\t100\t200\tJ1\t1\t+\n20\t300\t400\tJ2\t1\t-\n"
+    data = "\ufeff".encode() + rows.encode()
+    path = tmp_path / ("j.bed.gz" if compressed else "j.bed")
+    path.write_bytes(gzip.compress(data) if compressed else data)
+    assert [(r.line, r.contig, r.start) for r in read_junctions(path)] == [(1, "20", 100), (2, "20", 300)]
+    (tmp_path / "mid.bed").write_bytes(rows.encode() + "\ufeff".encode() + rows.encode())
+    assert [r.contig for r in read_junctions(tmp_path / "mid.bed")][2] == "\ufeff20"  # only line 1's is a BOM

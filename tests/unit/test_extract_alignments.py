@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -315,3 +316,23 @@ def test_bad_option_combinations(bam, tmp_path, capsys):
 def test_options_object_defaults_are_splams():
     options = ExtractOptions()
     assert (options.min_mapq, options.exclude_flags, options.min_anchor, options.max_intron) == (0, 0, 0, 99_998)
+
+
+@pytest.mark.parametrize("stale", [".csi", ".bai"])
+def test_the_newest_index_is_used_not_a_stale_csi(tmp_path, stale):
+    """htslib prefers X.csi to X.bai whatever their age: an old index of a rewritten BAM gave wrong counts."""
+    data = Path(__file__).resolve().parents[1] / "data" / "chr20_slice.bam"
+    with pysam.AlignmentFile(str(data)) as src, pysam.AlignmentFile(str(tmp_path / "old.bam"), "wb",
+                                                                    template=src) as out:
+        for i, read in enumerate(src):
+            if i % 3 == 0:  # the BAM as it was when the stale index was made
+                out.write(read)
+    bam = tmp_path / "x.bam"
+    pysam.index(*(["-c"] if stale == ".csi" else []), str(tmp_path / "old.bam"), str(tmp_path / f"x.bam{stale}"))
+    shutil.copy(data, bam)
+    os.utime(tmp_path / f"x.bam{stale}", (1, 1))
+    pysam.index(*(["-c"] if stale == ".bai" else []), str(bam))  # the current index, of the other kind
+    expected = extract_junctions(data, region="20").rows()
+    assert len(expected) > 200
+    assert extract_junctions(bam, region="20").rows() == expected
+    assert extract_junctions(bam, threads=2).rows() == extract_junctions(data, threads=2).rows()

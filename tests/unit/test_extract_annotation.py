@@ -11,6 +11,7 @@ import pytest
 from splamflow.cli import main
 from splamflow.errors import UserError
 from splamflow.io.annotation import Transcript, read_transcripts
+from splamflow.io.sniff import looks_like_annotation
 from splamflow.motifs import motif_strand
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,3 +220,11 @@ def test_shared_gencode_gtf_slice(tmp_path):
         )
     assert len(introns) > 500
     assert canonical / len(introns) > 0.97  # README: 98.9% GT-AG, 0.7% GC-AG, 0.1% AT-AC overall
+
+
+def test_a_byte_order_mark_does_not_hide_an_annotation(tmp_path):
+    line = "20\tsrc\texon\t100\t200\t.\t+\t.\tgene_id \"g\"; transcript_id \"t\";\n"
+    path = tmp_path / "genes.txt"  # a name that does not say what it is
+    path.write_bytes("\ufeff".encode() + line.encode())
+    assert looks_like_annotation(path)
+    assert [(t.id, t.contig) for t in read_transcripts(path)] == [("t", "20")]

@@ -70,6 +70,38 @@ def test_a_stale_index_is_an_error(tmp_path):
         open_genome(path)
 
 
+@pytest.mark.parametrize("bgzip", [False, True])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (">a\n" + "ACGT" * 10 + "\n", ">a\n" + "ACGT" * 10 + "\n"),  # one line, unchanged: valid
+        (">a\n" + "ACGTACGTAC\n" * 4, ">a\n" + "ACGTACGTACACGTA\nCGTACGTACACGTACGTAC\nACGTAC\n"),  # wider
+        (">a\n" + "ACGTACGTAC\n" * 4, ">a\n" + "ACGTAC\nGTACACGTAC\nGTACACGTAC\nGTACACGTAC\n"),  # narrower
+        (FASTA, FASTA.replace("TTTTTTTTTT\nTTTTTTTTTT\n", "TTTTTTTTTTTTTTTTTTTT\n")),  # last one joined
+        (FASTA, FASTA.replace("TTTTTTTTTT\nTTTTTTTTTT\n", "TTTTTTTTTT\nTTTTTTTTTTT\n")),  # a base added
+        (FASTA, FASTA.replace("\n", "\r\n")),  # CRLF line ends since
+    ],
+    ids=["unchanged", "rewrapped-wider", "rewrapped-narrower", "last-joined", "last-longer", "crlf"],
+)
+def test_a_fasta_rewrapped_after_indexing_is_found(tmp_path, bgzip, before, after):
+    """The last (or only) sequence has no header after it to betray a stale index: its lines are checked."""
+    path = _fasta(tmp_path, before, bgzip=bgzip)
+    open_genome(path).close()
+    fai = (tmp_path / f"{path.name}.fai").read_bytes()
+    gzi = tmp_path / f"{path.name}.gzi"
+    gzi_data = gzi.read_bytes() if bgzip else None
+    path.unlink()
+    _fasta(tmp_path, after, bgzip=bgzip)  # the FASTA rewritten, the old indexes kept
+    (tmp_path / f"{path.name}.fai").write_bytes(fai)
+    if bgzip:  # one block either way: the old .gzi is still right
+        gzi.write_bytes(gzi_data)
+    if before == after:
+        open_genome(path).close()
+        return
+    with pytest.raises(UserError, match=r"the lines of sequence '(a|b)' are not where its \.fai index says.*stale"):
+        open_genome(path)
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

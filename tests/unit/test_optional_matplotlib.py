@@ -65,3 +65,18 @@ def test_clean_plot_without_matplotlib_is_a_one_line_error(no_matplotlib, tmp_pa
     assert code == 2
     assert capsys.readouterr().err.endswith("--plot needs matplotlib: pip install 'splamflow[plots]' (or matplotlib)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.bed"]
+
+
+def test_matplotlib_without_a_writable_cache_folder_is_a_user_error(monkeypatch):
+    """As in `docker run --read-only` without a writable /tmp: matplotlib's start-up raises OSError."""
+    from types import SimpleNamespace
+
+    from splamflow.errors import UserError
+    from splamflow.plotlib import pyplot
+
+    def no_cache_folder(backend):
+        raise FileNotFoundError("No usable temporary directory found in ['/tmp', '/var/tmp', '/usr/tmp', '/']")
+
+    monkeypatch.setitem(sys.modules, "matplotlib", SimpleNamespace(use=no_cache_folder))
+    with pytest.raises(UserError, match=r"MPLCONFIGDIR .*--tmpfs /tmp"):
+        pyplot()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import subprocess
+import tempfile
 
 import pytest
 
+from splamflow import signals
 from splamflow.errors import UserError
 from splamflow.outputs import OutputSet
 from tests import hostile
@@ -63,6 +67,75 @@ def test_when_one_output_cannot_be_moved_the_others_are_put_back(tmp_path, monke
             out.tmp.write_text("new")
     monkeypatch.undo()
     assert _files(tmp_path) == {"a.txt": b"old a.txt", "b.txt": b"old b.txt"}
+
+
+def _fail_on(monkeypatch, *suffixes):
+    """os.replace fails (disk full) for a source or destination ending in one of `suffixes`."""
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if any(str(p).endswith(suffixes) for p in (src, dst)):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("error", [errno.EPERM, errno.EOPNOTSUPP], ids=["EPERM", "EOPNOTSUPP"])
+def test_without_hard_links_a_failed_commit_still_puts_every_old_output_back(tmp_path, monkeypatch, error):
+    """No hard link (vfat answers EPERM, fs.protected_hardlinks too): old outputs are renamed aside instead."""
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(f"old {name}")
+
+    def link(src, dst):
+        raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(os, "link", link)
+    _fail_on(monkeypatch, "c.txt")
+    outputs = OutputSet()
+    a, b, c = (outputs.add(tmp_path / n, n) for n in ("a.txt", "b.txt", "c.txt"))
+    with pytest.raises(UserError, match="cannot replace c.txt: No space left on device; no output was changed"), \
+            outputs:
+        for out in (a, b, c):
+            out.tmp.write_text("new")
+    monkeypatch.undo()
+    assert _files(tmp_path) == {"a.txt": b"old a.txt", "b.txt": b"old b.txt"}
+    with outputs:  # and the same set commits where nothing fails
+        for out in (a, b, c):
+            out.tmp.write_text("new")
+    assert _files(tmp_path) == {"a.txt": b"new", "b.txt": b"new", "c.txt": b"new"}
+
+
+def test_an_old_output_that_cannot_be_put_back_is_kept_and_named(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("old a.txt")
+    _fail_on(monkeypatch, "c.txt", ".old")  # the commit fails, and so does putting a.txt back
+    outputs = OutputSet()
+    a, c = outputs.add(tmp_path / "a.txt", "a.txt"), outputs.add(tmp_path / "c.txt", "c.txt")
+    with pytest.raises(UserError, match=r"the previous files are kept as .*/\.a\.txt\.\w+\.tmp\.old") as err, \
+            outputs:
+        a.tmp.write_text("new")
+        c.tmp.write_text("new")
+    monkeypatch.undo()
+    kept = str(err.value).rsplit("kept as ", 1)[1].split(":")[0]
+    assert _files(tmp_path) == {"a.txt": b"new", os.path.basename(kept): b"old a.txt"}
+
+
+def test_a_signal_while_the_temporary_files_are_made_leaves_none(tmp_path, monkeypatch):
+    """SIGTERM arriving just after a temporary file is created, before the set has noted it."""
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        made = real_mkstemp(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return made
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    outputs = OutputSet()
+    outputs.add(tmp_path / "a.txt", "-o")
+    outputs.add(tmp_path / "b.txt", "--stats")
+    with signals.interruptible(), pytest.raises(signals.Interrupted), outputs:
+        raise AssertionError("the work must not start")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_clashes_are_found_before_the_work(tmp_path):

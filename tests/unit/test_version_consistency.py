@@ -248,6 +248,41 @@ def test_dockerfiles_pin_the_same_versions():
         assert cuda[arg] == cpu[arg], f"{arg}: CUDA image {cuda[arg]} vs CPU image {cpu[arg]}"
 
 
+def constraints() -> dict[str, str]:
+    """containers/constraints.txt: distribution name -> exact version."""
+    pins: dict[str, str] = {}
+    for line in (ROOT / "containers" / "constraints.txt").read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = re.fullmatch(r"([a-z0-9]+(?:-[a-z0-9]+)*)==(\d[\w.]*)", line)
+        assert match, f"containers/constraints.txt: not a normalised name==exact-version line: {line!r}"
+        assert match[1] not in pins, f"containers/constraints.txt pins {match[1]} twice"
+        pins[match[1]] = match[2]
+    return pins
+
+
+def test_constraints_pin_every_transitive_version_the_dockerfiles_pin():
+    locked = constraints()
+    args = {arg: values for arg, values in all_stage_args(DOCKERFILES["cpu"]).items()}
+    for arg, dist in PIN_ARGS.items():
+        assert locked.get(dist) == next(iter(args[arg])), f"constraints.txt {dist} vs the Dockerfiles' {arg}"
+    assert "setuptools" in locked, "splamflow's build backend is installed from the wheelhouse too"
+    for flavour, path in DOCKERFILES.items():
+        build = parse_dockerfile(path)[0]
+        assert "constraints.txt /src/constraints.txt" in build.values("COPY"), flavour
+        assert any("PIP_CONSTRAINT=/src/constraints.txt" in rest for rest in build.values("ENV")), flavour
+    assert '--constraint "$constraints"' in (ROOT / "containers" / "wheelhouse.sh").read_text()
+    assert 'cp "$here/constraints.txt" "$context/"' in (ROOT / "containers" / "build.sh").read_text()
+
+
+def test_apt_pins_all_allow_the_release_updates():
+    """Debian and Ubuntu drop superseded package versions: every apt pin ends in `*`, the same way."""
+    for flavour, path in DOCKERFILES.items():
+        for arg, values in all_stage_args(path).items():
+            if arg.endswith("_DEB_VERSION"):
+                assert all(value.endswith("*") for value in values), f"{flavour}: {arg}={values}"
+
+
 def test_pins_satisfy_what_the_package_declares():
     declared = declared_requirements()
     pins = image_pins()
@@ -359,7 +394,7 @@ def test_every_module_runs_in_this_version_of_the_image():
     modules = ROOT / "modules"
     if not modules.is_dir():
         pytest.skip("no modules/ yet")
-    assert sorted(modules.glob("local/splam/*/main.nf")), "modules/ exists but holds no splam module"
+    assert sorted(modules.glob("splamflow/splam/*/main.nf")), "modules/ exists but holds no splam module"
     problems = []
     for main_nf in sorted(modules.rglob("main.nf")):
         rel = main_nf.relative_to(ROOT)
@@ -460,3 +495,47 @@ def test_environment_installs_the_image_versions(path):
         if Version(cuda) not in SpecifierSet(specs["cuda-version"]):
             problems.append(f"{rel}: cuda-version {specs['cuda-version']}, the CUDA image has CUDA {cuda}")
     assert not problems, "\n".join(problems)
+
+
+# --- the conda recipe and the Galaxy requirements -----------------------------------------------
+
+
+def test_recipe_pins_what_the_images_install():
+    pytest.importorskip("jinja2")
+    pytest.importorskip("yaml")
+    from scripts.package.recipe import load_recipe, split_spec
+
+    recipe = load_recipe()
+    assert recipe["package"] == {"name": "splamflow", "version": VERSION}
+    assert recipe["source"]["url"].endswith(f"/splamflow-{VERSION}.tar.gz"), "the recipe builds from the sdist"
+    assert recipe["build"]["noarch"] == "python"
+    entry_points = {f"{name} = {target}" for name, target in pyproject()["project"]["scripts"].items()}
+    assert set(recipe["build"]["entry_points"]) == entry_points
+    run = dict(split_spec(r) for r in recipe["requirements"]["run"])
+    run = {CONDA_ALIASES.get(name, name): spec for name, spec in run.items()}
+    pins = image_pins()
+    runtime = {Requirement(r).name for r in pyproject()["project"]["dependencies"]}
+    assert set(run) == runtime | {"python", "matplotlib"}, "run requirements: the package's, plus plotting"
+    for name, spec in run.items():
+        if name == "python":
+            assert spec == f"{pins['python']}.*", f"python {spec}, the images install {pins['python']}"
+        else:
+            assert spec == f"=={pins[name]}", f"{name} {spec}, the images install {pins[name]}"
+    host = dict(split_spec(r) for r in recipe["requirements"]["host"])
+    build_requires = [Requirement(r) for r in pyproject()["build-system"]["requires"]]
+    for req in build_requires:
+        assert req.name in host and SpecifierSet(host[req.name].replace(" ", "")) == req.specifier, (
+            f"host {req.name} {host.get(req.name)} vs pyproject.toml build-system {req}"
+        )
+
+
+def test_galaxy_requirements_are_the_package_and_image_versions():
+    macros = ET.parse(ROOT / "galaxy_tool" / "macros.xml").getroot()
+    tokens = galaxy_tokens()
+    assert tokens["@MATPLOTLIB_VERSION@"] == image_pins()["matplotlib"]
+    (requirements,) = [x.find("requirements") for x in macros.iter("xml") if x.get("name") == "requirements"]
+    packages = {r.text: r.get("version") for r in requirements.iter("requirement") if r.get("type") == "package"}
+    assert packages == {"splamflow": "@TOOL_VERSION@"}
+    clean = ET.parse(ROOT / "galaxy_tool" / "splamflow_clean.xml").getroot()
+    extra = {r.text: r.get("version") for r in clean.iter("requirement")}
+    assert extra == {"matplotlib-base": "@MATPLOTLIB_VERSION@"}, "clean --plot needs matplotlib"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 import torch
 
 from splamflow.errors import UserError
+from splamflow.io.files import sha256_file
 from splamflow.model import SplamNet
 from splamflow.weights import load_model
 
@@ -59,3 +63,16 @@ def test_data_parallel_prefix_is_accepted(tmp_path):
     loaded = load_model(p)
     assert loaded.format == "state_dict"
     assert torch.equal(loaded.net.last_cov.weight, net.last_cov.weight)
+
+
+def test_a_sidecar_sha256_is_checked_when_recorded(tmp_path, random_model):
+    """As documented: save_model records the sha256; a sidecar without one is accepted, a wrong one is not."""
+    weights = tmp_path / "m.safetensors"
+    shutil.copy(random_model, weights)
+    recorded = json.loads(random_model.with_suffix(".json").read_text())
+    assert recorded["sha256"] == sha256_file(weights)
+    (tmp_path / "m.json").write_text(json.dumps({"version": "hand-written"}))
+    assert load_model(weights).metadata["version"] == "hand-written"
+    (tmp_path / "m.json").write_text(json.dumps({"version": "x", "sha256": "0" * 64}))
+    with pytest.raises(UserError, match="the sidecar belongs to other weights"):
+        load_model(weights)

@@ -1,11 +1,10 @@
-"""Read the parts of Nextflow module files that the contract tests need, without Nextflow.
+"""Read the shell templates of a Nextflow module, for the flag contract tests.
 
-Nextflow cannot run here, so the tests read each process's sections (`output:`, `script:`, `stub:`),
-take the shell templates out of the `script:`/`stub:` blocks (every triple-quoted string; an
-`if`/`else` gives one template per branch), and render a template the way Nextflow's GString
-interpolation would: `${expr}` and `$name` replaced by test values given for each expression,
-`\\$` and `\\\\` unescaped. Rendering refuses a template that uses an expression without a test
-value, so a new variable in a module cannot slip past the tests unsubstituted.
+Each process's sections (`script:`, `stub:`, ...) are split out, the shell templates taken from the
+`script:`/`stub:` blocks (every triple-quoted string; an `if`/`else` gives one template per branch),
+and a template is rendered the way Nextflow's GString interpolation would: `${expr}` and `$name`
+replaced by the values given, `\\$` and `\\\\` unescaped. Rendering refuses a template that uses an
+expression without a value, so a new variable in a module cannot slip past the tests.
 """
 
 from __future__ import annotations
@@ -19,20 +18,6 @@ SECTION = re.compile(r"^    (input|output|when|script|stub|exec):\s*$", re.MULTI
 TEMPLATE = re.compile(r'"""(.*?)"""', re.DOTALL)
 # one token of a GString: an escaped backslash or dollar, ${expression} or $dotted.name
 GSTRING_TOKEN = re.compile(r"\\\\|\\\$|\$\{([^}]*)\}|\$([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)")
-EVAL = re.compile(r"""eval\((?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\)""")
-PATH_PATTERN = re.compile(r"""path\(\s*(?:"([^"]+)"|'([^']+)')""")
-EMIT = re.compile(r"emit:\s*(\w+)")
-
-
-@dataclass
-class Output:
-    """One declared output of a process."""
-
-    emit: str
-    patterns: list[str]
-    evals: list[str]
-    optional: bool
-    topic: str | None
 
 
 @dataclass
@@ -42,25 +27,6 @@ class Process:
     name: str
     path: Path
     sections: dict[str, str]
-
-    @property
-    def outputs(self) -> list[Output]:
-        result = []
-        for line in self.sections.get("output", "").splitlines():
-            emit = EMIT.search(line)
-            if not emit:
-                continue
-            topic = re.search(r"topic:\s*(\w+)", line)
-            result.append(
-                Output(
-                    emit=emit.group(1),
-                    patterns=[a or b for a, b in PATH_PATTERN.findall(line)],
-                    evals=[_unescape_groovy(a or b) for a, b in EVAL.findall(line)],
-                    optional=bool(re.search(r"optional:\s*true", line)),
-                    topic=topic.group(1) if topic else None,
-                )
-            )
-        return result
 
     def templates(self, section: str) -> list[str]:
         """The shell templates of `script` or `stub`, one per branch, in file order."""
@@ -80,10 +46,6 @@ def read_process(path: Path) -> Process:
         end = marks[i + 1].start() if i + 1 < len(marks) else len(body)
         sections[mark.group(1)] = body[mark.end() : end]
     return Process(name=header.group(1), path=path, sections=sections)
-
-
-def _unescape_groovy(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
 
 
 def expressions(template: str) -> set[str]:
@@ -111,15 +73,6 @@ def render(template: str, values: dict[str, str]) -> str:
         return str(values[(match.group(1) or match.group(2)).strip()])
 
     return GSTRING_TOKEN.sub(substitute, template)
-
-
-def brace_expand(pattern: str) -> list[str]:
-    """Expand `a.{x,y}` globs (Nextflow output patterns use Java glob syntax) into plain globs."""
-    match = re.search(r"\{([^{}]*)\}", pattern)
-    if match is None:
-        return [pattern]
-    head, tail = pattern[: match.start()], pattern[match.end() :]
-    return [out for part in match.group(1).split(",") for out in brace_expand(head + part + tail)]
 
 
 def cli_invocations(shell: str) -> list[list[str]]:

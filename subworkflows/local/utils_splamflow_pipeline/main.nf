@@ -1,54 +1,70 @@
 /*
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-    Start and end of a splamflow run: parameter and samplesheet validation, versions
+    Start and end of a splamflow run: --help, parameter and samplesheet validation, versions
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-    Plain Nextflow/Groovy, no plugin (nf-schema is downloaded at run time): the checks read
+    Plain Nextflow, no plugin (nf-schema would be downloaded at run time): the checks read
     nextflow_schema.json and assets/schema_input.json and apply the keywords those files use
     (required, type, enum, minimum, maximum, pattern, exists, uniqueEntries), so the schema
     files stay the single description of valid input. Every problem is reported at once,
     before any task starts.
+
+    Parameter values are converted to their schema type here: the strict syntax parser
+    (default from Nextflow 26.04) may pass command-line values as text ('0.05', 'true'), the
+    legacy parser converts them itself. The workflow uses the converted values; the closures
+    in conf/modules.config read params and accept both forms.
 ----------------------------------------------------------------------------------------
 */
 
 workflow PIPELINE_INITIALISATION {
 
     take:
-    input   // string or null: samplesheet CSV
-    fasta   // string: genome FASTA
-    gtf     // string or null: annotation for annotation mode
-    model   // string or null: model weights
+    run_params  // map: the pipeline parameters
 
     main:
-    def problems = validateParameters(params, file("${projectDir}/nextflow_schema.json"))
-    if (!input && !gtf) {
+    def schema = new groovy.json.JsonSlurper().parseText(file("${projectDir}/nextflow_schema.json").text)
+    if (isTrue(run_params.help)) {
+        log.info(helpText(schema))
+        exit(0)
+    }
+    def checked = checkParameters(run_params, schema)
+    checked.warnings.each { warning -> log.warn(warning) }
+    def typed = checked.typed
+    def problems = checked.problems
+    if (!typed.input && !typed.gtf) {
         problems << 'give --input (a samplesheet of BAMs), --gtf (an annotation), or both'
     }
-    problems.addAll(fastaIndexProblems(fasta))
+    problems.addAll(fastaIndexProblems(typed.fasta))
     def rows = []
-    if (input && !problems) {
-        def sheet = readSamplesheet(file(input), file("${projectDir}/assets/schema_input.json"))
+    if (typed.input && !problems) {
+        def sheet = readSamplesheet(file(typed.input), file("${projectDir}/assets/schema_input.json"))
         problems.addAll(sheet.problems)
         rows = sheet.rows
     }
-    def annotation = gtf ? annotationMeta(gtf) : null
-    if (annotation && rows.any { row -> row[0].id == annotation.id }) {
-        problems << "the annotation's output name '${annotation.id}' (from --gtf) is also a sample id in ${input}: rename one of them"
+    def gtf_meta = typed.gtf ? annotationMeta(typed.gtf) : null
+    if (gtf_meta && rows.any { row -> row[0].id == gtf_meta.id }) {
+        problems << "the annotation's output name '${gtf_meta.id}' (from --gtf) is also a sample id in ${typed.input}: rename one of them"
     }
     if (problems) {
         error("splamflow: invalid input, nothing was run:\n  - " + problems.join('\n  - '))
     }
-
-    ch_inputs = channel.fromList(rows)
-    if (annotation) {
-        ch_inputs = ch_inputs.mix(channel.of([annotation, file(gtf), []]))
+    def software_warning = gpuSoftwareWarning(workflow.profile, workflow.containerEngine)
+    if (software_warning) {
+        log.warn(software_warning)
     }
-    ch_fasta = channel.value([[id: file(fasta).simpleName], file(fasta), fastaIndexFiles(fasta)])
-    ch_model = channel.value(model ? modelFiles(model) : [])
+
+    // emits are bare names: Nextflow 25.04.0's strict parser drops `name = value` emits
+    alignments = channel.fromList(rows)
+    annotation = gtf_meta ? channel.of([gtf_meta, file(typed.gtf), []]) : channel.empty()
+    fasta      = channel.value([[id: file(typed.fasta).simpleName], file(typed.fasta), fastaIndexFiles(typed.fasta)])
+    model      = channel.value(typed.model ? modelFiles(typed.model) : [])
+    chunk_size = channel.value(typed.score_chunk_size)
 
     emit:
-    inputs = ch_inputs   // channel: [ val(meta), path(bam or gtf), path(index) or [] ]
-    fasta  = ch_fasta    // channel: [ val(meta2), path(fasta), [ path(fai), path(gzi) ] ]
-    model  = ch_model    // channel: [] or [ path(weights), path(json metadata) ]
+    alignments  // channel: [ val(meta), path(bam), path(index) or [] ]
+    annotation  // channel: [ val(meta), path(gtf), [] ] (empty without --gtf)
+    fasta       // channel: [ val(meta2), path(fasta), [ path(fai), path(gzi) ] ]
+    model       // channel: [] or [ path(weights), path(json metadata) ]
+    chunk_size  // value channel: junctions per scoring task
 }
 
 workflow PIPELINE_COMPLETION {
@@ -57,13 +73,15 @@ workflow PIPELINE_COMPLETION {
     outdir  // string: output directory
 
     main:
-    // every module puts (process, tool, version) on the `versions` topic; one YAML entry per process
+    // every module puts (process, tool, version) on the `versions` topic; one YAML entry per process.
+    // Plain Strings only: a GString holding Nextflow objects cannot be serialised by collectFile.
+    def workflow_versions = "Workflow:\n    Nextflow: ${workflow.nextflow.version}\n    splamflow: ${workflow.manifest.version}".toString()
     channel.topic('versions')
-        .map { process, tool, version -> [process.tokenize(':').last(), "${tool}: ${version.toString().trim()}"] }
+        .map { process, tool, version -> [process.tokenize(':').last(), "${tool}: ${version.toString().trim()}".toString()] }
         .unique()
         .groupTuple()
-        .map { process, tools -> "${process}:\n" + tools.sort().collect { tool -> "    ${tool}" }.join('\n') }
-        .mix(channel.of("Workflow:\n    Nextflow: ${workflow.nextflow.version}\n    splamflow: ${workflow.manifest.version}"))
+        .map { process, tools -> "${process}:\n".toString() + tools.sort().collect { tool -> "    ${tool}" }.join('\n') }
+        .mix(channel.of(workflow_versions))
         .collectFile(
             storeDir: "${outdir}/pipeline_info",
             name: 'splamflow_software_versions.yml',
@@ -72,9 +90,7 @@ workflow PIPELINE_COMPLETION {
         )
 
     workflow.onComplete {
-        log.info(workflow.success
-            ? "splamflow: done, results in ${outdir}"
-            : "splamflow: failed, see ${outdir}/pipeline_info/ and .nextflow.log")
+        log.info(completionMessage(outdir))
     }
 }
 
@@ -84,24 +100,85 @@ workflow PIPELINE_COMPLETION {
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 */
 
-// Problems with a value against one property of a schema (empty list when it is valid)
+// The last line of a run (a function: inside an onComplete closure `workflow` is not bound)
+def completionMessage(String outdir) {
+    return workflow.success
+        ? "splamflow: done, results in ${outdir}"
+        : "splamflow: failed, see ${outdir}/pipeline_info/ and .nextflow.log"
+}
+
+// true for true or 'true' (any case): what a boolean parameter may arrive as
+def isTrue(Object value) {
+    return value != null && value.toString().toLowerCase() == 'true'
+}
+
+// `-profile gpu` alone runs SPLAM_SCORE with whatever splam_score.py is on PATH
+def gpuSoftwareWarning(String profile, Object engine) {
+    def profiles = (profile ?: '').tokenize(',')
+    def software = ['docker', 'podman', 'singularity', 'apptainer', 'conda']
+    if ('gpu' in profiles && engine == null && !profiles.any { name -> name in software }) {
+        return 'splamflow: -profile gpu without docker, podman, singularity, apptainer or conda: tasks run the splam_score.py found on PATH, which needs a CUDA build of torch'
+    }
+    return null
+}
+
+// Every parameter of nextflow_schema.json, name -> its schema, and the required names
+def schemaParameters(Map schema) {
+    def specs = [:]
+    def required = []
+    schema['$defs'].each { group_name, group ->
+        group.properties.each { name, spec -> specs[name] = spec + [group: group.title] }
+        required.addAll(group.required ?: [])
+    }
+    return [specs: specs, required: required]
+}
+
+// A value converted to a JSON schema type: [value: converted] or [problem: message]
+def typedValue(String label, Object value, String type) {
+    def text = value.toString().trim()
+    if (type == 'boolean') {
+        if (value instanceof Boolean) {
+            return [value: value]
+        }
+        if (text.toLowerCase() in ['true', 'false']) {
+            return [value: text.toLowerCase() == 'true']
+        }
+        return [problem: "${label} must be true or false, not '${value}'"]
+    }
+    if (type == 'integer') {
+        if (value instanceof Integer || value instanceof Long) {
+            return [value: value]
+        }
+        if (value instanceof CharSequence && text ==~ /[+-]?\d{1,18}/) {
+            return [value: text.toLong()]
+        }
+        return [problem: "${label} must be a whole number, not '${value}'"]
+    }
+    if (type == 'number') {
+        if (value instanceof Number) {
+            return [value: value]
+        }
+        if (value instanceof CharSequence && text ==~ /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/) {
+            return [value: text.toBigDecimal()]
+        }
+        return [problem: "${label} must be a number, not '${value}'"]
+    }
+    if (type == 'string') {
+        // the legacy parser turns `--outdir 2024` into a number and a bare `--outdir` into true
+        if (value instanceof Boolean) {
+            return [problem: "${label} needs a value"]
+        }
+        return [value: value.toString()]
+    }
+    return [value: value]
+}
+
+// Problems with a typed value against one property of a schema (empty list when it is valid)
 def valueProblems(String label, Object value, Map spec, Object base) {
     def problems = []
-    def type = spec.type
-    if (type == 'boolean' && !(value instanceof Boolean)) {
-        return ["${label} must be true or false, not '${value}'"]
-    }
-    if (type == 'integer' && !(value instanceof Integer || value instanceof Long)) {
-        return ["${label} must be a whole number, not '${value}'"]
-    }
-    if (type == 'number' && !(value instanceof Number)) {
-        return ["${label} must be a number, not '${value}'"]
-    }
-    if (type == 'string' && !(value instanceof CharSequence)) {
-        return ["${label} must be text, not '${value}'"]
-    }
-    if (spec.enum && !(value.toString() in spec.enum)) {
-        problems << "${label} must be one of ${spec.enum.join(', ')}, not '${value}'"
+    def allowed = spec['enum']
+    if (allowed && !(value.toString() in allowed)) {
+        problems << "${label} must be one of ${allowed.join(', ')}, not '${value}'"
     }
     if (spec.minimum != null && value instanceof Number && value < spec.minimum) {
         problems << "${label} must be at least ${spec.minimum}, not ${value}"
@@ -127,23 +204,91 @@ def resolvePath(String path, Object base) {
     return base.resolve(path).normalize()
 }
 
-// Check the pipeline parameters against nextflow_schema.json
-def validateParameters(Map run_params, Object schema_file) {
-    def schema = new groovy.json.JsonSlurper().parseText(schema_file.text)
-    def problems = []
-    schema['$defs'].each { group_name, group ->
-        group.required?.each { name ->
-            if (run_params[name] == null) {
-                problems << "--${name} is required (${group.properties[name]?.description ?: group.title})"
-            }
+// Lower case without '_' and '-': how a mistyped parameter name is matched to a real one
+def squashed(String name) {
+    return name.toLowerCase().replaceAll(/[_-]/, '')
+}
+
+// Levenshtein distance, for "did you mean" suggestions
+def editDistance(String a, String b) {
+    def previous = (0..b.length()).toList()
+    a.eachWithIndex { char_a, i ->
+        def current = [i + 1]
+        b.eachWithIndex { char_b, j ->
+            current << [previous[j + 1] + 1, current[j] + 1, previous[j] + (char_a == char_b ? 0 : 1)].min()
         }
-        group.properties.each { name, spec ->
-            if (run_params[name] != null) {
-                problems.addAll(valueProblems("--${name}", run_params[name], spec, null))
-            }
+        previous = current
+    }
+    return previous[b.length()]
+}
+
+// Check the pipeline parameters against nextflow_schema.json.
+// Returns [typed: name -> typed value, problems: [message, ...], warnings: [message, ...]].
+// A parameter the schema does not know is an error when it is close to a known name (a typo,
+// or --score-chunk-size for --score_chunk_size) and a warning otherwise (institutional configs
+// may set parameters of their own).
+def checkParameters(Map run_params, Map schema) {
+    def parameters = schemaParameters(schema)
+    def values = [:]
+    def problems = []
+    def warnings = []
+    parameters.required.each { name ->
+        if (run_params[name] == null) {
+            problems << "--${name} is required (${parameters.specs[name]?.description ?: 'see --help'})"
         }
     }
-    return problems
+    run_params.each { name, value ->
+        def spec = parameters.specs[name]
+        if (spec == null) {
+            def near = parameters.specs.keySet().findAll { known -> editDistance(squashed(name), squashed(known)) <= 2 }
+            if (near) {
+                problems << "unknown parameter --${name}: did you mean --${near.sort().join(' or --')}?"
+            } else {
+                warnings << "splamflow: unknown parameter --${name} is ignored (not in nextflow_schema.json)"
+            }
+            return
+        }
+        if (value == null) {
+            values[name] = null
+            return
+        }
+        def typed = typedValue("--${name}", value, spec.type)
+        if (typed.problem) {
+            problems << typed.problem
+            return
+        }
+        values[name] = typed.value
+        problems.addAll(valueProblems("--${name}", typed.value, spec, null))
+    }
+    return [typed: values, problems: problems, warnings: warnings]
+}
+
+// `--help`: the parameters of nextflow_schema.json by group, with their defaults
+def helpText(Map schema) {
+    def lines = [
+        "splamflow ${workflow.manifest.version}: ${schema.description}",
+        '',
+        'Usage:',
+        '  nextflow run . -profile <docker|podman|singularity|apptainer|conda>[,gpu] --input samplesheet.csv --fasta genome.fa --outdir results',
+        '  nextflow run . -profile test --outdir results'
+    ]
+    schema['$defs'].each { group_name, group ->
+        def shown = group.properties.findAll { name, spec -> !spec.hidden }
+        if (!shown) {
+            return
+        }
+        lines << ''
+        lines << "${group.title}:"
+        shown.each { name, spec ->
+            def required = name in (group.required ?: []) ? ' (required)' : ''
+            def choices = spec['enum'] ? " [${spec['enum'].join('|')}]" : ''
+            def fallback = spec.default != null ? " [default: ${spec.default}]" : ''
+            lines << "  --${name.padRight(18)} ${spec.description}${required}${choices}${fallback}"
+        }
+    }
+    lines << ''
+    lines << 'Hidden options (publish_dir_mode, ...) and the outputs: docs/nextflow.md'
+    return lines.join('\n')
 }
 
 // FASTA index files that must sit next to the FASTA (.fai; .gzi too for bgzip)
@@ -179,6 +324,11 @@ def modelFiles(String model) {
     return metadata.exists() && metadata != weights ? [weights, metadata] : [weights]
 }
 
+// "<samplesheet name> line <n>", the prefix of every samplesheet problem
+def sheetLine(Object sheet, int number) {
+    return "${sheet.name} line ${number}"
+}
+
 // Read and check the samplesheet against schema_input.json.
 // Returns [rows: [[meta, bam, bai or []], ...], problems: [message, ...]]
 def readSamplesheet(Object sheet, Object schema_file) {
@@ -188,7 +338,6 @@ def readSamplesheet(Object sheet, Object schema_file) {
     def problems = []
     def rows = []
     def lines = sheet.readLines()
-    def where = { number -> "${sheet.name} line ${number}" }
     if (!lines || !lines[0].trim()) {
         return [rows: [], problems: ["${sheet}: empty samplesheet, expected a header line `${properties.keySet().join(',')}`"]]
     }
@@ -197,13 +346,13 @@ def readSamplesheet(Object sheet, Object schema_file) {
     def unknown = header.findAll { column -> !(column in properties.keySet()) }
     def repeated = header.findAll { column -> header.count(column) > 1 }.unique()
     if (missing) {
-        problems << "${where(1)}: missing column(s) ${missing.join(', ')} (header must be `${properties.keySet().join(',')}`, `bai` optional)"
+        problems << "${sheetLine(sheet, 1)}: missing column(s) ${missing.join(', ')} (header must be `${properties.keySet().join(',')}`, `bai` optional)"
     }
     if (unknown) {
-        problems << "${where(1)}: unknown column(s) ${unknown.join(', ')} (allowed: ${properties.keySet().join(', ')})"
+        problems << "${sheetLine(sheet, 1)}: unknown column(s) ${unknown.join(', ')} (allowed: ${properties.keySet().join(', ')})"
     }
     if (repeated) {
-        problems << "${where(1)}: column(s) ${repeated.join(', ')} appear more than once"
+        problems << "${sheetLine(sheet, 1)}: column(s) ${repeated.join(', ')} appear more than once"
     }
     if (problems) {
         return [rows: [], problems: problems]
@@ -217,22 +366,22 @@ def readSamplesheet(Object sheet, Object schema_file) {
         }
         def cells = line.split(',', -1).collect { cell -> cell.trim() }
         if (cells.size() != header.size()) {
-            problems << "${where(number)}: ${cells.size()} fields, the header has ${header.size()}"
+            problems << "${sheetLine(sheet, number)}: ${cells.size()} fields, the header has ${header.size()}"
             return
         }
         def row = [header, cells].transpose().collectEntries { column, cell -> [column, cell] }
         def row_problems = []
         required.findAll { column -> !row[column] }.each { column ->
-            row_problems << "${where(number)}: ${column} is empty"
+            row_problems << "${sheetLine(sheet, number)}: ${column} is empty"
         }
         row.findAll { column, cell -> cell }.each { column, cell ->
-            row_problems.addAll(valueProblems("${where(number)}: ${column}", cell, properties[column], base))
+            row_problems.addAll(valueProblems("${sheetLine(sheet, number)}: ${column}", cell, properties[column], base))
         }
         schema.uniqueEntries?.each { column ->
             def value = row[column]
             def key = "${column}=${value}".toString()   // a String key: GStrings hash differently
             if (value && first_seen.containsKey(key)) {
-                row_problems << "${where(number)}: ${column} '${value}' repeats line ${first_seen[key]}; ${column} values must be unique"
+                row_problems << "${sheetLine(sheet, number)}: ${column} '${value}' repeats line ${first_seen[key]}; ${column} values must be unique"
             } else if (value) {
                 first_seen[key] = number
             }

@@ -1,0 +1,29 @@
+"""Read recipes/splamflow/meta.yaml as conda-build does: render its Jinja, then parse the YAML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "splamflow" / "meta.yaml"
+
+
+def _pin_subpackage(name: str, max_pin: str = "x.x.x", exact: bool = False) -> str:
+    return f"{name} (pinned {'exactly' if exact else max_pin})"
+
+
+def load_recipe(path: Path = RECIPE) -> dict:
+    """The recipe as a dict, with the conda-build Jinja functions it uses stubbed."""
+    import jinja2
+    import yaml
+
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(path.read_text())
+    return yaml.safe_load(template.render(pin_subpackage=_pin_subpackage))
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """'numpy ==2.4.6' -> ('numpy', '==2.4.6'); 'pip' -> ('pip', '')."""
+    match = re.fullmatch(r"([\w.-]+)\s*(.*)", spec.strip())
+    if not match:
+        raise ValueError(f"not a conda requirement: {spec!r}")
+    return match[1], match[2].strip()

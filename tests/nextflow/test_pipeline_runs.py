@@ -1,0 +1,471 @@
+"""The pipeline run by the real Nextflow with the local executor (splamflow from .venv on PATH).
+
+- `-profile test` (BAM sample + GTF annotation of the chr20 slice, 100 junctions per scoring task):
+  published files, merged scores byte-identical to `splam_score.py score` run directly, cleaned +
+  discarded = input record for record, versions naming splamflow and torch, the MultiQC table,
+  >= 3 SPLAM_SCORE tasks for the BAM sample;
+- the same command with `-resume` re-executes no task;
+- the strict syntax parser (NXF_SYNTAX_PARSER=v2) with typed command-line parameters and 50
+  junctions per task: same merged bytes, the parameters (--infer_strand motif too) reach the tasks;
+- `-stub -profile test,gpu` with every parameter given as text (as the strict parser may pass
+  them): GPU device for SPLAM_SCORE only, GPU tasks one at a time, false stays false;
+- `-stub -profile test,gpu,docker` under the strict parser: the `docker run` lines Nextflow
+  builds (a stand-in `docker` records them and runs the task on this machine): GPU flags and
+  the CUDA image for SPLAM_SCORE only, whatever the profile order;
+- `nextflow config` for docker/podman with gpu in both orders, under both parsers;
+- `-stub -profile test` without `--outdir`: results in ./results, and a task that exits 175 (a
+  Fusion snapshot of a reclaimed spot instance) is retried;
+- bad input fails before any task with the pipeline's message; `--help`; Nextflow 24.10 refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import pysam
+import pytest
+import torch
+
+import splamflow
+from tests.nextflow.nfrun import ROOT, VENV_BIN, Run, nextflow, tasks_of, trace
+
+pytestmark = pytest.mark.nextflow
+
+DATA = ROOT / "tests" / "data"
+SHEETS = ROOT / "tests" / "workflow" / "samplesheets"
+SAMPLE = "chr20_rnaseq"  # the BAM sample of assets/samplesheet_test.csv
+ANNOTATION = "chr20_slice"  # output name of tests/data/chr20_slice.gtf
+V2 = {"NXF_SYNTAX_PARSER": "v2"}
+
+
+def pipeline(launch: Path, outdir: Path, suffix: str, *extra: str, env: dict | None = None, **kw) -> Run:
+    run = nextflow(
+        ["run", str(ROOT), "--outdir", str(outdir), "--trace_report_suffix", suffix, *extra],
+        launch,
+        extra_env=env,
+        **kw,
+    )
+    return run
+
+
+def task_dirs(run: Run, process: str) -> list[Path]:
+    return [Path(row["workdir"]) for row in tasks_of(trace(run), process)]
+
+
+# --------------------------------------------------------------------------------------------
+# -profile test, its -resume, and the strict parser, in one launch folder
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("nextflow_runs")
+
+
+@pytest.fixture(scope="module")
+def test_run(runs) -> tuple[Run, Path]:
+    outdir = runs / "results"
+    run = pipeline(runs / "launch", outdir, "first", "-profile", "test")
+    assert run.returncode == 0, run.explain()
+    return run, outdir
+
+
+@pytest.fixture(scope="module")
+def resume_run(runs, test_run) -> tuple[Run, Path]:
+    outdir = runs / "results"
+    run = pipeline(runs / "launch", outdir, "resume", "-profile", "test", "-resume")
+    assert run.returncode == 0, run.explain()
+    return run, outdir
+
+
+@pytest.fixture(scope="module")
+def strict_run(runs, resume_run) -> tuple[Run, Path]:
+    outdir = runs / "results_strict"
+    run = pipeline(
+        runs / "launch_strict",
+        outdir,
+        "strict",
+        "-profile",
+        "test",
+        "--score_chunk_size",
+        "50",
+        "--threshold",
+        "0.05",
+        "--paired",
+        "true",
+        "--infer_strand",
+        "motif",
+        env=V2,
+    )
+    assert run.returncode == 0, run.explain()
+    return run, outdir
+
+
+@pytest.fixture(scope="module")
+def direct(tmp_path_factory) -> dict[str, Path]:
+    """The CLI run by hand on the test data, as the test profile configures it."""
+    out = tmp_path_factory.mktemp("direct")
+    cli = str(VENV_BIN / "splam_score.py")
+    genome = str(DATA / "chr20_slice.fa.gz")
+    files = {}
+    for name, source, extra in (
+        (SAMPLE, DATA / "chr20_slice.bam", ["--paired"]),
+        (ANNOTATION, DATA / "chr20_slice.gtf", []),
+    ):
+        junctions, scores = out / f"{name}.junctions.bed", out / f"{name}.scores.bed"
+        subprocess.run([cli, "extract", str(source), "-o", str(junctions), *extra], check=True, capture_output=True)
+        subprocess.run(
+            [cli, "score", str(junctions), "--genome", genome, "-o", str(scores)], check=True, capture_output=True
+        )
+        files[f"{name}.junctions"], files[f"{name}.scores"] = junctions, scores
+    return files
+
+
+PUBLISHED = {
+    SAMPLE: [
+        "junctions.bed",
+        "scores.bed",
+        "cleaned.bam",
+        "cleaned.bam.bai",
+        "discarded.bam",
+        "discarded.bam.bai",
+        "clean_stats.json",
+        "clean_stats_mqc.tsv",
+        "clean.png",
+    ],
+    ANNOTATION: [
+        "junctions.bed",
+        "intron_counts.tsv",
+        "scores.bed",
+        "cleaned.gtf",
+        "transcripts.tsv",
+        "clean_stats.json",
+        "clean.png",
+    ],
+}
+
+
+def test_test_profile_publishes_every_output(test_run):
+    _, outdir = test_run
+    for sample, endings in PUBLISHED.items():
+        for ending in endings:
+            path = outdir / sample / f"{sample}.{ending}"
+            assert path.is_file() and path.stat().st_size > 0, f"missing or empty: {path}"
+    # 247 BAM junctions and 155 annotation introns in chunks of 100: 3 + 2 scoring tasks
+    assert len(list((outdir / SAMPLE / "score_chunks").glob(f"{SAMPLE}.chunk_*.score_stats.json"))) == 3
+    assert len(list((outdir / ANNOTATION / "score_chunks").glob(f"{ANNOTATION}.chunk_*.score_stats.json"))) == 2
+    for name in ("execution_report_first.html", "execution_timeline_first.html", "pipeline_dag_first.html"):
+        assert (outdir / "pipeline_info" / name).is_file(), name
+
+
+def test_scatter_runs_three_or_more_scoring_tasks_per_sample(test_run):
+    _, outdir = test_run
+    rows = tasks_of(trace(test_run[0]), "SPLAM_SCORE")
+    assert all(row["status"] == "COMPLETED" for row in rows)
+    per_sample = Counter(row["name"].split("(")[1].split(".chunk_")[0] for row in rows)
+    assert per_sample == {SAMPLE: 3, ANNOTATION: 2}, per_sample
+
+
+def test_merged_scores_are_the_bytes_of_scoring_directly(test_run, direct):
+    _, outdir = test_run
+    for name in (SAMPLE, ANNOTATION):
+        assert (outdir / name / f"{name}.junctions.bed").read_bytes() == direct[f"{name}.junctions"].read_bytes()
+        merged = (outdir / name / f"{name}.scores.bed").read_bytes()
+        assert merged == direct[f"{name}.scores"].read_bytes(), f"{name}: merged scores differ from one-chunk scoring"
+
+
+def _bam_records(path: Path) -> list[pysam.AlignedSegment]:
+    with pysam.AlignmentFile(str(path), "rb") as bam:
+        return list(bam)
+
+
+def _identity(record: pysam.AlignedSegment) -> tuple:
+    # clean updates NH/HI and mate fields of kept records; this identifies a record without them
+    return (
+        record.query_name,
+        record.is_read1,
+        record.is_secondary,
+        record.is_supplementary,
+        record.reference_name,
+        record.reference_start,
+        record.cigarstring,
+        record.query_sequence,
+    )
+
+
+def test_cleaned_plus_discarded_is_the_input_record_for_record(test_run):
+    _, outdir = test_run
+    source = _bam_records(DATA / "chr20_slice.bam")
+    kept = _bam_records(outdir / SAMPLE / f"{SAMPLE}.cleaned.bam")
+    dropped = _bam_records(outdir / SAMPLE / f"{SAMPLE}.discarded.bam")
+    assert dropped, "the test data has spurious junctions: some records must be discarded"
+    assert Counter(map(_identity, source)) == Counter(map(_identity, kept)) + Counter(map(_identity, dropped))
+    # discarded records are written unchanged
+    originals = {r.to_string() for r in source}
+    assert all(r.to_string() in originals for r in dropped)
+    counts = json.loads((outdir / SAMPLE / f"{SAMPLE}.clean_stats.json").read_text())["counts"]
+    assert (counts["records_in"], counts["records_kept"], counts["records_discarded"]) == (
+        len(source),
+        len(kept),
+        len(dropped),
+    )
+
+
+def test_versions_name_splamflow_and_torch(test_run):
+    _, outdir = test_run
+    text = (outdir / "pipeline_info" / "splamflow_software_versions.yml").read_text()
+    versions = {}
+    process = None
+    for line in text.splitlines():
+        if line and not line.startswith(" "):
+            process = line.rstrip(":")
+        elif line.strip():
+            tool, _, version = line.strip().partition(": ")
+            versions.setdefault(process, {})[tool] = version
+    assert versions["SPLAM_SCORE"]["splamflow"] == splamflow.__version__
+    assert versions["SPLAM_SCORE"]["torch"] == torch.__version__
+    for process in ("SPLAM_EXTRACT", "SPLAM_CLEAN", "SPLAM_EXTRACT_ANNOTATION", "SPLAM_CLEAN_ANNOTATION"):
+        assert versions[process]["splamflow"] == splamflow.__version__, process
+    assert versions["Workflow"]["Nextflow"] == "25.04.4"
+    assert versions["Workflow"]["splamflow"] == splamflow.__version__
+
+
+def test_multiqc_table_has_the_clean_counts(test_run):
+    _, outdir = test_run
+    lines = (outdir / SAMPLE / f"{SAMPLE}.clean_stats_mqc.tsv").read_text().splitlines()
+    header = [line for line in lines if line.startswith("#")]
+    assert "# plot_type: 'table'" in header
+    columns, row = (line.split("\t") for line in lines if not line.startswith("#"))
+    table = dict(zip(columns, row))
+    counts = json.loads((outdir / SAMPLE / f"{SAMPLE}.clean_stats.json").read_text())["counts"]
+    assert table["Sample"] == SAMPLE
+    for key in ("records_in", "records_kept", "records_discarded", "junctions_scored", "junctions_spurious"):
+        assert int(table[key]) == counts[key], key
+
+
+def test_resume_runs_no_task_again(test_run, resume_run):
+    first, again = trace(test_run[0]), trace(resume_run[0])
+    assert len(again) == len(first) > 0
+    assert [row["status"] for row in again] == ["CACHED"] * len(again), [row["name"] for row in again]
+    assert "Submitted process" not in resume_run[0].output
+
+
+def test_strict_parser_runs_with_typed_parameters(strict_run, direct):
+    run, outdir = strict_run
+    log = run.log()
+    assert "Using script parser v2" in log and "Using config parser v2" in log
+    rows = trace(run)
+    per_sample = Counter(row["name"].split("(")[1].split(".chunk_")[0] for row in tasks_of(rows, "SPLAM_SCORE"))
+    assert per_sample == {SAMPLE: 5, ANNOTATION: 4}, per_sample  # 247 and 155 junctions, 50 per task
+    for name in (SAMPLE, ANNOTATION):
+        assert (outdir / name / f"{name}.scores.bed").read_bytes() == direct[f"{name}.scores"].read_bytes()
+    stats = json.loads((outdir / SAMPLE / f"{SAMPLE}.clean_stats.json").read_text())
+    assert stats["threshold"] == 0.05 and stats["options"]["paired"] is True
+    # every BAM record has an XS tag: the motif rule reads the genome and changes nothing here
+    assert stats["options"]["infer_strand"] == "motif"
+    (clean,) = task_dirs(run, "SPLAM_CLEAN")
+    assert "--genome chr20_slice.fa.gz" in (clean / ".command.sh").read_text()
+    annotation = json.loads((outdir / ANNOTATION / f"{ANNOTATION}.clean_stats.json").read_text())
+    assert annotation["threshold"] == 0.05
+
+
+# --------------------------------------------------------------------------------------------
+# stub runs: parameters as text, the gpu profile, the container command lines
+# --------------------------------------------------------------------------------------------
+
+
+def _script(task_dir: Path) -> str:
+    return (task_dir / ".command.sh").read_text()
+
+
+def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
+    params = tmp_path / "params.json"
+    # what the strict parser may hand over: text for every value; plus a parameter of no one's
+    params.write_text(
+        json.dumps(
+            {"threshold": "0.05", "paired": "false", "score_chunk_size": "100", "batch_size": "64", "lab_contact": "x"}
+        )
+    )
+    outdir = tmp_path / "results"
+    run = pipeline(
+        tmp_path / "launch", outdir, "stub", "-profile", "test,gpu", "-stub", "-params-file", str(params), env=V2
+    )
+    assert run.returncode == 0, run.explain()
+    assert "splamflow: unknown parameter --lab_contact is ignored" in run.output
+    assert "-profile gpu without docker, podman, singularity, apptainer or conda" in run.output
+    for task in task_dirs(run, "SPLAM_EXTRACT") + task_dirs(run, "SPLAM_CLEAN"):
+        assert "--paired" not in _script(task), "paired 'false' given as text must stay false"
+    (clean,) = task_dirs(run, "SPLAM_CLEAN")
+    assert "--threshold 0.05" in _script(clean)
+    score_rows = tasks_of(trace(run), "SPLAM_SCORE")
+    assert len(score_rows) == 2
+    for row in score_rows:
+        said = (Path(row["workdir"]) / ".command.out").read_text()
+        assert "--device cuda" in said and "--batch-size 64" in said, said
+    # maxForks 1: the GPU tasks of the run never overlap
+    spans = sorted(
+        (datetime.fromisoformat(row["start"]), datetime.fromisoformat(row["complete"])) for row in score_rows
+    )
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:])), spans
+
+
+RETRY_CONFIG = """
+// JUNCTIONS_MERGE's first attempt exits as a task on a reclaimed spot instance does under Fusion
+process {
+    withName: 'JUNCTIONS_MERGE' {
+        beforeScript = { task.attempt == 1 ? 'exit 175' : 'true' }
+    }
+}
+"""
+
+
+def test_stub_test_profile_writes_to_results_and_retries_exit_175(tmp_path):
+    config = tmp_path / "retry.config"
+    config.write_text(RETRY_CONFIG)
+    launch = tmp_path / "launch"
+    run = nextflow(["run", str(ROOT), "-profile", "test", "-stub", "-c", str(config)], launch)
+    assert run.returncode == 0, run.explain()
+    results = launch / "results"  # the test profile's outdir
+    assert (results / "pipeline_info" / "splamflow_software_versions.yml").is_file()
+    assert (results / SAMPLE / f"{SAMPLE}.scores.bed").is_file()
+    rows = tasks_of(trace(run), "JUNCTIONS_MERGE")
+    assert Path(rows[0]["workdir"]).parent.parent == launch / "work"
+    attempts = sorted((row["name"], row["status"], row["exit"]) for row in rows)
+    assert attempts == sorted(
+        (f"SPLAMFLOW:JUNCTIONS_MERGE ({name})", status, code)
+        for name in (SAMPLE, ANNOTATION)
+        for status, code in (("FAILED", "175"), ("COMPLETED", "0"))
+    ), attempts
+
+
+DOCKER_STAND_IN = """#!/usr/bin/env bash
+# records what Nextflow asks of docker; `docker run ... IMAGE CMD...` runs CMD on this machine
+echo "$*" >> "$DOCKER_CALLS"
+[ "$1" = run ] || exit 0
+shift
+while [ $# -gt 0 ]; do
+    case "$1" in ghcr.io/splamflow/*) shift; exec "$@" ;; esac
+    shift
+done
+echo "docker stand-in: no splamflow image in the command" >&2
+exit 1
+"""
+
+
+def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "docker").write_text(DOCKER_STAND_IN)
+    (shims / "docker").chmod(0o755)
+    calls = tmp_path / "docker_calls.txt"
+    outdir = tmp_path / "results"
+    run = pipeline(
+        tmp_path / "launch",
+        outdir,
+        "docker",
+        "-profile",
+        "test,gpu,docker",
+        "-stub",
+        env={**V2, "DOCKER_CALLS": str(calls)},
+        path_first=shims,
+    )
+    assert run.returncode == 0, run.explain()
+    runs = [line for line in calls.read_text().splitlines() if line.startswith("run ")]
+    rows = trace(run)
+    assert len(runs) == len(rows) == 10, runs
+    score_dirs = {str(d) for d in task_dirs(run, "SPLAM_SCORE")}
+    for line in runs:
+        is_score = any(d in line for d in score_dirs)
+        assert "-u " in line, line  # the docker profile's runOptions survive
+        assert ("--gpus all" in line) == is_score, line
+        image = "ghcr.io/splamflow/splamflow:0.1.0-cuda " if is_score else "ghcr.io/splamflow/splamflow:0.1.0 "
+        assert image in line, line
+
+
+def _config(profiles: str, env: dict | None, tmp_path: Path) -> list[str]:
+    """`nextflow config -flat` lines, sorted; without the start time that names the report files."""
+    launch = tmp_path / profiles.replace(",", "_")
+    run = nextflow(["config", "-flat", "-profile", profiles, str(ROOT)], launch, extra_env=env)
+    assert run.returncode == 0, run.explain()
+    return sorted(
+        line
+        for line in run.output.splitlines()
+        if not line.startswith("WARN: Unrecognized config option") and not re.search(r"\d{4}-\d\d-\d\d_\d\d-", line)
+    )
+
+
+@pytest.mark.parametrize("parser", ["v1", "v2"])
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+def test_gpu_settings_do_not_depend_on_profile_order(parser, engine, tmp_path):
+    env = V2 if parser == "v2" else None
+    first, second = _config(f"{engine},gpu", env, tmp_path), _config(f"gpu,{engine}", env, tmp_path)
+    assert first == second
+    text = "\n".join(first)
+    gpu = "process.'withName:SPLAM_SCORE'."
+    assert f"{gpu}accelerator = 1" in first
+    assert f"{gpu}maxForks = 1" in first
+    assert f"{engine}.enabled = true" in first
+    options = [line for line in first if "containerOptions" in line or "runOptions" in line]
+    assert [line for line in options if "containerOptions" in line] == [f"{gpu}containerOptions = {{"], options
+    assert not any("--gpus" in line or "--nv" in line for line in options), options
+    assert "--gpus all" in text and "--device nvidia.com/gpu=all" in text and "'--nv'" in text
+
+
+# --------------------------------------------------------------------------------------------
+# bad input, --help, unsupported Nextflow
+# --------------------------------------------------------------------------------------------
+
+BAD_INPUT = {
+    "missing_bam": (
+        ["--input", str(SHEETS / "missing_bam_file.csv")],
+        "missing_bam_file.csv line 2: bam: file not found",
+    ),
+    "duplicate_sample": (
+        ["--input", str(SHEETS / "duplicate_sample.csv")],
+        "duplicate_sample.csv line 4: sample 's1' repeats line 2; sample values must be unique",
+    ),
+    "unknown_column": (
+        ["--input", str(SHEETS / "unknown_column.csv")],
+        "unknown_column.csv line 1: unknown column(s) condition",
+    ),
+    "mistyped_name": (["--treshold", "0.05"], "unknown parameter --treshold: did you mean --threshold?"),
+    "kebab_case_name": (
+        ["--score-chunk-size", "50"],
+        "unknown parameter --scoreChunkSize: did you mean --score_chunk_size?",
+    ),
+    "mistyped_value": (["--threshold", "abc"], "--threshold must be a number, not 'abc'"),
+    "out_of_range": (["--score_chunk_size", "0"], "--score_chunk_size must be at least 1, not 0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_stops_before_any_task(case, tmp_path):
+    extra, message = BAD_INPUT[case]
+    run = nextflow(["run", str(ROOT), "-profile", "test", "--outdir", str(tmp_path / "results"), *extra], tmp_path)
+    assert run.returncode != 0, run.explain()
+    assert "splamflow: invalid input, nothing was run:" in run.output, run.explain()
+    assert f"  - {message}" in run.output, run.explain()
+    assert "Submitted process" not in run.output
+    assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
+    assert "Exception" not in run.output, run.explain()
+
+
+def test_help_lists_the_parameters(tmp_path):
+    run = nextflow(["run", str(ROOT), "--help"], tmp_path)
+    assert run.returncode == 0, run.explain()
+    for name in ("--input", "--fasta", "--gtf", "--outdir", "--score_chunk_size", "--threshold", "--paired"):
+        assert name in run.output, name
+    assert "[default: 500000]" in run.output
+    assert "Submitted process" not in run.output
+
+
+def test_nextflow_24_10_is_refused_by_the_manifest(tmp_path):
+    run = nextflow(["run", str(ROOT), "--help"], tmp_path, extra_env={"NXF_VER": "24.10.0"})
+    assert "version 24.10.0" in run.output, run.explain()
+    assert "does not match workflow required version: >=25.04.4" in run.output, run.explain()
+    assert "Submitted process" not in run.output and "--score_chunk_size" not in run.output

@@ -1,0 +1,140 @@
+/*
+    The pipeline's own input checks (subworkflows/local/utils_splamflow_pipeline) and scatter/gather
+    helpers (workflows/splamflow.nf), called by the real Nextflow on the committed samplesheets and
+    on bad ones written here: many cases in one run, where a pipeline run per case would cost a
+    Nextflow start each. tests/nextflow/test_validation.py runs it:
+        nextflow run tests/nextflow/validation.nf --root <repository> --scratch <empty folder>
+    Prints "validation: N checks passed", or fails naming every check that did not hold.
+*/
+
+include { readSamplesheet; checkParameters; fastaIndexProblems; annotationMeta; modelFiles; typedValue } from '../../subworkflows/local/utils_splamflow_pipeline'
+include { chunkIndex; chunksInOrder; chunkTasks } from '../../workflows/splamflow'
+
+workflow {
+
+    main:
+    def failures = []
+    def passed = 0
+    def root = file(params.root)
+    def scratch = file(params.scratch)
+    def data = root.resolve('tests/data')
+    def sheets = root.resolve('tests/workflow/samplesheets')
+    def schema_input = root.resolve('assets/schema_input.json')
+    def schema = new groovy.json.JsonSlurper().parseText(root.resolve('nextflow_schema.json').text)
+    def bam = data.resolve('chr20_slice.bam').toString()
+
+    def cases = []
+
+    // committed samplesheets
+    def valid = readSamplesheet(sheets.resolve('valid.csv'), schema_input)
+    cases << [valid.problems == [], "valid.csv has no problem: ${valid.problems}"]
+    cases << [valid.rows.collect { row -> row[0] } == [[id: 's1', type: 'alignments'], [id: 's2', type: 'alignments']], "valid.csv metas: ${valid.rows}"]
+    cases << [valid.rows.every { row -> row[1] == data.resolve('chr20_slice.bam') }, 'valid.csv: BAM resolved against the sheet folder']
+    cases << [valid.rows[1][2] == data.resolve('chr20_slice.bam.bai'), 'valid.csv: index found next to the BAM when the bai cell is empty']
+    def test_sheet = readSamplesheet(root.resolve('assets/samplesheet_test.csv'), schema_input)
+    cases << [test_sheet.problems == [] && test_sheet.rows.size() == 1 && test_sheet.rows[0][0].id == 'chr20_rnaseq', "test samplesheet: ${test_sheet}"]
+
+    // bad samplesheets: each must give the problem quoted
+    def expected = [
+        [sheets.resolve('duplicate_sample.csv'), "duplicate_sample.csv line 4: sample 's1' repeats line 2"],
+        [sheets.resolve('missing_bam_column.csv'), 'missing_bam_column.csv line 1: missing column(s) bam'],
+        [sheets.resolve('missing_bam_file.csv'), 'missing_bam_file.csv line 2: bam: file not found'],
+        [sheets.resolve('unknown_column.csv'), 'unknown_column.csv line 1: unknown column(s) condition'],
+        [writeSheet(scratch, 'empty.csv', ''), 'empty samplesheet'],
+        [writeSheet(scratch, 'header_only.csv', 'sample,bam\n'), 'no samples below the header line'],
+        [writeSheet(scratch, 'fields.csv', "sample,bam\ns1,${bam},extra\n"), 'fields.csv line 2: 3 fields, the header has 2'],
+        [writeSheet(scratch, 'empty_cell.csv', "sample,bam\n,${bam}\n"), 'empty_cell.csv line 2: sample is empty'],
+        [writeSheet(scratch, 'bad_id.csv', "sample,bam\nmy sample,${bam}\n"), 'bad_id.csv line 2: sample: sample must start with a letter or digit'],
+        [writeSheet(scratch, 'not_bam.csv', "sample,bam\ns1,${data.resolve('chr20_slice.gtf')}\n"), 'not_bam.csv line 2: bam: bam must be a path ending in .bam'],
+        [writeSheet(scratch, 'bad_bai.csv', "sample,bam,bai\ns1,${bam},${data.resolve('chr20_slice.gtf')}\n"), 'bad_bai.csv line 2: bai: bai must be a path ending in .bai or .csi'],
+        [writeSheet(scratch, 'repeated.csv', "sample,bam,bam\ns1,${bam},${bam}\n"), 'repeated.csv line 1: column(s) bam appear more than once']
+    ]
+    expected.each { sheet, text ->
+        def problems = readSamplesheet(sheet, schema_input).problems
+        cases << [problems.any { message -> message.contains(text) }, "expected '${text}' in ${problems}"]
+    }
+    def blank = readSamplesheet(writeSheet(scratch, 'blank_lines.csv', "sample,bam\n\ns1,${bam}\n\n"), schema_input)
+    cases << [blank.problems == [] && blank.rows.size() == 1, "blank lines are skipped: ${blank}"]
+    def several = readSamplesheet(writeSheet(scratch, 'several.csv', "sample,bam\ns1,${bam}\ns1,${bam}\ns2,/nope.bam\n"), schema_input)
+    cases << [several.problems.size() == 2, "every problem is reported at once: ${several.problems}"]
+
+    // FASTA index
+    cases << [fastaIndexProblems(data.resolve('chr20_slice.fa.gz').toString()) == [], 'indexed bgzip FASTA is fine']
+    def no_index = fastaIndexProblems(root.resolve('tests/workflow/data/no_index.fa').toString())
+    cases << [no_index.size() == 1 && no_index[0].contains('has no index no_index.fa.fai: create it with `samtools faidx'), "${no_index}"]
+    def gz = scratch.resolve('genome.fa.gz')
+    gz.text = 'x'
+    scratch.resolve('genome.fa.gz.fai').text = 'x'
+    def no_gzi = fastaIndexProblems(gz.toString())
+    cases << [no_gzi.size() == 1 && no_gzi[0].contains('no index genome.fa.gz.gzi') && no_gzi[0].contains('needs both .fai and .gzi'), "${no_gzi}"]
+
+    // parameters against nextflow_schema.json, as the legacy parser (typed) and the strict parser (text) give them
+    def good = [fasta: data.resolve('chr20_slice.fa.gz').toString(), outdir: 'results', threshold: 0.1, score_chunk_size: 500000,
+                precision: 'fp32', paired: false, infer_strand: 'none', publish_dir_mode: 'copy', help: false]
+    def defaults = checkParameters(good, schema)
+    cases << [defaults.problems == [] && defaults.warnings == [], "defaults validate: ${defaults}"]
+    def as_text = checkParameters(good + [threshold: '0.05', score_chunk_size: '50', paired: 'true', batch_size: '256'], schema)
+    cases << [as_text.problems == [], "parameters given as text validate: ${as_text.problems}"]
+    cases << [as_text.typed.threshold == 0.05 && as_text.typed.score_chunk_size == 50 && as_text.typed.paired == true && as_text.typed.batch_size == 256, "typed: ${as_text.typed}"]
+    cases << [checkParameters(good + [paired: 'FALSE'], schema).typed.paired == false, "'FALSE' is false"]
+    def bad_params = [
+        [[fasta: null], '--fasta is required'],
+        [[outdir: null], '--outdir is required'],
+        [[threshold: 2], '--threshold must be at most 1'],
+        [[threshold: '1.5'], '--threshold must be at most 1'],
+        [[threshold: 'high'], "--threshold must be a number, not 'high'"],
+        [[score_chunk_size: 0], '--score_chunk_size must be at least 1'],
+        [[score_chunk_size: '1.5'], '--score_chunk_size must be a whole number'],
+        [[score_chunk_size: 1.5], '--score_chunk_size must be a whole number'],
+        [[precision: 'fp64'], '--precision must be one of fp32, bf16, fp16'],
+        [[paired: 'yes'], '--paired must be true or false'],
+        [[outdir: true], '--outdir needs a value'],
+        [[fasta: '/nope/genome.fa'], '--fasta: file not found'],
+        [[gtf: data.resolve('chr20_slice.bam').toString()], '--gtf'],
+        [[input: '/nope/sheet.csv'], '--input: file not found'],
+        [[treshold: 0.05], 'unknown parameter --treshold: did you mean --threshold?'],
+        [[scoreChunkSize: 50], 'unknown parameter --scoreChunkSize: did you mean --score_chunk_size?'],
+        [[Paired: true], 'unknown parameter --Paired: did you mean --paired?']
+    ]
+    bad_params.each { change, text ->
+        def problems = checkParameters(good + change, schema).problems
+        cases << [problems.any { message -> message.contains(text) }, "expected '${text}' in ${problems}"]
+    }
+    def foreign = checkParameters(good + [config_profile_contact: 'someone'], schema)
+    cases << [foreign.problems == [] && foreign.warnings == ['splamflow: unknown parameter --config_profile_contact is ignored (not in nextflow_schema.json)'], "${foreign}"]
+    cases << [typedValue('--x', ' 42 ', 'integer').value == 42, 'integers are trimmed']
+    cases << [typedValue('--x', '1e-3', 'number').value == 0.001, 'numbers in exponent form']
+
+    // annotation and model helpers
+    cases << [annotationMeta('/x/genes.gff3.gz') == [id: 'genes', type: 'annotation'], 'annotation id from the file name']
+    def weights = scratch.resolve('m.safetensors')
+    weights.text = 'w'
+    cases << [modelFiles(weights.toString()) == [weights], 'model without metadata']
+    scratch.resolve('m.json').text = '{}'
+    cases << [modelFiles(weights.toString()) == [weights, scratch.resolve('m.json')], 'model with its JSON metadata']
+
+    // scatter/gather helpers of workflows/splamflow.nf
+    cases << [chunkIndex(file('/w/s1.chunk_000042.bed')) == 42, 'chunk index from the file name']
+    def tasks = chunkTasks([id: 's1', type: 'alignments'], [file('/w/s1.chunk_000001.bed'), file('/w/s1.chunk_000000.bed')])
+    cases << [tasks.collect { task -> task[0].id } == ['s1.chunk_000001', 's1.chunk_000000'], "chunk ids: ${tasks}"]
+    cases << [tasks.every { task -> task[0].sample == [id: 's1', type: 'alignments'] && task[0].chunks == 2 }, "chunk metas keep the sample: ${tasks}"]
+    cases << [chunksInOrder([id: 's1'], [[2, 'c'], [0, 'a'], [1, 'b']]) == ['a', 'b', 'c'], 'chunks sorted by index']
+
+    cases.each { ok, what ->
+        if (ok) {
+            passed += 1
+        } else {
+            failures << what
+        }
+    }
+    if (failures) {
+        error("validation: ${failures.size()} of ${cases.size()} checks failed:\n  - " + failures.join('\n  - '))
+    }
+    log.info("validation: ${passed} checks passed")
+}
+
+def writeSheet(Object folder, String name, String text) {
+    def sheet = folder.resolve(name)
+    sheet.text = text
+    return sheet
+}
