@@ -55,6 +55,7 @@ numpy="numpy==$(pin NUMPY_VERSION)"
 pysam="pysam==$(pin PYSAM_VERSION)"
 safetensors="safetensors==$(pin SAFETENSORS_VERSION)"
 matplotlib="matplotlib==$(pin MATPLOTLIB_VERSION)"
+tqdm="tqdm==$(pin TQDM_VERSION)"
 
 mkdir -p "$dest"
 # pip runs this machine's Python but picks wheels for the image's; it takes each manylinux tag the
@@ -70,7 +71,7 @@ download() {
         "${platforms[@]}" "$@"
 }
 # everything an image installs; setuptools also builds splamflow itself (pyproject.toml's build backend)
-requirements=("$torch" "$numpy" "$pysam" "$safetensors" "$matplotlib" "setuptools>=68")
+requirements=("$torch" "$numpy" "$pysam" "$safetensors" "$tqdm" "$matplotlib" "setuptools>=68")
 if download --no-index --find-links "$dest" "${requirements[@]}" 2>/dev/null; then
     echo "wheelhouse.sh: $dest is complete (resolved offline; nothing downloaded)"
     exit 0

@@ -15,7 +15,7 @@ import importlib
 import sys
 from collections.abc import Iterator, Sequence
 
-from splamflow import __version__, signals
+from splamflow import __version__, progress, signals
 from splamflow.errors import UserError
 
 PROG = "splam_score.py"
@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)
+        if not any("--quiet" in action.option_strings for action in p._actions):
+            p.add_argument("--quiet", action="store_true", help="no progress bar on a terminal")
         p.set_defaults(_run=module.run)
     return parser
 
@@ -96,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
+    progress.QUIET = bool(getattr(args, "quiet", False))
+    progress.VERBOSE = bool(getattr(args, "verbose", False))
     try:
         with signals.interruptible(), _htslib_quiet():
             return int(args._run(args) or 0)

@@ -55,6 +55,7 @@ from splamflow.io.alignments import (
     spliced_introns,
 )
 from splamflow.motifs import MotifStrands
+from splamflow.progress import bar, counted, index_total
 
 MateKey = tuple[str, int, int, int, int, int]
 
@@ -218,14 +219,15 @@ def _plan(
     plan = _Plan()
     table = scores.table
     seen: set = set()
-    with _open(path, opts) as bam:
+    with _open(path, opts) as bam, bar(None, "clean: pass 1 of 2", "read") as shown:
+        shown.reset(total=index_total(bam))
         header = bam.header
         check_sorted = _is_sorted_header(header)
         stats.sorted_output = check_sorted
         last = (-1, -1)
         names = header.references
         hi_probes = _HI_PROBES
-        for n, read in enumerate(records(bam, path)):
+        for n, read in enumerate(counted(records(bam, path), shown)):
             if check_sorted:
                 last = _check_order(path, n + 1, read, last, header)
             if read.is_paired:
@@ -351,7 +353,8 @@ def clean_alignments(
     plan = _plan(path, scores, opts, stats, motifs)
 
     nh_changed: set = set()
-    with _open(path, opts) as bam:
+    with _open(path, opts) as bam, bar(None, "clean: pass 2 of 2", "read") as shown:
+        shown.reset(total=index_total(bam))
         header = _header_with_pg(bam.header, opts.command_line)
         kept_out = pysam.AlignmentFile(str(bams[0]), "wb", header=header, threads=opts.threads)
         drop_out = pysam.AlignmentFile(str(bams[1]), "wb", header=header, threads=opts.threads)
@@ -360,7 +363,7 @@ def clean_alignments(
             hit_names = plan.removed_hits
             removed, cursor = plan.removed, 0
             next_removed = removed[0] if removed else -1
-            for n, read in enumerate(records(bam, path)):
+            for n, read in enumerate(counted(records(bam, path), shown)):
                 stats.records_in += 1
                 name = read.query_name
                 mate_removed = name in mate_names and read.is_paired and _mate_key(read) in plan.removed_mates

@@ -142,11 +142,10 @@ def summarise_alignments(stats, n_scores: int, paired_mode: bool) -> None:
         )
     if stats.spliced_records and not stats.junctions_scored_seen and n_scores:
         warn("no junction of any spliced record is in the scores file: nothing could be removed")
+    motif = ""
     if stats.records_motif_strand:
-        info(
-            f"--infer-strand motif: {stats.records_motif_strand:,} spliced records without XS/ts were "
-            f"keyed by their introns' motifs"
-        )
+        motif = (f"; --infer-strand motif: {stats.records_motif_strand:,} spliced records without XS/ts were "
+                 f"keyed by their introns' motifs")
     if stats.paired_records and not paired_mode:
         warn(
             f"the input has {stats.paired_records:,} paired records; without --paired the mates of "
@@ -158,7 +157,7 @@ def summarise_alignments(stats, n_scores: int, paired_mode: bool) -> None:
         f"{stats.records_discarded:,} discarded ({stats.records_discarded_by_rule:,} with a spurious "
         f"junction, {stats.records_discarded_with_mate:,} with their mate); "
         f"{stats.mates_fixed:,} mates fixed; NH updated for "
-        f"{stats.multimapped_reads_nh_changed:,} multi-mapped reads; outputs {sorted_note}"
+        f"{stats.multimapped_reads_nh_changed:,} multi-mapped reads; outputs {sorted_note}{motif}"
     )
 
 

@@ -19,7 +19,6 @@ Example (the shipped model's data):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from splamflow.argtypes import positive_int
@@ -68,5 +67,7 @@ def run(args: argparse.Namespace) -> int:
         max_intron=args.max_intron,
     )
     manifest = curate(opts, args.outdir)
-    print(json.dumps(manifest["sets"], indent=2), file=sys.stderr)
+    sets = "; ".join(f"{name} {s['n']:,} (" + ", ".join(f"{c} {k:,}" for c, k in s["categories"].items()) + ")"
+                     for name, s in manifest["sets"].items())
+    print(f"curate: {sets}; written to {args.outdir} (details in its manifest.json)", file=sys.stderr)
     return 0

@@ -31,6 +31,7 @@ from splamflow.io.files import sha256_file, with_indexes
 from splamflow.io.genome import GenomeSet
 from splamflow.model import SEQ_LEN
 from splamflow.outputs import Output, OutputSet
+from splamflow.progress import bar, counted
 from splamflow.windows import N_CODE, junction_input
 
 CATEGORIES = ("positive_mane", "positive_alt", "negative_random", "negative_1")
@@ -153,13 +154,14 @@ def encode_junctions(genome, junctions: list[Junction]) -> tuple[np.ndarray, np.
     lengths = dict(zip(genome.references, genome.lengths))
     codes = np.full((len(junctions), SEQ_LEN), N_CODE, dtype=np.uint8)
     keep = np.zeros(len(junctions), dtype=bool)
-    for i, (contig, start, end, strand) in enumerate(junctions):
-        if contig not in lengths:
-            continue
-        row, _ = junction_input(genome, contig, start, end, strand, lengths[contig])
-        if row is not None:
-            codes[i] = row
-            keep[i] = True
+    with bar(len(junctions), "curate: windows", "junction") as shown:
+        for i, (contig, start, end, strand) in enumerate(counted(junctions, shown, every=1_000)):
+            if contig not in lengths:
+                continue
+            row, _ = junction_input(genome, contig, start, end, strand, lengths[contig])
+            if row is not None:
+                codes[i] = row
+                keep[i] = True
     return codes, keep
 
 

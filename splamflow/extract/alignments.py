@@ -33,6 +33,7 @@ from splamflow.io.alignments import (
     spliced_introns,
 )
 from splamflow.io.bed import STRAND_ORDER
+from splamflow.progress import bar, counted, index_total
 
 # (contig index, start, end, strand) -> [count, unique-mapped count, multi-mapped count]
 Counts = dict[tuple[int, int, int, str], list[int]]
@@ -241,28 +242,32 @@ def extract_junctions(
         tasks = None if not indexed or (threads <= 1 and region is None) else _plan(
             bam, path, ref, options, region, threads
         )
+        total = index_total(bam) if region is None else None
     if tasks is None:
-        with open_alignments(path, ref, threads=threads) as whole:
+        with open_alignments(path, ref, threads=threads) as whole, bar(index_total(whole), "extract", "read") as shown:
             try:
-                result.merge(*_count_records(whole.fetch(until_eof=True), options, None))
+                result.merge(*_count_records(counted(whole.fetch(until_eof=True), shown), options, None))
             except (OSError, ValueError) as exc:
                 raise read_error(exc, path, ref) from None
         return result
-    if threads <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            result.merge(*_run_task(task))
-        return result
-    pool = ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context(), initializer=signals.ignore_in_worker)
-    try:
-        # The workers are forked here; a signal that comes before they ignore it waits until they do.
-        with signals.deferred():
-            results = pool.map(_run_task, tasks)
-        for counts, stats in results:
-            result.merge(counts, stats)
-    except BaseException:
-        _stop(pool)
-        raise
-    pool.shutdown()
+    with bar(total, "extract", "read") as shown:
+        if threads <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                result.merge(*_run_task(task))
+                shown.update(result.stats.records - shown.n)
+            return result
+        pool = ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context(), initializer=signals.ignore_in_worker)
+        try:
+            # The workers are forked here; a signal that comes before they ignore it waits until they do.
+            with signals.deferred():
+                results = pool.map(_run_task, tasks)
+            for counts, stats in results:
+                result.merge(counts, stats)
+                shown.update(stats.records)
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
     return result
 
 

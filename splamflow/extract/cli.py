@@ -162,8 +162,7 @@ def run(args: argparse.Namespace) -> int:
     with outputs:
         summary = _run_annotation(args, bed.tmp, counts.tmp if counts else None) if annotation else \
             _run_alignments(args, bed.tmp)
-    for line in summary:
-        print(f"extract: {line}", file=sys.stderr)
+    print("extract: " + "; ".join(summary), file=sys.stderr)  # one line, terminal or not
     return 0
 
 
@@ -227,20 +226,19 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
     )
     junctions = extract_junctions(args.input, args.reference, options, args.region, args.threads)
     stats = junctions.stats
+    notes = []
     if args.threads > 1 and not junctions.indexed:
-        print(
-            f"extract: note: {args.input} has no index, so it was read in one pass with "
+        notes.append(
+            f"note: {args.input} has no index, so it was read in one pass with "
             f"{args.threads} decompression threads instead of {args.threads} worker processes "
-            "(`samtools index` it to parallelise)",
-            file=sys.stderr,
+            "(`samtools index` it to parallelise)"
         )
     if args.infer_strand == "motif":
         unstranded, resolved = infer_motif_strands(junctions, args.genome)
-        print(
-            f"extract: --infer-strand motif resolved {sum(resolved.values()):,} of {unstranded:,} "
+        notes.append(
+            f"--infer-strand motif resolved {sum(resolved.values()):,} of {unstranded:,} "
             f"unstranded junctions (+: {resolved['+']:,}, -: {resolved['-']:,}); "
-            f"{unstranded - sum(resolved.values()):,} stay '.'",
-            file=sys.stderr,
+            f"{unstranded - sum(resolved.values()):,} stay '.'"
         )
     rows = junctions.rows()
     write_bed(bed, ((contig, start, end, junction_name(i), count, strand, *((unique, multi) if args.extended else ()))
@@ -267,4 +265,4 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
             "Splam's scorer skips such rows; consider --infer-strand motif --genome GENOME.fa "
             "or --strandness"
         )
-    return summary
+    return summary + notes

@@ -39,6 +39,7 @@ import time
 
 from splamflow.argtypes import non_negative_int, positive_int
 from splamflow.errors import UserError
+from splamflow.progress import detailed
 from splamflow.score.options import CHUNK_SIZE, CPU_BATCH_SIZE, DEVICE, DEVICES, GPU_BATCH_SIZE, PRECISION, PRECISIONS
 
 
@@ -57,7 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default=PRECISION,
                         help=f"{PRECISION} (default, exact), or autocast bf16/fp16 for speed")
     parser.add_argument("--stats", metavar="STATS.json", help="write counts (scored, skipped by reason) as JSON")
-    parser.add_argument("--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = all cores)")
+    parser.add_argument("--threads", type=non_negative_int, default=0,
+                        help="torch CPU threads (0 = the CPUs this process may use: its affinity mask and "
+                             "cgroup CPU quota)")
     parser.add_argument("--chunk-size", type=positive_int, default=CHUNK_SIZE,
                         help="junctions read and scored per chunk; memory is bounded by this, not by input size")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     with open_genome(args.genome) as genome:
         import torch
 
+        from splamflow.cpus import available_cpus
         from splamflow.score.predictor import check_device
         from splamflow.score.stream import score_bed
         from splamflow.weights import load_model, metadata_path
@@ -88,18 +92,18 @@ def run(args: argparse.Namespace) -> int:
         stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
         with outputs:
             rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
-            if args.threads:
-                torch.set_num_threads(args.threads)
+            torch.set_num_threads(args.threads or available_cpus())
             loaded = load_model(args.model)
             if not args.quiet:
-                print(f"model: {loaded.describe()}", file=sys.stderr)
+                if detailed():  # off a terminal the summary line names the model
+                    print(f"model: {loaded.describe()}", file=sys.stderr)
                 if not rows:
                     print(f"no junctions in {args.junctions}: the outputs are empty", file=sys.stderr)
             started = time.perf_counter()
             with open(scores_out.tmp, "w", newline="\n") as handle:
                 stats = score_bed(args.junctions, genome, loaded.net, handle, device=args.device,
                                   precision=args.precision, batch_size=args.batch_size, chunk_size=args.chunk_size,
-                                  progress=sys.stderr.isatty() and not args.quiet)
+                                  progress=not args.quiet, total=rows)
             if stats["rows"] and stats["skipped"]["contig"] == stats["rows"]:
                 raise UserError(
                     f"none of the {stats['rows']} junctions is on a contig of {args.genome} "
@@ -115,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         skipped = ", ".join(f"{k} {v}" for k, v in stats["skipped"].items())
         print(
             f"scored {stats['scored']} of {stats['rows']} junctions in {seconds:.1f} s "
-            f"on {stats['device']} ({stats['precision']}); skipped: {skipped}",
+            f"on {stats['device']} ({stats['precision']}) with model {loaded.describe()}; skipped: {skipped}",
             file=sys.stderr,
         )
     return 0

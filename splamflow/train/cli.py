@@ -36,11 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"weight of donor/acceptor terms in the loss (published code: {DEFAULTS.site_weight:g})")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
     parser.add_argument("--threads", type=non_negative_int, default=DEFAULTS.threads,
-                        help="torch CPU threads (0 = torch's default)")
+                        help="torch CPU threads (0 = the CPUs this process may use)")
     parser.add_argument("--checkpoint-every", type=positive_int, default=DEFAULTS.checkpoint_every,
                         help="steps between checkpoints")
     parser.add_argument("--max-steps", type=non_negative_int, default=DEFAULTS.max_steps,
                         help="stop after this many steps in this run (resume later); 0 = run to the end")
+    parser.add_argument("--verbose", action="store_true",
+                        help="a line every 10 steps and one per epoch, off a terminal too (default there: "
+                             "only the final line)")
     parser.add_argument("--model-version", default=DEFAULTS.model_version,
                         help="version string recorded in the model metadata")
 

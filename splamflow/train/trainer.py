@@ -16,13 +16,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from splamflow import __version__
+from splamflow import __version__, progress
+from splamflow.cpus import available_cpus
 from splamflow.errors import UserError
 from splamflow.evaluate.metrics import summarize
 from splamflow.io.curated import CuratedSet, load_set
 from splamflow.model import SplamNet
 from splamflow.outputs import atomic_path
 from splamflow.plotlib import pyplot, skip_note
+from splamflow.progress import bar, detailed
 from splamflow.score.predictor import Predictor
 from splamflow.train.dataset import batch_tensors
 from splamflow.train.loss import focal_loss
@@ -149,7 +151,8 @@ class _Run:
             raise UserError(f"checkpoint does not fit this model and recipe ({_first_line(exc)}); "
                             "use a new output folder", path) from None
         self.step, self.history, self.step_log = step, history, step_log
-        print(f"resuming from step {self.step}/{self.total_steps} ({path})", flush=True)
+        if detailed():
+            print(f"resuming from step {self.step}/{self.total_steps} ({path})", flush=True)
 
 
 def _folders(opts: TrainOptions) -> tuple[Path, Path]:
@@ -180,7 +183,7 @@ def _train_step(run: _Run, train_set: CuratedSet, idx: np.ndarray, epoch: int) -
     run.steps_this_run += 1
     loss_value = loss.item()
     run.step_log.append({"step": run.step, "lr": lr, "loss": loss_value})
-    if run.step % 10 == 0:
+    if progress.VERBOSE and run.step % 10 == 0:
         rate = run.steps_this_run * opts.batch_size / (time.perf_counter() - run.started)
         print(f"epoch {epoch + 1}/{opts.epochs} step {run.step}/{run.total_steps} lr {lr:.5f} "
               f"loss {loss_value:.5f} ({rate:.1f} samples/s)", flush=True)
@@ -193,15 +196,18 @@ def _train_epoch(run: _Run, train_set: CuratedSet) -> list[float] | None:
     epoch, in_epoch = divmod(run.step, run.steps_per_epoch)
     order = np.random.default_rng([opts.seed, epoch]).permutation(len(train_set))
     losses: list[float] = []
-    for b in range(in_epoch, run.steps_per_epoch):
-        idx = np.sort(order[b * opts.batch_size : (b + 1) * opts.batch_size])
-        losses.append(_train_step(run, train_set, idx, epoch))
-        if run.step % opts.checkpoint_every == 0:
-            run.checkpoint()
-        if opts.max_steps and run.steps_this_run >= opts.max_steps:
-            run.checkpoint()
-            print(f"stopped after {run.steps_this_run} steps; run again to resume", flush=True)
-            return None
+    with bar(run.steps_per_epoch, f"train: epoch {epoch + 1}", "step", initial=in_epoch) as shown:
+        for b in range(in_epoch, run.steps_per_epoch):
+            idx = np.sort(order[b * opts.batch_size : (b + 1) * opts.batch_size])
+            losses.append(_train_step(run, train_set, idx, epoch))
+            shown.update()
+            if run.step % opts.checkpoint_every == 0:
+                run.checkpoint()
+            if opts.max_steps and run.steps_this_run >= opts.max_steps:
+                run.checkpoint()
+                print(f"stopped after {run.steps_this_run} steps (step {run.step}/{run.total_steps}); "
+                      "run again to resume", flush=True)
+                return None
     return losses
 
 
@@ -222,7 +228,8 @@ def _end_epoch(run: _Run, losses: list[float], val_set: CuratedSet | None) -> No
             validation_junction_accuracy_0_5=v["junction"]["at"]["0.5"]["accuracy"],
         )
     run.history["epochs"].append(record)
-    print("epoch summary: " + json.dumps(record), flush=True)
+    if detailed():
+        print("epoch summary: " + json.dumps(record), flush=True)
     run.checkpoint()
     _plot_curves(run.history, run.step_log, run.outdir)
     _save_torch(run.outdir / f"epoch{epoch:02d}.pt", run.net.state_dict())
@@ -252,8 +259,7 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
 def train(opts: TrainOptions) -> Path:
     """Train (or resume) into `opts.outdir`; returns the final model path once all epochs are done,
     else the checkpoint's (a run stopped by `max_steps`)."""
-    if opts.threads:
-        torch.set_num_threads(opts.threads)
+    torch.set_num_threads(opts.threads or available_cpus())
     data_dir, outdir = _folders(opts)
     train_set = load_set(data_dir / "train.npz")
     val_set = load_set(data_dir / "validation.npz") if (data_dir / "validation.npz").exists() else None

@@ -186,3 +186,46 @@ def test_genome_without_any_of_the_contigs_is_an_error(tmp_path, slice_fasta, ra
     assert _run("score", bed, "--genome", slice_fasta, "--model", random_model, "-o", out) == 2
     assert "none of the 2 junctions is on a contig of" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_repeats_across_chunks_are_scored_once_with_the_same_bytes(tmp_path, junction_bed, slice_fasta,
+                                                                   random_model):
+    """Copies of a few junctions spread over many chunks: each distinct junction is computed once in
+    the whole input, and every copy gets the bytes an unduplicated run gives it."""
+    bed, introns = junction_bed
+    base = [line for line in bed.read_text().splitlines(keepends=True) if line.startswith("20\t")][:5]
+    skipped = "20\t30000\t31000\tsiteN\t1\t-\tT\n"  # a skipped junction repeated too
+    repeated = tmp_path / "repeated.bed"
+    repeated.write_text("".join(base[i % 5] if i % 7 else skipped for i in range(300)))
+    single = tmp_path / "single.bed"
+    single.write_text("".join(base))
+    out, stats, one = tmp_path / "rep.scores.bed", tmp_path / "rep.json", tmp_path / "single.scores.bed"
+    assert _run("score", repeated, "--genome", slice_fasta, "--model", random_model, "-o", out, "--stats", stats,
+                "--chunk-size", "8", "--quiet") == 0
+    _run("score", single, "--genome", slice_fasta, "--model", random_model, "-o", one, "--quiet")
+    s = json.loads(stats.read_text())
+    distinct = {tuple(line.split("\t")[i] for i in (0, 1, 2, 5)) for line in base}  # J2 and J2dup are one
+    assert s["rows"] == 300 and s["computed"] == len(distinct) == 4
+    assert s["skipped"]["site_n"] == sum(1 for i in range(300) if i % 7 == 0)
+    by_name = {line.split("\t")[3]: line for line in one.read_text().splitlines(keepends=True)}
+    expected = [by_name[base[i % 5].split("\t")[3]] for i in range(300) if i % 7]
+    assert out.read_text().splitlines(keepends=True) == expected
+
+
+def test_a_full_memory_of_repeats_still_gives_the_same_bytes(tmp_path, junction_bed, slice_fasta, random_model,
+                                                              monkeypatch):
+    """Past the remembered-junction limit, repeats are scored again per chunk: same bytes, more work."""
+    from splamflow.score import stream
+
+    bed, _ = junction_bed
+    lines = [line for line in bed.read_text().splitlines(keepends=True) if line.startswith("20\t")][:6]
+    repeated = tmp_path / "repeated.bed"
+    repeated.write_text("".join(lines * 10))
+    a, b, stats = tmp_path / "a.bed", tmp_path / "b.bed", tmp_path / "b.json"
+    _run("score", repeated, "--genome", slice_fasta, "--model", random_model, "-o", a, "--chunk-size", "4", "--quiet")
+    monkeypatch.setattr(stream, "REMEMBERED_JUNCTIONS", 2)
+    monkeypatch.setattr(stream._Seen.__init__, "__defaults__", (2,))
+    _run("score", repeated, "--genome", slice_fasta, "--model", random_model, "-o", b, "--chunk-size", "4", "--quiet",
+         "--stats", stats)
+    assert a.read_bytes() == b.read_bytes()
+    assert json.loads(stats.read_text())["computed"] > 6

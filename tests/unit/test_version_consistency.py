@@ -42,6 +42,7 @@ PIN_ARGS = {
     "NUMPY_VERSION": "numpy",
     "PYSAM_VERSION": "pysam",
     "SAFETENSORS_VERSION": "safetensors",
+    "TQDM_VERSION": "tqdm",
     "MATPLOTLIB_VERSION": "matplotlib",
 }
 # conda package names -> the PyPI distribution they provide
