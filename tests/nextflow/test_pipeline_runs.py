@@ -229,6 +229,7 @@ def test_versions_name_splamflow_and_torch(test_run):
             versions.setdefault(process, {})[tool] = version
     assert versions["SPLAM_SCORE"]["splamflow"] == splamflow.__version__
     assert versions["SPLAM_SCORE"]["torch"] == torch.__version__
+    assert versions["SPLAM_SCORE"]["cuda"] == (torch.version.cuda or "none")
     for process in ("SPLAM_EXTRACT", "SPLAM_CLEAN", "SPLAM_EXTRACT_ANNOTATION", "SPLAM_CLEAN_ANNOTATION"):
         assert versions[process]["splamflow"] == splamflow.__version__, process
     assert versions["Workflow"]["Nextflow"] == "25.04.4"
