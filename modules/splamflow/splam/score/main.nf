@@ -1,6 +1,7 @@
 process SPLAM_SCORE {
     tag "${meta.id}"
     label 'process_medium'
+    label 'process_gpu'
 
     conda "${moduleDir}/environment.yml"
     container "${ task.accelerator ? 'ghcr.io/splamflow/splamflow:0.1.0-cuda' : 'ghcr.io/splamflow/splamflow:0.1.0' }"
