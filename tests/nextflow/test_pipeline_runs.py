@@ -472,36 +472,44 @@ def test_gpu_settings_do_not_depend_on_profile_order(parser, engine, tmp_path):
 # bad input, --help, unsupported Nextflow
 # --------------------------------------------------------------------------------------------
 
+# samplesheet problems are looked for once the parameters are valid: one run per samplesheet; the
+# parameter problems are all reported by one run (every problem is reported at once)
 BAD_INPUT = {
     "missing_bam": (
         ["--input", str(SHEETS / "missing_bam_file.csv")],
-        "missing_bam_file.csv line 2: bam: file not found",
+        ["missing_bam_file.csv line 2: bam: file not found"],
     ),
     "duplicate_sample": (
         ["--input", str(SHEETS / "duplicate_sample.csv")],
-        "duplicate_sample.csv line 4: sample 's1' repeats line 2; sample values must be unique",
+        ["duplicate_sample.csv line 4: sample 's1' repeats line 2; sample values must be unique"],
     ),
     "unknown_column": (
         ["--input", str(SHEETS / "unknown_column.csv")],
-        "unknown_column.csv line 1: unknown column(s) condition",
+        ["unknown_column.csv line 1: unknown column(s) condition"],
     ),
-    "mistyped_name": (["--treshold", "0.05"], "unknown parameter --treshold: did you mean --threshold?"),
-    "kebab_case_name": (
-        ["--score-chunk-size", "50"],
-        "unknown parameter --scoreChunkSize: did you mean --score_chunk_size?",
+    "parameters": (
+        ["--treshold", "0.05", "--score-chunk-size", "50", "--threshold", "abc", "--batch_size", "0"]
+        + ["--score_chunk_size", "0", "--precision", "fp16"],
+        [
+            "unknown parameter --treshold: did you mean --threshold?",  # mistyped name
+            "unknown parameter --scoreChunkSize: did you mean --score_chunk_size?",  # kebab-case name
+            "--threshold must be a number, not 'abc'",  # mistyped value
+            "--batch_size must be at least 1, not 0",  # out of range
+            "--score_chunk_size must be at least 1, not 0",
+            "--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAM_SCORE); on CPU use bf16 or fp32",
+        ],
     ),
-    "mistyped_value": (["--threshold", "abc"], "--threshold must be a number, not 'abc'"),
-    "out_of_range": (["--score_chunk_size", "0"], "--score_chunk_size must be at least 1, not 0"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUT))
 def test_bad_input_stops_before_any_task(case, tmp_path):
-    extra, message = BAD_INPUT[case]
+    extra, messages = BAD_INPUT[case]
     run = nextflow(["run", str(ROOT), "-profile", "test", "--outdir", str(tmp_path / "results"), *extra], tmp_path)
     assert run.returncode != 0, run.explain()
     assert "splamflow: invalid input, nothing was run:" in run.output, run.explain()
-    assert f"  - {message}" in run.output, run.explain()
+    for message in messages:
+        assert f"  - {message}" in run.output, run.explain()
     assert "Submitted process" not in run.output
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
     assert "Exception" not in run.output, run.explain()
