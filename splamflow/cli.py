@@ -15,7 +15,7 @@ import importlib
 import sys
 from collections.abc import Iterator, Sequence
 
-from splamflow import __version__, progress, signals
+from splamflow import __version__, progress, signals, versions
 from splamflow.errors import UserError
 
 PROG = "splam_score.py"
@@ -32,9 +32,7 @@ SUBCOMMANDS: dict[str, str] = {
 
 
 def _version_text() -> str:
-    from splamflow.weights import default_model_version
-
-    return f"{PROG} {__version__} (splamflow {__version__}; default model {default_model_version()})"
+    return f"{PROG} {__version__} (splamflow {__version__}; default model {versions.default_model_version()})"
 
 
 class _VersionAction(argparse.Action):
@@ -42,7 +40,13 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        print(_version_text())
+        if option_string == "--tool-versions":
+            try:
+                print(versions.tool_versions(), end="")
+            except UserError as exc:
+                parser.exit(2, f"{PROG}: error: {exc}\n")
+        else:
+            print(_version_text())
         parser.exit()
 
 
@@ -64,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_VersionAction, help="print package and model versions and exit")
+    parser.add_argument(
+        "--tool-versions",
+        action=_VersionAction,
+        help="print 'tool=version' lines for splamflow, torch and the CUDA torch was built for, and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, summary in SUBCOMMANDS.items():
         module = importlib.import_module(f"splamflow.{name}.cli")

@@ -19,7 +19,6 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -28,8 +27,7 @@ from splamflow.errors import UserError
 from splamflow.io.files import sha256_file
 from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
 from splamflow.torchscript import read_torchscript_tensors
-
-DEFAULT_MODEL_NAME = "splam_default.safetensors"
+from splamflow.versions import default_model_path
 
 
 @dataclass
@@ -47,19 +45,8 @@ class LoadedModel:
         return f"{self.path} ({self.format}{tag})"
 
 
-def default_model_path() -> Path:
-    return Path(str(resources.files("splamflow.models").joinpath(DEFAULT_MODEL_NAME)))
-
-
 def metadata_path(weights: str | os.PathLike) -> Path:
     return Path(weights).with_suffix(".json")
-
-
-def default_model_version() -> str:
-    meta = metadata_path(default_model_path())
-    if not meta.exists():
-        return "not installed"
-    return json.loads(meta.read_text()).get("version", "unknown")
 
 
 def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:

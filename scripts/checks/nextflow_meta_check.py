@@ -4,7 +4,8 @@
   tests/main.nf.test whose `script`/`process` name the module and which has a stub test; a module
   that switches on `task.accelerator` also has tests/main.gpu.nf.test tagged "gpu";
 - meta.yml and environment.yml validate against modules/meta-schema.json and
-  modules/environment-schema.json (the schemas `nf-core modules lint` reads from this repository);
+  modules/environment-schema.json (the schemas `nf-core modules lint` reads from this repository)
+  and against nf-core/modules' own, vendored at a pinned commit in scripts/checks/nf-core-schemas/;
 - meta.yml lists exactly the module's inputs and emits, with EDAM ontology URLs on file outputs,
   the same `eval` version commands as main.nf, and a `topics: versions` entry for each of them;
 - nextflow_schema.json and assets/schema_input.json are valid JSON Schema (draft 2020-12); the
@@ -12,7 +13,8 @@
 - the committed samplesheets validate against assets/schema_input.json, and the bad one the schema
   alone can reject is rejected;
 - modules/environment-schema.json rejects the environment files nf-core rejects (unpinned conda or
-  pip packages, pip index options, the `defaults` channel, a `name`).
+  pip packages, pip index options, the `defaults` channel, a `name`); the vendored nf-core schema
+  accepts a pinned `pip:` list and rejects unpinned packages and a `name`.
 `nf-core modules lint` itself runs in tests/nextflow/test_nfcore_modules.py.
 Prints one line per problem and exits 1 if there is any.
 """
@@ -29,6 +31,8 @@ import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+NF_CORE_SCHEMAS = ROOT / "scripts" / "checks" / "nf-core-schemas"
+SCHEMAS = (("meta.yml", "meta-schema.json"), ("environment.yml", "environment-schema.json"))
 EMIT = re.compile(r"emit:\s*(\w+)")
 EVAL = re.compile(r"""eval\((?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\)""")
 INPUT_NAME = re.compile(r"(?:val|path)\(\s*(\w+)")
@@ -55,7 +59,7 @@ def meta_names(entries: list) -> list[str]:
     return names
 
 
-def check_module(folder: Path, validators: dict[str, jsonschema.Draft202012Validator]) -> None:
+def check_module(folder: Path, validators: dict[tuple[str, Path], jsonschema.Draft202012Validator]) -> None:
     main = folder / "main.nf"
     text = main.read_text()
     process = re.search(r"^process\s+(\w+)", text, re.MULTILINE).group(1)
@@ -72,12 +76,12 @@ def check_module(folder: Path, validators: dict[str, jsonschema.Draft202012Valid
             problem(test, f'must say script "../main.nf" and process "{process}"')
         if 'options "-stub"' not in body:
             problem(test, "no stub test")
-    for name, validator in validators.items():
+    for (name, schema), validator in validators.items():
         path = folder / name
         if path.is_file():
             for error in validator.iter_errors(yaml.safe_load(path.read_text())):
                 where = "/".join(str(part) for part in error.absolute_path) or "(top)"
-                problem(path, f"{where}: {error.message}")
+                problem(path, f"{where}: {error.message} (schema {schema.relative_to(ROOT)})")
     if not (folder / "meta.yml").is_file():
         return
     meta = yaml.safe_load((folder / "meta.yml").read_text())
@@ -184,20 +188,26 @@ UNPINNED_ENVIRONMENTS = {
 }
 
 
-def check_environment_schema(validator: jsonschema.Draft202012Validator) -> None:
-    where = "modules/environment-schema.json"
-    if not validator.is_valid(PINNED_ENVIRONMENT):
-        problem(where, "rejects a pinned environment")
-    for defect, change in UNPINNED_ENVIRONMENTS.items():
-        if validator.is_valid({**PINNED_ENVIRONMENT, **change}):
+# what nf-core's own schema rejects too (it lets a channel named `defaults` and conda ranges pass)
+NF_CORE_REJECTS = ("unpinned pip package", "pip lower bound", "pip index option", "unpinned conda package", "name key")
+PINNED_PIP = {**PINNED_ENVIRONMENT, "dependencies": ["conda-forge::pip=25.2", {"pip": ["torch==2.13.0"]}]}
+
+
+def check_environment_schema(validator: jsonschema.Draft202012Validator, defects: tuple[str, ...], where: str) -> None:
+    for pinned in (PINNED_ENVIRONMENT, PINNED_PIP):
+        if not validator.is_valid(pinned):
+            problem(where, f"rejects a pinned environment: {pinned}")
+    for defect in defects:
+        if validator.is_valid({**PINNED_ENVIRONMENT, **UNPINNED_ENVIRONMENTS[defect]}):
             problem(where, f"accepts an environment with this defect: {defect}")
 
 
 def main() -> int:
     modules = ROOT / "modules"
     validators = {
-        name: jsonschema.Draft202012Validator(json.loads((modules / schema).read_text()))
-        for name, schema in (("meta.yml", "meta-schema.json"), ("environment.yml", "environment-schema.json"))
+        (name, folder / schema): jsonschema.Draft202012Validator(json.loads((folder / schema).read_text()))
+        for folder in (modules, NF_CORE_SCHEMAS)
+        for name, schema in SCHEMAS
     }
     for validator in validators.values():
         jsonschema.Draft202012Validator.check_schema(validator.schema)
@@ -207,7 +217,16 @@ def main() -> int:
     for folder in folders:
         check_module(folder, validators)
     check_schemas()
-    check_environment_schema(validators["environment.yml"])
+    check_environment_schema(
+        validators["environment.yml", modules / "environment-schema.json"],
+        tuple(UNPINNED_ENVIRONMENTS),
+        "modules/environment-schema.json",
+    )
+    check_environment_schema(
+        validators["environment.yml", NF_CORE_SCHEMAS / "environment-schema.json"],
+        NF_CORE_REJECTS,
+        "scripts/checks/nf-core-schemas/environment-schema.json",
+    )
     for line in problems:
         print(line)
     if problems:

@@ -8,10 +8,12 @@
 - the strict syntax parser (NXF_SYNTAX_PARSER=v2) with typed command-line parameters and 50
   junctions per task: same merged bytes, the parameters (--infer_strand motif too) reach the tasks;
 - `-stub -profile test,gpu` with every parameter given as text (as the strict parser may pass
-  them): GPU device for SPLAM_SCORE only, GPU tasks one at a time, false stays false;
+  them): GPU device for SPLAM_SCORE only, false stays false; room for two scoring tasks at once
+  and a barrier at which each waits for the other: with gpu (maxForks 1) the first waits in vain,
+  without it (the exit-175 run below, the control) both meet;
 - `-stub -profile test,gpu,docker` under the strict parser: the `docker run` lines Nextflow
   builds (a stand-in `docker` records them and runs the task on this machine): GPU flags and
-  the CUDA image for SPLAM_SCORE only, whatever the profile order;
+  the CUDA image for SPLAM_SCORE only, whatever the profile order; `--device cuda`;
 - `nextflow config` for docker/podman with gpu in both orders, under both parsers;
 - `-stub -profile test` without `--outdir`: results in ./results, and a task that exits 175 (a
   Fusion snapshot of a reclaimed spot instance) is retried;
@@ -24,7 +26,6 @@ import json
 import re
 import subprocess
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import pysam
@@ -229,6 +230,7 @@ def test_versions_name_splamflow_and_torch(test_run):
             versions.setdefault(process, {})[tool] = version
     assert versions["SPLAM_SCORE"]["splamflow"] == splamflow.__version__
     assert versions["SPLAM_SCORE"]["torch"] == torch.__version__
+    assert versions["SPLAM_SCORE"]["cuda"] == (torch.version.cuda or "none")
     for process in ("SPLAM_EXTRACT", "SPLAM_CLEAN", "SPLAM_EXTRACT_ANNOTATION", "SPLAM_CLEAN_ANNOTATION"):
         assert versions[process]["splamflow"] == splamflow.__version__, process
     assert versions["Workflow"]["Nextflow"] == "25.04.4"
@@ -283,7 +285,46 @@ def _script(task_dir: Path) -> str:
     return (task_dir / ".command.sh").read_text()
 
 
+# Room for both SPLAM_SCORE tasks of a stub run at once (the test profile caps tasks at 2 CPUs, and CI
+# has 2 cores), and a barrier: each scoring task waits (at most 15 s) until the other has started too
+# and records how many had started. Without `maxForks 1` both record 2 (the control run); with it the
+# first waits in vain and records 1.
+BARRIER_CONFIG = """
+executor {
+    cpus = 8
+    memory = '64 GB'
+}
+process {
+    withName: 'SPLAM_SCORE' {
+        cpus = 1
+        memory = '1 GB'
+        beforeScript = 'WAIT'
+    }
+}
+"""
+WAIT = (
+    "touch BARRIER/$(basename $PWD); "
+    "for i in $(seq 60); do [ $(ls BARRIER | wc -l) -ge 2 ] && break; sleep 0.25; done; "
+    "ls BARRIER | wc -l >> BARRIER.seen"
+)
+
+
+def barrier_config(folder: Path, before: str = "") -> tuple[Path, Path]:
+    """(a config file: `before`, then the barrier; the file in which each scoring task writes what it saw)"""
+    barrier = folder / "barrier"
+    barrier.mkdir()
+    config = folder / "barrier.config"
+    config.write_text(before + BARRIER_CONFIG.replace("WAIT", WAIT).replace("BARRIER", str(barrier)))
+    return config, folder / "barrier.seen"
+
+
+def seen_at_the_barrier(seen: Path) -> list[int]:
+    return sorted(int(line) for line in seen.read_text().split())
+
+
 def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
+    # the legacy parser: with NXF_SYNTAX_PARSER=v2, Nextflow 25.04 refuses -profile test with a -c
+    # config that defines no profiles (docs/nextflow.md); the v2 gpu run is the docker test below
     params = tmp_path / "params.json"
     # what the strict parser may hand over: text for every value; plus a parameter of no one's
     params.write_text(
@@ -291,9 +332,19 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
             {"threshold": "0.05", "paired": "false", "score_chunk_size": "100", "batch_size": "64", "lab_contact": "x"}
         )
     )
+    config, seen = barrier_config(tmp_path)
     outdir = tmp_path / "results"
     run = pipeline(
-        tmp_path / "launch", outdir, "stub", "-profile", "test,gpu", "-stub", "-params-file", str(params), env=V2
+        tmp_path / "launch",
+        outdir,
+        "stub",
+        "-profile",
+        "test,gpu",
+        "-stub",
+        "-params-file",
+        str(params),
+        "-c",
+        str(config),
     )
     assert run.returncode == 0, run.explain()
     assert "splamflow: unknown parameter --lab_contact is ignored" in run.output
@@ -307,11 +358,9 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
     for row in score_rows:
         said = (Path(row["workdir"]) / ".command.out").read_text()
         assert "--device cuda" in said and "--batch-size 64" in said, said
-    # maxForks 1: the GPU tasks of the run never overlap
-    spans = sorted(
-        (datetime.fromisoformat(row["start"]), datetime.fromisoformat(row["complete"])) for row in score_rows
-    )
-    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:])), spans
+    # maxForks 1: the first scoring task waited at the barrier for the second in vain (the control
+    # run, test_stub_test_profile_writes_to_results_and_retries_exit_175, passes the same barrier)
+    assert seen_at_the_barrier(seen)[0] == 1, seen.read_text()
 
 
 RETRY_CONFIG = """
@@ -325,11 +374,12 @@ process {
 
 
 def test_stub_test_profile_writes_to_results_and_retries_exit_175(tmp_path):
-    config = tmp_path / "retry.config"
-    config.write_text(RETRY_CONFIG)
+    # also the control run of the GPU barrier: without the gpu profile the two scoring tasks overlap
+    config, seen = barrier_config(tmp_path, RETRY_CONFIG)
     launch = tmp_path / "launch"
     run = nextflow(["run", str(ROOT), "-profile", "test", "-stub", "-c", str(config)], launch)
     assert run.returncode == 0, run.explain()
+    assert seen_at_the_barrier(seen) == [2, 2], seen.read_text()
     results = launch / "results"  # the test profile's outdir
     assert (results / "pipeline_info" / "splamflow_software_versions.yml").is_file()
     assert (results / SAMPLE / f"{SAMPLE}.scores.bed").is_file()
@@ -385,6 +435,8 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
         assert ("--gpus all" in line) == is_score, line
         image = "ghcr.io/splamflow/splamflow:0.1.0-cuda " if is_score else "ghcr.io/splamflow/splamflow:0.1.0 "
         assert image in line, line
+    for task in score_dirs:
+        assert "--device cuda" in (Path(task) / ".command.out").read_text(), task
 
 
 def _config(profiles: str, env: dict | None, tmp_path: Path) -> list[str]:
@@ -420,36 +472,44 @@ def test_gpu_settings_do_not_depend_on_profile_order(parser, engine, tmp_path):
 # bad input, --help, unsupported Nextflow
 # --------------------------------------------------------------------------------------------
 
+# samplesheet problems are looked for once the parameters are valid: one run per samplesheet; the
+# parameter problems are all reported by one run (every problem is reported at once)
 BAD_INPUT = {
     "missing_bam": (
         ["--input", str(SHEETS / "missing_bam_file.csv")],
-        "missing_bam_file.csv line 2: bam: file not found",
+        ["missing_bam_file.csv line 2: bam: file not found"],
     ),
     "duplicate_sample": (
         ["--input", str(SHEETS / "duplicate_sample.csv")],
-        "duplicate_sample.csv line 4: sample 's1' repeats line 2; sample values must be unique",
+        ["duplicate_sample.csv line 4: sample 's1' repeats line 2; sample values must be unique"],
     ),
     "unknown_column": (
         ["--input", str(SHEETS / "unknown_column.csv")],
-        "unknown_column.csv line 1: unknown column(s) condition",
+        ["unknown_column.csv line 1: unknown column(s) condition"],
     ),
-    "mistyped_name": (["--treshold", "0.05"], "unknown parameter --treshold: did you mean --threshold?"),
-    "kebab_case_name": (
-        ["--score-chunk-size", "50"],
-        "unknown parameter --scoreChunkSize: did you mean --score_chunk_size?",
+    "parameters": (
+        ["--treshold", "0.05", "--score-chunk-size", "50", "--threshold", "abc", "--batch_size", "0"]
+        + ["--score_chunk_size", "0", "--precision", "fp16"],
+        [
+            "unknown parameter --treshold: did you mean --threshold?",  # mistyped name
+            "unknown parameter --scoreChunkSize: did you mean --score_chunk_size?",  # kebab-case name
+            "--threshold must be a number, not 'abc'",  # mistyped value
+            "--batch_size must be at least 1, not 0",  # out of range
+            "--score_chunk_size must be at least 1, not 0",
+            "--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAM_SCORE); on CPU use bf16 or fp32",
+        ],
     ),
-    "mistyped_value": (["--threshold", "abc"], "--threshold must be a number, not 'abc'"),
-    "out_of_range": (["--score_chunk_size", "0"], "--score_chunk_size must be at least 1, not 0"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUT))
 def test_bad_input_stops_before_any_task(case, tmp_path):
-    extra, message = BAD_INPUT[case]
+    extra, messages = BAD_INPUT[case]
     run = nextflow(["run", str(ROOT), "-profile", "test", "--outdir", str(tmp_path / "results"), *extra], tmp_path)
     assert run.returncode != 0, run.explain()
     assert "splamflow: invalid input, nothing was run:" in run.output, run.explain()
-    assert f"  - {message}" in run.output, run.explain()
+    for message in messages:
+        assert f"  - {message}" in run.output, run.explain()
     assert "Submitted process" not in run.output
     assert not (tmp_path / "work").exists() or not any((tmp_path / "work").iterdir())
     assert "Exception" not in run.output, run.explain()

@@ -34,6 +34,11 @@ workflow PIPELINE_INITIALISATION {
         problems << 'give --input (a samplesheet of BAMs), --gtf (an annotation), or both'
     }
     problems.addAll(fastaIndexProblems(typed.fasta))
+    def score_settings = scoreSettings(workflow.session.config.navigate('process') as Map)
+    def precision_problem = precisionProblem(typed.precision, score_settings)
+    if (precision_problem) {
+        problems << precision_problem
+    }
     def rows = []
     if (typed.input && !problems) {
         def sheet = readSamplesheet(file(typed.input), file("${projectDir}/assets/schema_input.json"))
@@ -50,6 +55,10 @@ workflow PIPELINE_INITIALISATION {
     def software_warning = gpuSoftwareWarning(workflow.profile, workflow.containerEngine)
     if (software_warning) {
         log.warn(software_warning)
+    }
+    def sharing_warning = gpuSharingWarning(score_settings)
+    if (sharing_warning) {
+        log.warn(sharing_warning)
     }
 
     // emits are bare names: Nextflow 25.04.0's strict parser drops `name = value` emits
@@ -110,6 +119,35 @@ def completionMessage(String outdir) {
 // true for true or 'true' (any case): what a boolean parameter may arrive as
 def isTrue(Object value) {
     return value != null && value.toString().toLowerCase() == 'true'
+}
+
+// SPLAM_SCORE's executor, maxForks and accelerator as the configuration sets them (its withName
+// selector over the process defaults); an accelerator given as a closure counts as a GPU
+def scoreSettings(Map process_config) {
+    def config = process_config ?: [:]
+    def own = config['withName:SPLAM_SCORE'] instanceof Map ? config['withName:SPLAM_SCORE'] : [:]
+    return [
+        executor: (own.executor ?: config.executor ?: 'local').toString(),
+        maxForks: own.maxForks,
+        accelerator: own.accelerator != null && own.accelerator != 0,
+    ]
+}
+
+// maxForks 1 (the gpu profile) is for the local executor, where every task sees every GPU; a
+// scheduler gives each task its own GPU, so there the limit only makes the tasks wait in turn
+def gpuSharingWarning(Map score) {
+    if (score.accelerator && score.maxForks == 1 && score.executor != 'local') {
+        return "splamflow: -profile gpu runs one SPLAM_SCORE task at a time (maxForks 1, meant for the local executor); executor '${score.executor}' gives each task its own GPU: lift the limit with process { withName: 'SPLAM_SCORE' { maxForks = 0 } } in a -c config"
+    }
+    return null
+}
+
+// fp16 runs on GPUs only (bf16 runs on CPU too): without one SPLAM_SCORE would fail after extraction
+def precisionProblem(Object precision, Map score) {
+    if (precision == 'fp16' && !score.accelerator) {
+        return '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAM_SCORE); on CPU use bf16 or fp32'
+    }
+    return null
 }
 
 // `-profile gpu` alone runs SPLAM_SCORE with whatever splam_score.py is on PATH

@@ -28,8 +28,9 @@ process SPLAM_CLEAN {
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
     def annotation_ext = (input.name - ~/\.gz$/).tokenize('.').last()
-    // the genome is only read when the strand of tag-less records is inferred from the splice-site motif
-    def genome = args.contains('--infer-strand motif') ? "--genome ${fasta}" : ''
+    // the CLI takes --genome with --infer-strand motif only (in any spelling argparse accepts), and
+    // refuses it otherwise, so it cannot be passed whenever a FASTA is given
+    def genome = fasta && (args =~ /--infer-strand(=|\s+)motif\b/).find() ? "--genome ${fasta}" : ''
     if (annotation_ext in ['gtf', 'gff', 'gff3']) {
         """
         splam_score.py clean \\

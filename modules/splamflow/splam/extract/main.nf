@@ -21,8 +21,9 @@ process SPLAM_EXTRACT {
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
     def is_annotation = input.name ==~ /.+\.(gtf|gff|gff3)(\.gz)?$/
-    // the genome is only read when the strand is inferred from the splice-site motif
-    def genome = args.contains('--infer-strand motif') ? "--genome ${fasta}" : ''
+    // the CLI takes --genome with --infer-strand motif only (in any spelling argparse accepts), and
+    // refuses it otherwise, so it cannot be passed whenever a FASTA is given
+    def genome = fasta && (args =~ /--infer-strand(=|\s+)motif\b/).find() ? "--genome ${fasta}" : ''
     if (is_annotation) {
         """
         splam_score.py extract \\

@@ -1,6 +1,7 @@
 process SPLAM_SCORE {
     tag "${meta.id}"
     label 'process_medium'
+    label 'process_gpu'
 
     conda "${moduleDir}/environment.yml"
     container "${ task.accelerator ? 'ghcr.io/splamflow/splamflow:0.1.0-cuda' : 'ghcr.io/splamflow/splamflow:0.1.0' }"
@@ -13,9 +14,10 @@ process SPLAM_SCORE {
     output:
     tuple val(meta), path("*.scores.bed")      , emit: bed
     tuple val(meta), path("*.score_stats.json"), emit: stats
-    tuple val("${task.process}"), val('splamflow'), eval("splam_score.py --version | cut -d ' ' -f 2"), emit: versions_splamflow, topic: versions
-    tuple val("${task.process}"), val('torch'), eval('python -c "import torch; print(torch.__version__)"'), emit: versions_torch, topic: versions
-    tuple val("${task.process}"), val('cuda'), eval('python -c "import torch; print(torch.version.cuda or \'none\')"'), emit: versions_cuda, topic: versions
+    // the three versions come from one Python call, made by the script (tool_versions.txt)
+    tuple val("${task.process}"), val('splamflow'), eval("sed -n s/^splamflow=//p tool_versions.txt"), emit: versions_splamflow, topic: versions
+    tuple val("${task.process}"), val('torch'), eval("sed -n s/^torch=//p tool_versions.txt"), emit: versions_torch, topic: versions
+    tuple val("${task.process}"), val('cuda'), eval("sed -n s/^cuda=//p tool_versions.txt"), emit: versions_cuda, topic: versions
 
     when:
     task.ext.when == null || task.ext.when
@@ -38,6 +40,8 @@ process SPLAM_SCORE {
         --stats ${prefix}.score_stats.json \\
         -o ${prefix}.scores.bed \\
         ${args}
+
+    splam_score.py --tool-versions > tool_versions.txt
     """
 
     stub:
@@ -48,5 +52,6 @@ process SPLAM_SCORE {
     echo "splam_score.py score --device ${device} ${args}"
     touch ${prefix}.scores.bed
     echo '{}' > ${prefix}.score_stats.json
+    splam_score.py --tool-versions > tool_versions.txt
     """
 }
