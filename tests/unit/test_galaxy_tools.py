@@ -82,6 +82,14 @@ def test_requirements_run_on_cpus():
         assert not [r for r in resources if "cuda" in r or "gpu" in r], f"{path.name}: GPU resources route to GPUs only"
 
 
+@pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
+def test_the_package_is_the_only_requirement(path):
+    # a second requirement makes Galaxy look for a mulled container that nobody builds; the package
+    # brings matplotlib for clean's plot (tests/unit/test_version_consistency.py checks the recipe)
+    assert [r.text for r in tool(path).iter("requirement")] == []
+    assert tool(path).find("expand[@macro='requirements']") is not None
+
+
 def test_profile_has_the_safetensors_datatype():
     tokens = {t.get("name"): t.text for t in tool(TOOL_DIR / "macros.xml").iter("token")}
     major, minor = (int(x) for x in tokens["@PROFILE@"].split("."))
