@@ -90,6 +90,15 @@ def test_the_package_is_the_only_requirement(path):
     assert tool(path).find("expand[@macro='requirements']") is not None
 
 
+def test_shed_repository_is_published_from_the_owners_repository():
+    yaml = pytest.importorskip("yaml")
+    shed = yaml.safe_load((TOOL_DIR / ".shed.yml").read_text())
+    assert shed["name"] == "splamflow"
+    assert shed["owner"] == "iuc"
+    assert shed["remote_repository_url"] == f"https://github.com/galaxyproject/tools-iuc/tree/main/tools/{shed['name']}"
+    assert shed["homepage_url"] == "https://github.com/splamflow/splamflow"
+
+
 def test_profile_has_the_safetensors_datatype():
     tokens = {t.get("name"): t.text for t in tool(TOOL_DIR / "macros.xml").iter("token")}
     major, minor = (int(x) for x in tokens["@PROFILE@"].split("."))
