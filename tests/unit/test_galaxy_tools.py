@@ -6,9 +6,14 @@ scripts/checks/galaxy_tests.sh runs the tool tests themselves in a real Galaxy.
 
 from __future__ import annotations
 
+import gzip
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pysam
 import pytest
 
 import splamflow
@@ -111,3 +116,34 @@ def test_score_form_offers_only_what_runs_anywhere():
     assert model.get("format") == "safetensors", "safetensors only: binary takes any file"
     (precision,) = [p for p in root.iter("param") if p.get("argument") == "--precision"]
     assert [o.get("value") for o in precision.iter("option")] == ["fp32", "bf16"], "fp16 needs a GPU"
+
+
+def fasta_gz_lines() -> str:
+    """The shell lines @LINK_REFERENCE@ runs for a fasta.gz dataset (no Cheetah in them but the path)."""
+    tokens = {t.get("name"): t.text for t in tool(TOOL_DIR / "macros.xml").iter("token")}
+    text = tokens["@LINK_REFERENCE@"]
+    start = text.index("#if $reference_source.fasta.is_of_type('fasta.gz'):")
+    block = text[start:text.index("#else:", start)].splitlines()[1:]
+    assert not [line for line in block if line.lstrip().startswith("#")], "the fasta.gz branch grew Cheetah"
+    return "\n".join(block)
+
+
+@pytest.mark.parametrize("compression", ["bgzip", "gzip"])
+def test_history_fasta_gz_is_linked_when_bgzip_and_decompressed_when_plain_gzip(tmp_path, compression):
+    fasta = b">20\n" + b"ACGTN" * 2000 + b"\n"
+    (tmp_path / "plain.fa").write_bytes(fasta)
+    dataset = tmp_path / "dataset.dat"  # Galaxy's name: no extension to go by
+    if compression == "bgzip":
+        pysam.tabix_compress(str(tmp_path / "plain.fa"), str(dataset))
+    else:
+        dataset.write_bytes(gzip.compress(fasta))
+    job = tmp_path / "job"
+    job.mkdir()
+    script = fasta_gz_lines().replace("'$reference_source.fasta'", f"'{dataset}'").rstrip().removesuffix("&&")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(["bash", "-euc", script], cwd=job, env=env, check=True)
+    genome = job / "genome.fa"
+    assert genome.is_symlink() == (compression == "bgzip"), "bgzip is linked, only plain gzip decompressed"
+    assert genome.read_bytes() == (dataset.read_bytes() if compression == "bgzip" else fasta)
+    pysam.faidx(str(genome))
+    assert pysam.FastaFile(str(genome)).fetch("20", 0, 10) == "ACGTNACGTN"
