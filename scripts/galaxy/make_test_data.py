@@ -19,10 +19,12 @@ checked against the goldens. Run from the repository root with the project's ven
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -129,13 +131,26 @@ def write_alignments(seq: str) -> list[pysam.AlignedSegment]:
             copy = pysam.AlignedSegment.from_dict(rec.to_dict(), bam_header)
             copy.set_tag("XS", None)
             noxs.write(copy)
-    # The CRAM's @SQ names its reference by checksum and by a relative path, not a path of this machine.
-    header["SQ"][0].update(M5=hashlib.md5(seq.upper().encode()).hexdigest(), UR="genome.fa.gz")
-    with pysam.AlignmentFile(
-        str(OUT / "reads.cram"), "wc", header=header, reference_filename=str(OUT / "genome.fa.gz")
-    ) as cram:
-        for rec in kept:
-            cram.write(pysam.AlignedSegment.from_dict(rec.to_dict(), cram.header))
+    # No path of this machine in the CRAM: htslib writes the absolute path of a reference file into
+    # @SQ (UR:) and the output's name, as given, into the file definition. So the reference comes
+    # from a scratch MD5 cache (REF_PATH; @SQ keeps only M5) and the CRAM is written by a relative name.
+    md5 = hashlib.md5(seq.upper().encode()).hexdigest()
+    header["SQ"][0].update(M5=md5)
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        Path(md5).write_text(seq.upper())
+        saved = {k: os.environ.get(k) for k in ("REF_PATH", "REF_CACHE")}
+        os.environ["REF_PATH"] = os.environ["REF_CACHE"] = str(Path(scratch, "%s"))
+        try:
+            with pysam.AlignmentFile("reads.cram", "wc", header=header) as cram:
+                for rec in kept:
+                    cram.write(pysam.AlignedSegment.from_dict(rec.to_dict(), cram.header))
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        shutil.move("reads.cram", OUT / "reads.cram")
     return kept
 
 

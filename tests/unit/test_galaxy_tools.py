@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -54,6 +55,22 @@ def test_test_data_is_small_and_every_file_is_used():
     used |= {"genome.fa.gz", "genome.fa.gz.fai", "genome.fa.gz.gzi"}
     assert used - files == set(), "tests name files that are not in test-data"
     assert files - used == set(), "test-data holds files no test uses"
+
+
+# the start of a path of a developer's or a build machine's file system
+MACHINE_PATH = re.compile(rb"(?<![\w.~-])/(?:work|tmp|home|root|Users|private|var/folders)/")
+
+
+@pytest.mark.parametrize("path", sorted(TEST_DATA.iterdir()), ids=lambda p: p.name)
+def test_test_data_holds_no_machine_paths(path):
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":  # gzip, bgzip and BAM: their headers are compressed
+        data += gzip.decompress(data)
+    if path.suffix == ".cram":  # CRAM blocks may be compressed too; the header as htslib reads it
+        with pysam.AlignmentFile(str(path), reference_filename=str(TEST_DATA / "genome.fa.gz")) as cram:
+            data += str(cram.header).encode()
+    found = MACHINE_PATH.search(data)
+    assert not found, f"{path.name}: a path of the machine that made it: {data[found.start() : found.start() + 60]!r}"
 
 
 @pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
