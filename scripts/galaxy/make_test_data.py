@@ -71,9 +71,8 @@ class Job:
                 pysam.index(str(self.dir / name))
 
     def history_genome(self) -> None:
-        """What the wrappers do with a fasta.gz from the history: decompress, then index."""
-        with gzip.open(OUT / "genome.fa.gz", "rb") as src, open(self.dir / "genome.fa", "wb") as out:
-            shutil.copyfileobj(src, out)
+        """What the wrappers do with a bgzip fasta.gz from the history: link, then index."""
+        (self.dir / "genome.fa").symlink_to(OUT / "genome.fa.gz")
         pysam.faidx(str(self.dir / "genome.fa"))
 
     def run(self, *args: str, expect: int = 0) -> str:
@@ -378,14 +377,20 @@ def score_goldens() -> None:
     stats_regex(job.dir / "stats.json", "score_stats.json.re")
     job.close()
 
-    job = Job(junctions_bed=OUT / "introns.bed")
-    with gzip.open(OUT / "zero_model.safetensors.gz", "rb") as src:
-        (job.dir / "model.safetensors").write_bytes(src.read())
-    job.run("score", "junctions.bed", "--genome", str(OUT / "genome.fa.gz"), "--model", "model.safetensors",
-            "-o", "scores.bed", "--device", "auto", "--precision", "fp32", "--threads", "1")  # fmt: skip
-    scores = job.keep("scores.bed", "zero_model_scores.bed")
-    assert {c for line in scores.read_text().splitlines() for c in line.split("\t")[6:8]} == {"0.3333333433"}
-    job.close()
+    # the annotation's introns (7 columns) and extract --extended junctions (8 columns: the 7th is copied)
+    for junctions, golden in (("introns.bed", "zero_model_scores.bed"),
+                              ("junctions_advanced.bed", "zero_model_extended_scores.bed")):  # fmt: skip
+        job = Job(junctions_bed=OUT / junctions)
+        with gzip.open(OUT / "zero_model.safetensors.gz", "rb") as src:
+            (job.dir / "model.safetensors").write_bytes(src.read())
+        job.run("score", "junctions.bed", "--genome", str(OUT / "genome.fa.gz"), "--model", "model.safetensors",
+                "-o", "scores.bed", "--device", "auto", "--precision", "fp32", "--threads", "1")  # fmt: skip
+        scores = job.keep("scores.bed", golden)
+        rows = [line.split("\t") for line in scores.read_text().splitlines()]
+        assert {c for row in rows for c in row[6:8]} == {"0.3333333433"}
+        inputs = [line.split("\t") for line in (OUT / junctions).read_text().splitlines()]
+        assert [row[:6] + row[8:] for row in rows] == [row[:7] for row in inputs], "input columns 1-7 kept"
+        job.close()
 
 
 def clean_bam(job: Job, inp: str, *options: str, stats: bool = True, plot: bool = False) -> None:
