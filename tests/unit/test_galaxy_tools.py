@@ -121,6 +121,17 @@ def test_shed_repository_is_published_from_the_owners_repository():
     assert shed["homepage_url"] == "https://github.com/splamflow/splamflow"
 
 
+@pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
+def test_tools_name_their_creator_and_cite_the_method(path):
+    root = tool(path)
+    assert [e.get("macro") for e in root.findall("expand") if e.get("macro") in ("creator", "citations")] == [
+        "creator",
+        "citations",
+    ]
+    (creator,) = [x.find("creator") for x in tool(TOOL_DIR / "macros.xml").iter("xml") if x.get("name") == "creator"]
+    assert [o.get("name") for o in creator.iter("organization")] == ["splamflow developers"]
+
+
 def test_profile_has_the_safetensors_datatype():
     tokens = {t.get("name"): t.text for t in tool(TOOL_DIR / "macros.xml").iter("token")}
     major, minor = (int(x) for x in tokens["@PROFILE@"].split("."))
