@@ -29,8 +29,8 @@ for tool in "${TOOLS[@]}"; do
     "$VENV/bin/planemo" lint --fail_level warn "galaxy_tool/$tool.xml"
 done
 # The Tool Shed repository (galaxy_tool/.shed.yml and the tools again). Skipped: version_bumped asks
-# the Tool Shed online; shed_remote_repository_url compares the URL's last folders with those of this
-# checkout, which are named after the clone (the URL ends in .../tree/main/galaxy_tool).
+# the Tool Shed online; shed_remote_repository_url compares the URL's last folder with this one: the
+# URL is the tools-iuc folder the IUC owner publishes from (.../tools/splamflow), here galaxy_tool.
 "$VENV/bin/planemo" shed_lint --tools --ensure_metadata --fail_level warn \
     --skip version_bumped,shed_remote_repository_url galaxy_tool
 

@@ -19,10 +19,12 @@ checked against the goldens. Run from the repository root with the project's ven
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -69,9 +71,8 @@ class Job:
                 pysam.index(str(self.dir / name))
 
     def history_genome(self) -> None:
-        """What the wrappers do with a fasta.gz from the history: decompress, then index."""
-        with gzip.open(OUT / "genome.fa.gz", "rb") as src, open(self.dir / "genome.fa", "wb") as out:
-            shutil.copyfileobj(src, out)
+        """What the wrappers do with a bgzip fasta.gz from the history: link, then index."""
+        (self.dir / "genome.fa").symlink_to(OUT / "genome.fa.gz")
         pysam.faidx(str(self.dir / "genome.fa"))
 
     def run(self, *args: str, expect: int = 0) -> str:
@@ -129,13 +130,26 @@ def write_alignments(seq: str) -> list[pysam.AlignedSegment]:
             copy = pysam.AlignedSegment.from_dict(rec.to_dict(), bam_header)
             copy.set_tag("XS", None)
             noxs.write(copy)
-    # The CRAM's @SQ names its reference by checksum and by a relative path, not a path of this machine.
-    header["SQ"][0].update(M5=hashlib.md5(seq.upper().encode()).hexdigest(), UR="genome.fa.gz")
-    with pysam.AlignmentFile(
-        str(OUT / "reads.cram"), "wc", header=header, reference_filename=str(OUT / "genome.fa.gz")
-    ) as cram:
-        for rec in kept:
-            cram.write(pysam.AlignedSegment.from_dict(rec.to_dict(), cram.header))
+    # No path of this machine in the CRAM: htslib writes the absolute path of a reference file into
+    # @SQ (UR:) and the output's name, as given, into the file definition. So the reference comes
+    # from a scratch MD5 cache (REF_PATH; @SQ keeps only M5) and the CRAM is written by a relative name.
+    md5 = hashlib.md5(seq.upper().encode()).hexdigest()
+    header["SQ"][0].update(M5=md5)
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        Path(md5).write_text(seq.upper())
+        saved = {k: os.environ.get(k) for k in ("REF_PATH", "REF_CACHE")}
+        os.environ["REF_PATH"] = os.environ["REF_CACHE"] = str(Path(scratch, "%s"))
+        try:
+            with pysam.AlignmentFile("reads.cram", "wc", header=header) as cram:
+                for rec in kept:
+                    cram.write(pysam.AlignedSegment.from_dict(rec.to_dict(), cram.header))
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        shutil.move("reads.cram", OUT / "reads.cram")
     return kept
 
 
@@ -363,14 +377,20 @@ def score_goldens() -> None:
     stats_regex(job.dir / "stats.json", "score_stats.json.re")
     job.close()
 
-    job = Job(junctions_bed=OUT / "introns.bed")
-    with gzip.open(OUT / "zero_model.safetensors.gz", "rb") as src:
-        (job.dir / "model.safetensors").write_bytes(src.read())
-    job.run("score", "junctions.bed", "--genome", str(OUT / "genome.fa.gz"), "--model", "model.safetensors",
-            "-o", "scores.bed", "--device", "auto", "--precision", "fp32", "--threads", "1")  # fmt: skip
-    scores = job.keep("scores.bed", "zero_model_scores.bed")
-    assert {c for line in scores.read_text().splitlines() for c in line.split("\t")[6:8]} == {"0.3333333433"}
-    job.close()
+    # the annotation's introns (7 columns) and extract --extended junctions (8 columns: the 7th is copied)
+    for junctions, golden in (("introns.bed", "zero_model_scores.bed"),
+                              ("junctions_advanced.bed", "zero_model_extended_scores.bed")):  # fmt: skip
+        job = Job(junctions_bed=OUT / junctions)
+        with gzip.open(OUT / "zero_model.safetensors.gz", "rb") as src:
+            (job.dir / "model.safetensors").write_bytes(src.read())
+        job.run("score", "junctions.bed", "--genome", str(OUT / "genome.fa.gz"), "--model", "model.safetensors",
+                "-o", "scores.bed", "--device", "auto", "--precision", "fp32", "--threads", "1")  # fmt: skip
+        scores = job.keep("scores.bed", golden)
+        rows = [line.split("\t") for line in scores.read_text().splitlines()]
+        assert {c for row in rows for c in row[6:8]} == {"0.3333333433"}
+        inputs = [line.split("\t") for line in (OUT / junctions).read_text().splitlines()]
+        assert [row[:6] + row[8:] for row in rows] == [row[:7] for row in inputs], "input columns 1-7 kept"
+        job.close()
 
 
 def clean_bam(job: Job, inp: str, *options: str, stats: bool = True, plot: bool = False) -> None:

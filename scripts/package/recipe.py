@@ -6,6 +6,9 @@ import re
 from pathlib import Path
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "splamflow" / "meta.yaml"
+# conda-forge's global pin of the oldest Python a noarch package is built and tested with (CFEP-25);
+# conda-build supplies it from the channel's conda_build_config.yaml, this stands in for it offline
+PYTHON_MIN = "3.10"
 
 
 def _pin_subpackage(name: str, max_pin: str = "x.x.x", exact: bool = False) -> str:
@@ -13,12 +16,12 @@ def _pin_subpackage(name: str, max_pin: str = "x.x.x", exact: bool = False) -> s
 
 
 def load_recipe(path: Path = RECIPE) -> dict:
-    """The recipe as a dict, with the conda-build Jinja functions it uses stubbed."""
+    """The recipe as a dict, with the conda-build Jinja functions and variables it uses stubbed."""
     import jinja2
     import yaml
 
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(path.read_text())
-    return yaml.safe_load(template.render(pin_subpackage=_pin_subpackage))
+    return yaml.safe_load(template.render(pin_subpackage=_pin_subpackage, python_min=PYTHON_MIN))
 
 
 def split_spec(spec: str) -> tuple[str, str]:
