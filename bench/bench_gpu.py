@@ -7,8 +7,10 @@
 Measures, in one run:
 1. reader: the genome reader's own rate (windows fetched and encoded per second, the work the
    background thread of `score` does), which bounds any device;
-2. model: the network alone on the BED's encoded windows (host-to-device copy included) for every
-   precision x batch size x mode: `eager` (what `score` runs), `cudagraph` (one CUDA graph captured
+2. model: the network on the BED's windows, one-hot encoding on the host and the pageable
+   host-to-device copy included (so on a fast GPU this may measure the host, not the network), for
+   every precision x batch size x mode: `eager` (`FusedSplam.sites` called directly; `score`'s fp32
+   path runs a traced, frozen graph instead), `cudagraph` (one CUDA graph captured
    per batch shape and replayed) and `compile` (`torch.compile`, default mode);
 3. end_to_end: `score_bed` itself (BED -> scores text) per precision at each batch size;
 4. calls: each configuration's scores on the first --reference-rows junctions against fp32 on the

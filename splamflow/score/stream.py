@@ -23,7 +23,7 @@ from splamflow.score.predictor import Predictor
 from splamflow.windows import junction_input
 
 SKIP_REASONS = ("strand", "contig", "bounds", "site_n")
-REMEMBERED_JUNCTIONS = 2_000_000  # distinct junctions whose scores are kept for repeats later in the input
+REMEMBERED_JUNCTIONS = 200_000  # distinct junctions whose scores are kept for repeats (~460 B each: <100 MB)
 
 
 @dataclass
@@ -170,7 +170,8 @@ def score_bed(
 
     `genome` is a FASTA path (opened with `open_genome`, closed at the end) or an open genome
     (`open_genome`'s pysam.FastaFile, a `GenomeSet`), which stays open. `batch_size` 0 picks the
-    device's default. Memory is bounded by `chunk_size`. Every forward pass has exactly `batch_size`
+    device's default. Memory is bounded by `chunk_size`, plus the memory of repeats
+    (at most REMEMBERED_JUNCTIONS distinct junctions, under 100 MB). Every forward pass has exactly `batch_size`
     rows (the last batch is padded), so a junction's score does not depend on which other junctions
     share its batch or chunk: scoring a BED in pieces (with the same batch size) gives the same bytes.
     """
