@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch CPU threads (0 = the CPUs this process may use: its affinity mask and "
                              "cgroup CPU quota)")
     parser.add_argument("--chunk-size", type=positive_int, default=CHUNK_SIZE,
-                        help="junctions read and scored per chunk; memory is bounded by this (plus under 100 MB remembered for repeats), not by input size")
+                        help="junctions read and scored per chunk; memory is bounded by this (plus under "
+                             "100 MB remembered for repeats), not by input size")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
 
 
