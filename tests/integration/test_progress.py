@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -17,8 +20,12 @@ ENV = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
 
 
 def _on_a_terminal(argv: list[str]) -> tuple[int, str]:
-    """Run the CLI with stderr (and stdin/stdout) on a pty; return its exit code and what the terminal got."""
+    """Run the CLI with stderr (and stdin/stdout) on a 24x120 pty; return its exit code and what the terminal got.
+
+    A new pty reports 0 rows and 0 columns until someone sets its size, as a terminal emulator does;
+    tqdm >= 4.70 draws nothing on a terminal with 0 rows."""
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     proc = subprocess.Popen([sys.executable, str(SCRIPT), *argv], stdin=follower, stdout=follower, stderr=follower,
                             env=ENV, close_fds=True)
     os.close(follower)
