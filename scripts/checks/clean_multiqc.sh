@@ -12,7 +12,8 @@ VENV=.venv-multiqc
 [ -x .venv/bin/splam_score.py ] || make venv
 if ! "$VENV/bin/multiqc" --version 2>/dev/null | grep -q "$MULTIQC_PIN"; then
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "multiqc==$MULTIQC_PIN"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -c scripts/checks/multiqc-constraints.txt "multiqc==$MULTIQC_PIN"
 fi
 
 WORK=$(mktemp -d)

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/../.."
 GALAXY_VERSION=26.1.2
 TPV_VERSION=3.3.0
 VENV=.venv-galaxy
+# every package at the version the tool tests last passed with
+PINS=scripts/galaxy/constraints.txt
 MARKER="$VENV/.installed-galaxy-$GALAXY_VERSION"
 TOOLS=(splamflow_extract splamflow_score splamflow_clean)
 
@@ -19,9 +21,9 @@ if [ ! -f "$MARKER" ]; then
     echo "galaxy: installing Galaxy $GALAXY_VERSION and planemo into $VENV (a few minutes, once)"
     rm -rf "$VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet "galaxy-app==$GALAXY_VERSION" "galaxy-web-apps==$GALAXY_VERSION" \
-        "galaxy-test-driver==$GALAXY_VERSION" planemo
+    "$VENV/bin/python" -m pip install --quiet -c "$PINS" --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -c "$PINS" "galaxy-app==$GALAXY_VERSION" \
+        "galaxy-web-apps==$GALAXY_VERSION" "galaxy-test-driver==$GALAXY_VERSION" planemo
     touch "$MARKER"
 fi
 
@@ -36,7 +38,7 @@ done
 
 # The TPV example of docs/galaxy.md: valid for TPV, and it sends score (only) to the GPU nodes.
 if [ ! -f "$VENV/.installed-tpv-$TPV_VERSION" ]; then
-    "$VENV/bin/python" -m pip install --quiet "total-perspective-vortex==$TPV_VERSION"
+    "$VENV/bin/python" -m pip install --quiet -c "$PINS" "total-perspective-vortex==$TPV_VERSION"
     touch "$VENV/.installed-tpv-$TPV_VERSION"
 fi
 # tpv lint type-checks the rules with mypy; its cache stays with the environment, not in the checkout
