@@ -8,8 +8,23 @@ import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from splamflow.errors import UserError
+
+GZIP_MAGIC = b"\x1f\x8b"  # gzip and bgzip (BGZF) files alike
+
+
+def is_gzip(head: bytes) -> bool:
+    """True when `head`, a file's first bytes, starts with the gzip magic (bgzip included)."""
+    return head[:2] == GZIP_MAGIC
+
+
+def open_decompressed(path: str | os.PathLike) -> BinaryIO:
+    """`path` opened for reading bytes, through gzip when its content is gzip/bgzip (whatever its name)."""
+    with open(path, "rb") as raw:
+        compressed = is_gzip(raw.read(2))
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
 def index_files(path: str | os.PathLike, kind: str) -> list[Path]:
@@ -51,12 +66,11 @@ def text_lines(path: str | os.PathLike, what: str) -> Iterator[tuple[int, str]]:
     stream and read errors name the file.
     """
     try:
-        with open(path, "rb") as raw:
-            compressed = raw.read(2) == b"\x1f\x8b"
+        handle = open_decompressed(path)
     except OSError as exc:
         raise UserError(f"cannot read {what}: {exc.strerror or exc}", path) from None
     lineno = 0
-    with (gzip.open if compressed else open)(path, "rb") as handle:
+    with handle:
         try:
             for lineno, raw_line in enumerate(handle, 1):
                 try:

@@ -7,10 +7,9 @@ gives the most useful error (extract: htslib; clean: the GTF reader).
 
 from __future__ import annotations
 
-import gzip
 import os
 
-from splamflow.io.files import text_lines
+from splamflow.io.files import is_gzip, open_decompressed, text_lines
 
 ALIGNMENTS = "alignments"
 ANNOTATION = "annotation"
@@ -29,9 +28,7 @@ def _name(path: str | os.PathLike) -> str:
 def _head(path: str | os.PathLike, size: int) -> bytes:
     """The first `size` bytes, decompressed when the file is gzip/bgzip (b"" when unreadable)."""
     try:
-        with open(path, "rb") as raw:
-            magic = raw.read(2)
-        with (gzip.open if magic == b"\x1f\x8b" else open)(path, "rb") as handle:
+        with open_decompressed(path) as handle:
             return handle.read(size)
     except (OSError, EOFError):
         return b""
@@ -56,16 +53,26 @@ def looks_like_annotation(path: str | os.PathLike) -> bool:
     return False
 
 
-def _alignment_magic(path: str | os.PathLike) -> bool:
-    """BAM (in BGZF), CRAM, or SAM text starting with a header line."""
+def _start(path: str | os.PathLike, size: int) -> bytes:
+    """The first `size` bytes as stored (b"" when unreadable)."""
     try:
         with open(path, "rb") as raw:
-            start = raw.read(4)
+            return raw.read(size)
     except OSError:
-        return False
-    if start == b"CRAM":
+        return b""
+
+
+def is_cram(path: str | os.PathLike) -> bool:
+    """True when the file starts with the CRAM magic, whatever its name."""
+    return _start(path, 4) == b"CRAM"
+
+
+def _alignment_magic(path: str | os.PathLike) -> bool:
+    """BAM (in BGZF), CRAM, or SAM text starting with a header line."""
+    if is_cram(path):
         return True
-    if start[:2] == b"\x1f\x8b":
+    start = _start(path, 2)
+    if is_gzip(start):
         return _head(path, 4) == b"BAM\x01"
     return start[:1] == b"@"
 
