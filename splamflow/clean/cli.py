@@ -25,7 +25,7 @@ from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, n
 from splamflow.clean.options import MIN_BAD_FRACTION, MIN_INTRONS, THRESHOLD, CleanOptions
 from splamflow.errors import UserError
 from splamflow.io.files import require_file, with_indexes
-from splamflow.io.sniff import ALIGNMENTS, ANNOTATION, input_kind
+from splamflow.io.sniff import ALIGNMENTS, ANNOTATION, annotation_format, annotation_name_format, input_kind
 from splamflow.outputs import Output, OutputSet
 
 
@@ -277,7 +277,8 @@ def _clean_annotation(args: argparse.Namespace, scores, files: _Files) -> tuple[
     from splamflow.clean.annotation import clean_annotation
     from splamflow.clean.scores import BAD
 
-    if _is_gff(args.input) != _is_gff(args.output):
+    named = annotation_name_format(args.output)
+    if named and named != annotation_format(args.input):
         report.warn(f"the output keeps the input's format; {args.output} has another extension")
     stats, verdicts = clean_annotation(args.input, scores, files.main.tmp, args.threshold, args.min_bad_fraction,
                                        args.min_introns, gzip_output=args.output.endswith(".gz"))
@@ -297,11 +298,6 @@ def _clean_annotation(args: argparse.Namespace, scores, files: _Files) -> tuple[
 
 def _names(args: argparse.Namespace) -> dict[str, str]:
     return {"input": args.input, "scores": args.scores, "output": args.output}
-
-
-def _is_gff(name: str) -> bool:
-    name = name.lower()
-    return name.removesuffix(".gz").endswith((".gff", ".gff3"))
 
 
 def run(args: argparse.Namespace) -> int:

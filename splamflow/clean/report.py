@@ -15,9 +15,10 @@ import numpy as np
 from splamflow import __version__
 from splamflow.clean.scores import SPURIOUS, Rule, Scores
 from splamflow.io.bed import field_text
+from splamflow.io.sniff import ALIGNMENT_SUFFIXES, ANNOTATION_SUFFIXES
 
 PROG = "splam_score.py clean"
-_SUFFIXES = (".gz", ".bam", ".sam", ".cram", ".gtf", ".gff3", ".gff")
+_SUFFIXES = (".gz", *ALIGNMENT_SUFFIXES, *ANNOTATION_SUFFIXES)  # stripped from the input's name, in this order
 
 # MultiQC columns (after Sample) of the annotation table, from AnnotationStats.
 _ANNOTATION_COLUMNS = ("transcripts_in", "transcripts_kept", "transcripts_removed", "genes_removed",

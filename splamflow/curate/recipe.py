@@ -29,6 +29,7 @@ from splamflow.io.bed import JunctionKey, read_junctions, write_bed
 from splamflow.io.curated import CuratedSet, save_set
 from splamflow.io.files import sha256_file, with_indexes
 from splamflow.io.genome import GenomeSet
+from splamflow.io.sniff import ANNOTATION, input_kind
 from splamflow.model import SEQ_LEN
 from splamflow.outputs import Output, OutputSet
 from splamflow.progress import bar, counted
@@ -46,9 +47,8 @@ def read_intron_bed(path: str | os.PathLike) -> set[Junction]:
 
 
 def annotation_introns(path: str | os.PathLike) -> set[Junction]:
-    """All introns of a GTF/GFF3 (any transcript), or of an intron BED."""
-    name = os.fspath(path).lower()
-    if name.endswith((".bed", ".bed.gz")):
+    """All introns of a GTF/GFF3 (any transcript), or of an intron BED (any file that is no annotation)."""
+    if input_kind(path) != ANNOTATION:
         return read_intron_bed(path)
     out: set[Junction] = set()
     for tx in read_transcripts(path):

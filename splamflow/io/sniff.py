@@ -14,7 +14,7 @@ from splamflow.io.files import is_gzip, open_decompressed, text_lines
 ALIGNMENTS = "alignments"
 ANNOTATION = "annotation"
 ALIGNMENT_SUFFIXES = (".bam", ".cram", ".sam")
-ANNOTATION_SUFFIXES = (".gtf", ".gff", ".gff3")
+ANNOTATION_SUFFIXES = (".gtf", ".gff3", ".gff")
 
 _HEAD = 65536  # bytes of text looked at for a first feature line
 
@@ -91,13 +91,21 @@ def input_kind(path: str | os.PathLike) -> str | None:
     return None
 
 
-def annotation_format(path: str | os.PathLike) -> str:
-    """'gtf' or 'gff3', from the file name, else from the first feature line's attribute column."""
+def annotation_name_format(path: str | os.PathLike) -> str | None:
+    """'gtf' or 'gff3' when the file name says which (.gtf; .gff, .gff3; .gz or not), else None."""
     name = _name(path)
     if name.endswith(".gtf"):
         return "gtf"
     if name.endswith((".gff3", ".gff")):
         return "gff3"
+    return None
+
+
+def annotation_format(path: str | os.PathLike) -> str:
+    """'gtf' or 'gff3', from the file name, else from the first feature line's attribute column."""
+    named = annotation_name_format(path)
+    if named:
+        return named
     for _, line in text_lines(path, "annotation"):
         if line.startswith("#") or not line.strip():
             continue

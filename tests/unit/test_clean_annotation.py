@@ -217,3 +217,15 @@ def test_no_partial_output_on_bad_scores(tmp_path, gtf, capsys):
     assert rc == 2
     assert f"{bad}:1:" in capsys.readouterr().err
     assert not out.exists() and not report.exists()
+
+
+@pytest.mark.parametrize(("output_name", "warns"), [("cleaned.gtf", True), ("cleaned.gff3", False),
+                                                     ("cleaned.dat", False)])
+def test_format_warning_judges_the_input_by_content(tmp_path, scores, capsys, output_name, warns):
+    """A GFF3 named like a Galaxy dataset is GFF3: an output named .gtf is warned about, .gff3 is not."""
+    gff = tmp_path / "dataset_1.dat"
+    gff.write_text(GFF3)
+    rc, out, *_ = _clean(tmp_path, gff, scores, output_name)
+    assert rc == 0
+    assert out.read_text().startswith("##gff-version 3")
+    assert ("has another extension" in capsys.readouterr().err) == warns
