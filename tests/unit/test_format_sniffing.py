@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 
 import pysam
+import pytest
 
 from splamflow.clean.report import sample_name
+from splamflow.cli import main
 from splamflow.curate.recipe import annotation_introns
 from splamflow.io.alignments import newest_index
 from splamflow.io.files import is_gzip, text_lines
@@ -50,3 +52,25 @@ def test_sample_name_strips_the_format_suffixes():
     for name in ("s1.bam", "s1.cram", "s1.sam", "s1.gtf", "s1.gff3.gz", "s1.gff"):
         assert sample_name(f"dir/{name}", None) == "s1"
     assert sample_name("dir/s1.bam", "given") == "given"
+
+
+@pytest.mark.parametrize("command", ["extract", "clean"])
+def test_motif_genome_is_opened_once(tmp_path, slice_bam, slice_fasta, monkeypatch, command):
+    """extract and clean check --genome and infer strands from the same open FASTA, as score does."""
+    opened = []
+    real = pysam.FastaFile
+
+    def counting(path, *args, **kwargs):
+        opened.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pysam, "FastaFile", counting)
+    motif = ["--infer-strand", "motif", "--genome", str(slice_fasta)]
+    if command == "extract":
+        argv = ["extract", str(slice_bam), "-o", str(tmp_path / "j.bed"), *motif]
+    else:
+        (tmp_path / "s.bed").write_text("")
+        argv = ["clean", str(slice_bam), "--scores", str(tmp_path / "s.bed"), "-o", str(tmp_path / "k.bam"),
+                "--discarded", str(tmp_path / "d.bam"), *motif]
+    assert main([*argv, "--quiet"]) == 0
+    assert opened == [str(slice_fasta)]
