@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 
 from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_int
 from splamflow.errors import UserError
-from splamflow.extract.options import SPLAM_MAX_INTRON, ExtractOptions
+from splamflow.extract.options import SPLAM_MAX_INTRON, THREADS, ExtractOptions
 from splamflow.io.alignments import FLAG_NAMES, STRANDNESS
 from splamflow.io.files import require_file, with_indexes
 from splamflow.io.sniff import ANNOTATION, input_kind
@@ -126,7 +126,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only records overlapping R (contig or contig:start-end, 1-based); needs an index",
     )
     alignments.add_argument(
-        "--threads", type=positive_int, default=1, metavar="N",
+        "--threads", type=positive_int, default=THREADS, metavar="N",
         help="worker processes, splitting the genome into chunks by the index (an unindexed BAM is read "
         "in one pass with N decompression threads instead; ignored for GTF/GFF3 input)",
     )
