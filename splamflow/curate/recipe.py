@@ -30,10 +30,9 @@ from splamflow.io.curated import CuratedSet, save_set
 from splamflow.io.files import sha256_file, with_indexes
 from splamflow.io.genome import GenomeSet
 from splamflow.io.sniff import ANNOTATION, input_kind
-from splamflow.model import SEQ_LEN
 from splamflow.outputs import Output, OutputSet
 from splamflow.progress import bar, counted
-from splamflow.windows import N_CODE, junction_input
+from splamflow.windows import N_CODE, SEQ_LEN, junction_input
 
 CATEGORIES = ("positive_mane", "positive_alt", "negative_random", "negative_1")
 POSITIVE = {"positive_mane", "positive_alt"}

@@ -112,7 +112,7 @@ def _rows(path: str | os.PathLike, what: str, columns: int, layout: str | None,
 
 def read_junctions(path: str | os.PathLike) -> Iterator[JunctionRow]:
     """Junction BED rows (BED6, optional 7th column); strand '+', '-' or unstranded ('.' / '?')."""
-    for n, f, start, end in _rows(path, "BED", 6, None, (*SCORABLE_STRANDS, ".", "?")):
+    for n, f, start, end in _rows(path, "BED", 6, None, (*SCORABLE_STRANDS, *UNSTRANDED)):
         yield JunctionRow(n, f[0], start, end, f[3], f[4], f[5], f[6] if len(f) > 6 else None)
 
 
