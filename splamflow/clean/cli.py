@@ -279,11 +279,13 @@ def _clean_annotation(args: argparse.Namespace, scores, files: _Files) -> tuple[
     from splamflow.clean.annotation import clean_annotation
     from splamflow.clean.scores import BAD
 
+    fmt = annotation_format(args.input)  # judged once: the warning, the reader and the rewrite use it
     named = annotation_name_format(args.output)
-    if named and named != annotation_format(args.input):
+    # an output name that names no format (Galaxy's dataset_N.dat, out.txt) is never warned about
+    if named and named != fmt:
         report.warn(f"the output keeps the input's format; {args.output} has another extension")
     stats, verdicts = clean_annotation(args.input, scores, files.main.tmp, args.threshold, args.min_bad_fraction,
-                                       args.min_introns, gzip_output=args.output.endswith(".gz"))
+                                       args.min_introns, gzip_output=args.output.endswith(".gz"), fmt=fmt)
     options = {"min_bad_fraction": args.min_bad_fraction, "min_introns": args.min_introns}
     payload = report.payload("annotation", _names(args), args.threshold, options, stats.as_dict())
     if files.report:

@@ -15,10 +15,11 @@ import numpy as np
 from splamflow import __version__
 from splamflow.clean.scores import SPURIOUS, Rule, Scores
 from splamflow.io.bed import field_text
-from splamflow.io.sniff import ALIGNMENT_SUFFIXES, ANNOTATION_SUFFIXES
 
 PROG = "splam_score.py clean"
-_SUFFIXES = (".gz", *ALIGNMENT_SUFFIXES, *ANNOTATION_SUFFIXES)  # stripped from the input's name, in this order
+# Stripped from the input's name, each once, in this order (.gz first: s1.gtf.gz -> s1); the unit test
+# test_sample_name_strips_the_format_suffixes checks that these are io.sniff's format suffixes.
+_SUFFIXES = (".gz", ".bam", ".sam", ".cram", ".gtf", ".gff3", ".gff")
 
 # MultiQC columns (after Sample) of the annotation table, from AnnotationStats.
 _ANNOTATION_COLUMNS = ("transcripts_in", "transcripts_kept", "transcripts_removed", "genes_removed",

@@ -24,7 +24,7 @@ import pysam
 from splamflow.errors import UserError
 from splamflow.io.files import index_files
 from splamflow.io.genome import open_genome
-from splamflow.io.sniff import is_cram
+from splamflow.io.sniff import is_cram, may_be_cram
 
 STRANDNESS = ("none", "fr", "rf")
 
@@ -119,8 +119,11 @@ def open_alignments(
 
 def read_error(exc: BaseException, path: str | os.PathLike, reference: str | os.PathLike | None) -> UserError:
     """The UserError for a failed read; for a CRAM, say so when `reference` is not its reference."""
-    if reference is not None and is_cram(path):
-        mismatch = cram_reference_mismatch(path, reference)
+    if reference is not None and may_be_cram(path):
+        try:
+            mismatch = cram_reference_mismatch(path, reference)
+        except (OSError, ValueError):  # the check cannot read it either: the read error is the news
+            mismatch = None
         if mismatch:
             return UserError(f"--reference {os.fspath(reference)} is not the FASTA this CRAM was compressed "
                              f"against: {mismatch}", path)

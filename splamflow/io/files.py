@@ -20,11 +20,32 @@ def is_gzip(head: bytes) -> bool:
     return head[:2] == GZIP_MAGIC
 
 
+class _GzipReader(gzip.GzipFile):
+    """A GzipFile over an open file that it closes with itself (a plain GzipFile leaves it open)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
 def open_decompressed(path: str | os.PathLike) -> BinaryIO:
-    """`path` opened for reading bytes, through gzip when its content is gzip/bgzip (whatever its name)."""
-    with open(path, "rb") as raw:
-        compressed = is_gzip(raw.read(2))
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+    """`path` opened once for reading bytes, through gzip when its content is gzip/bgzip (whatever its name).
+
+    The magic is peeked, not read, so nothing is lost where the file cannot be read twice.
+    """
+    raw = open(path, "rb")  # noqa: SIM115 (returned open: the caller closes it)
+    try:
+        compressed = is_gzip(raw.peek(2))
+    except OSError:
+        raw.close()
+        raise
+    return _GzipReader(raw) if compressed else raw
 
 
 def index_files(path: str | os.PathLike, kind: str) -> list[Path]:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import os
+import signal
 
 import pysam
 import pytest
 
+from splamflow.clean import report
 from splamflow.clean.report import sample_name
 from splamflow.cli import main
 from splamflow.curate.recipe import annotation_introns
-from splamflow.io.alignments import newest_index
+from splamflow.io import alignments
+from splamflow.io.alignments import newest_index, read_error
 from splamflow.io.files import is_gzip, text_lines
-from splamflow.io.sniff import ALIGNMENTS, input_kind, is_cram
+from splamflow.io.sniff import ALIGNMENT_SUFFIXES, ALIGNMENTS, ANNOTATION_SUFFIXES, input_kind, is_cram, may_be_cram
 
 GTF = ('1\tt\texon\t101\t200\t.\t+\t.\tgene_id "G"; transcript_id "T";\n'
        '1\tt\texon\t301\t400\t.\t+\t.\tgene_id "G"; transcript_id "T";\n')
@@ -46,10 +50,88 @@ def test_curate_reads_an_intron_bed_and_a_gtf_by_content(tmp_path):
     gtf.write_text(GTF)
     assert annotation_introns(bed) == {("1", 200, 300, "+")}
     assert annotation_introns(gtf) == {("1", 200, 300, "+")}
+    # a GTF whose comment header outlasts the 64 KiB content check, with a name that says nothing:
+    # the annotation reader, not the BED reader (a GFF3 with thousands of ##sequence-region lines)
+    long_header = tmp_path / "big.dat"
+    long_header.write_text("".join(f"#! header line {i:04d} {'x' * 60}\n" for i in range(1200)) + GTF)
+    assert long_header.stat().st_size > 65536 and input_kind(long_header) is None
+    assert annotation_introns(long_header) == {("1", 200, 300, "+")}
+    named_bed = tmp_path / "introns.bed"  # a BED by its name, its first row aside
+    named_bed.write_text("track name=introns\n1\t200\t300\tJ\t0\t-\n")
+    assert annotation_introns(named_bed) == {("1", 200, 300, "-")}
+
+
+def test_curate_refuses_a_fifo_before_sniffing_it(tmp_path, slice_fasta, capsys):
+    """A FIFO gets extract's and clean's one-line refusal instead of a hang or lost first bytes."""
+    fifo = tmp_path / "annotation.gtf"
+    os.mkfifo(fifo)
+
+    def hung(signum, frame):
+        raise TimeoutError("curate opened the FIFO")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        for option in ("--annotation", "--alt"):
+            annotation = fifo if option == "--annotation" else tmp_path / "ann.gtf"
+            (tmp_path / "ann.gtf").write_text(GTF)
+            argv = ["curate", "--genome", str(slice_fasta), "--annotation", str(annotation), "-o", str(tmp_path / "o")]
+            if option == "--alt":
+                argv += ["--alt", str(fifo)]
+            assert main(argv) == 2
+            assert f"{option} file is empty" in capsys.readouterr().err
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not (tmp_path / "o").exists()
+
+
+def _pipe(data: bytes) -> tuple[int, str]:
+    """A pipe holding `data` (its writer closed): a file that can be read once only."""
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, data)
+    os.close(write_fd)
+    return read_fd, f"/dev/fd/{read_fd}"
+
+
+@pytest.mark.parametrize("data", [b"a\nb\n", gzip.compress(b"a\nb\n")])
+def test_text_is_opened_once(data):
+    """The gzip magic is peeked on the one open: nothing is lost from a file that can be read once."""
+    read_fd, path = _pipe(data)
+    try:
+        assert [line for _, line in text_lines(path, "text")] == ["a\n", "b\n"]
+    finally:
+        os.close(read_fd)
+
+
+def test_alignment_magic_is_read_once():
+    """The CRAM and the SAM/BAM magics come from one read: a SAM header on a pipe is still alignments."""
+    read_fd, path = _pipe(b"@HD\tVN:1.6\n")
+    try:
+        assert input_kind(path) == ALIGNMENTS
+    finally:
+        os.close(read_fd)
+
+
+def test_a_remote_cram_keeps_the_reference_check(tmp_path, slice_bam, monkeypatch):
+    """htslib reads URLs the sniffer cannot open: there the .cram name still calls the reference check."""
+    url = "https://example.org/no/such/sample.cram"
+    assert not is_cram(url) and may_be_cram(url)
+    assert not may_be_cram(slice_bam) and not may_be_cram(tmp_path / "missing.bam")
+    local = tmp_path / "local.cram"  # a local file is judged by its content alone
+    local.write_bytes(slice_bam.read_bytes())
+    assert not may_be_cram(local)
+    reference = tmp_path / "ref.fa"
+    gone = tmp_path / "gone" / "sample.cram"  # where the check cannot read it either, the read error stands
+    assert may_be_cram(gone) and "cannot read alignments: truncated" in str(read_error(OSError("truncated"), gone,
+                                                                                        reference))
+    monkeypatch.setattr(alignments, "cram_reference_mismatch", lambda path, ref: "it has no sequence '20'")
+    assert "is not the FASTA this CRAM was compressed against" in str(read_error(OSError("x"), url, reference))
 
 
 def test_sample_name_strips_the_format_suffixes():
-    for name in ("s1.bam", "s1.cram", "s1.sam", "s1.gtf", "s1.gff3.gz", "s1.gff"):
+    assert set(report._SUFFIXES) == {".gz", *ALIGNMENT_SUFFIXES, *ANNOTATION_SUFFIXES}
+    for name in ("s1.bam", "s1.cram", "s1.sam", "s1.gtf", "s1.gff3.gz", "s1.gff", "s1.gtf.gz"):
         assert sample_name(f"dir/{name}", None) == "s1"
     assert sample_name("dir/s1.bam", "given") == "given"
 
