@@ -36,10 +36,10 @@ from benchlib import emit  # noqa: E402
 
 from splamflow.evaluate.metrics import average_precision  # noqa: E402
 from splamflow.io.genome import open_genome  # noqa: E402
-from splamflow.model import FLANK, LEAKY_SLOPE, SEQ_LEN, FusedSplam  # noqa: E402
+from splamflow.model import LEAKY_SLOPE, FusedSplam  # noqa: E402
 from splamflow.score.predictor import Predictor  # noqa: E402
 from splamflow.weights import load_model  # noqa: E402
-from splamflow.windows import junction_input, one_hot  # noqa: E402
+from splamflow.windows import FLANK, SEQ_LEN, junction_input, one_hot  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "grch37"
 SITES = slice(FLANK, SEQ_LEN - FLANK + 1, SEQ_LEN - 2 * FLANK)  # positions 200 and 600

@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SEQ_LEN = 800
-FLANK = 200  # donor site sits at index FLANK, acceptor site at SEQ_LEN - FLANK
+from splamflow.windows import FLANK, SEQ_LEN
+
 CHANNELS = 64
 GROUPS = 4
 KERNELS = (11,) * 12 + (21,) * 8

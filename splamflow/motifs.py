@@ -7,9 +7,12 @@ same intron gets the same strand in both.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from splamflow.errors import UserError
-from splamflow.io.genome import open_genome
+
+if TYPE_CHECKING:
+    import pysam
 
 _PLUS_MOTIFS = frozenset({("GT", "AG"), ("GC", "AG"), ("AT", "AC")})
 _MINUS_MOTIFS = frozenset({("CT", "AC"), ("CT", "GC"), ("GT", "AT")})
@@ -31,12 +34,13 @@ def motif_strand(donor_dinuc: str, acceptor_dinuc: str) -> str:
 
 class MotifStrands:
     """The strand of introns from the genome's dinucleotides, per intron, cached (`clean` asks once
-    per record)."""
+    per record). `fasta` is the open genome (`io.genome.open_genome`), which the caller closes;
+    `path` names it in errors."""
 
-    def __init__(self, genome: str | os.PathLike):
-        self.path = os.fspath(genome)
-        self.fasta = open_genome(genome)
-        self.lengths = dict(zip(self.fasta.references, self.fasta.lengths, strict=True))
+    def __init__(self, fasta: pysam.FastaFile, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        self.fasta = fasta
+        self.lengths = dict(zip(fasta.references, fasta.lengths, strict=True))
         self._known: dict[tuple[str, int, int], str] = {}
 
     def strand(self, contig: str, start: int, end: int) -> str:
@@ -54,6 +58,3 @@ class MotifStrands:
             fetch = self.fasta.fetch
             known = self._known[key] = motif_strand(fetch(contig, start, start + 2), fetch(contig, end - 2, end))
         return known
-
-    def close(self) -> None:
-        self.fasta.close()

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from splamflow.model import FLANK, SEQ_LEN
-
-HALF = SEQ_LEN // 2
+# The window geometry, here (no torch) so that curate needs no torch; model.py builds the network on it.
+SEQ_LEN = 800
+FLANK = 200  # donor site sits at index FLANK, acceptor site at SEQ_LEN - FLANK
 DONOR_INDEX = FLANK  # output[2, 200] is the donor score
 ACCEPTOR_INDEX = SEQ_LEN - FLANK  # output[1, 600] is the acceptor score
 # Positions that must not be N: the intron's first two and last two bases.

@@ -227,7 +227,7 @@ def _plan(
         last = (-1, -1)
         names = header.references
         hi_probes = _HI_PROBES
-        for n, read in enumerate(counted(records(bam, path), shown)):
+        for n, read in enumerate(counted(records(bam, path, opts.reference), shown)):
             if check_sorted:
                 last = _check_order(path, n + 1, read, last, header)
             if read.is_paired:
@@ -363,7 +363,7 @@ def clean_alignments(
             hit_names = plan.removed_hits
             removed, cursor = plan.removed, 0
             next_removed = removed[0] if removed else -1
-            for n, read in enumerate(counted(records(bam, path), shown)):
+            for n, read in enumerate(counted(records(bam, path, opts.reference), shown)):
                 stats.records_in += 1
                 name = read.query_name
                 mate_removed = name in mate_names and read.is_paired and _mate_key(read) in plan.removed_mates

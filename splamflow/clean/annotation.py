@@ -201,11 +201,15 @@ def clean_annotation(
     min_bad_fraction: float,
     min_introns: int,
     gzip_output: bool = False,
+    fmt: str | None = None,
 ) -> tuple[AnnotationStats, list[TranscriptVerdict]]:
-    """Judge every transcript and write the cleaned annotation to `output_tmp`."""
+    """Judge every transcript and write the cleaned annotation to `output_tmp`.
+
+    `fmt` ('gtf' or 'gff3') is `annotation_format(input_path)` unless the caller has it already.
+    """
     path = os.fspath(input_path)
-    stats = AnnotationStats(format=annotation_format(path))
-    transcripts = read_transcripts(path)
+    stats = AnnotationStats(format=fmt or annotation_format(path))
+    transcripts = read_transcripts(path, fmt=stats.format)
     stats.score_junctions_on_unknown_contigs = sum(
         scores.missing_contigs({t.contig for t in transcripts}).values()
     )

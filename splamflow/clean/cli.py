@@ -17,16 +17,21 @@ Every output (with the BAM indexes) is checked before the work and replaced toge
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_int
 from splamflow.clean.options import MIN_BAD_FRACTION, MIN_INTRONS, THRESHOLD, CleanOptions
 from splamflow.errors import UserError
 from splamflow.io.files import require_file, with_indexes
-from splamflow.io.sniff import ALIGNMENTS, ANNOTATION, input_kind
+from splamflow.io.sniff import ALIGNMENTS, ANNOTATION, annotation_format, annotation_name_format, input_kind
 from splamflow.outputs import Output, OutputSet
+
+if TYPE_CHECKING:
+    import pysam
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -229,7 +234,8 @@ def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
     return outputs, files
 
 
-def _clean_alignments(args: argparse.Namespace, scores, files: _Files) -> tuple[dict, object]:
+def _clean_alignments(args: argparse.Namespace, scores, files: _Files, genome: pysam.FastaFile | None
+                      ) -> tuple[dict, object]:
     from splamflow.clean import report
     from splamflow.clean.alignments import clean_alignments, reference_names
     from splamflow.clean.scores import SPURIOUS
@@ -247,15 +253,11 @@ def _clean_alignments(args: argparse.Namespace, scores, files: _Files) -> tuple[
     )
     missing = scores.missing_contigs(reference_names(args.input, opts))
     report.warn_unknown_contigs(missing, len(scores), "the BAM header")
-    motifs = MotifStrands(args.genome) if args.infer_strand == "motif" else None
-    try:
-        stats = clean_alignments(
-            args.input, scores, (files.main.tmp, files.discarded.tmp),
-            (files.main_index.tmp, files.discarded_index.tmp), opts, motifs,
-        )
-    finally:
-        if motifs is not None:
-            motifs.close()
+    motifs = MotifStrands(genome, args.genome) if genome is not None else None
+    stats = clean_alignments(
+        args.input, scores, (files.main.tmp, files.discarded.tmp),
+        (files.main_index.tmp, files.discarded_index.tmp), opts, motifs,
+    )
     if not stats.sorted_output:  # an old index of these names would not match the new BAMs
         files.main_index.remove_instead()
         files.discarded_index.remove_instead()
@@ -277,10 +279,13 @@ def _clean_annotation(args: argparse.Namespace, scores, files: _Files) -> tuple[
     from splamflow.clean.annotation import clean_annotation
     from splamflow.clean.scores import BAD
 
-    if _is_gff(args.input) != _is_gff(args.output):
+    fmt = annotation_format(args.input)  # judged once: the warning, the reader and the rewrite use it
+    named = annotation_name_format(args.output)
+    # an output name that names no format (Galaxy's dataset_N.dat, out.txt) is never warned about
+    if named and named != fmt:
         report.warn(f"the output keeps the input's format; {args.output} has another extension")
     stats, verdicts = clean_annotation(args.input, scores, files.main.tmp, args.threshold, args.min_bad_fraction,
-                                       args.min_introns, gzip_output=args.output.endswith(".gz"))
+                                       args.min_introns, gzip_output=args.output.endswith(".gz"), fmt=fmt)
     options = {"min_bad_fraction": args.min_bad_fraction, "min_introns": args.min_introns}
     payload = report.payload("annotation", _names(args), args.threshold, options, stats.as_dict())
     if files.report:
@@ -299,14 +304,10 @@ def _names(args: argparse.Namespace) -> dict[str, str]:
     return {"input": args.input, "scores": args.scores, "output": args.output}
 
 
-def _is_gff(name: str) -> bool:
-    name = name.lower()
-    return name.removesuffix(".gz").endswith((".gff", ".gff3"))
-
-
 def run(args: argparse.Namespace) -> int:
     from splamflow.clean import report
     from splamflow.clean.scores import read_scores
+    from splamflow.io.genome import open_genome
 
     source = require_file(args.input, "input")
     require_file(args.scores, "scores", allow_empty=True)
@@ -315,22 +316,23 @@ def run(args: argparse.Namespace) -> int:
     # a file input_kind cannot place goes to the GTF reader, whose error says what is wrong with it
     kind = input_kind(source) or ANNOTATION
     _check_args(args, kind)
-    if args.genome:
-        from splamflow.io.genome import open_genome
-
-        open_genome(args.genome).close()
-    outputs, files = _outputs(args, kind)
-    with outputs:
-        scores = read_scores(args.scores)
-        if not len(scores):
-            report.info(f"{args.scores} holds no scored junction: every record is kept")
-        if scores.conflicting_duplicates:
-            report.warn(f"{scores.conflicting_duplicates:,} lines repeat a junction with other scores; the first "
-                        f"line of each junction was used")
-        clean = _clean_alignments if kind == ALIGNMENTS else _clean_annotation
-        payload, stats = clean(args, scores, files)
-        if files.stats:
-            report.write_json(files.stats.tmp, payload)
+    # --genome (BAM input, --infer-strand motif) is checked before any output is made, opened once
+    with contextlib.ExitStack() as stack:
+        genome = stack.enter_context(open_genome(args.genome)) if args.genome else None
+        outputs, files = _outputs(args, kind)
+        with outputs:
+            scores = read_scores(args.scores)
+            if not len(scores):
+                report.info(f"{args.scores} holds no scored junction: every record is kept")
+            if scores.conflicting_duplicates:
+                report.warn(f"{scores.conflicting_duplicates:,} lines repeat a junction with other scores; the "
+                            f"first line of each junction was used")
+            if kind == ALIGNMENTS:
+                payload, stats = _clean_alignments(args, scores, files, genome)
+            else:
+                payload, stats = _clean_annotation(args, scores, files)
+            if files.stats:
+                report.write_json(files.stats.tmp, payload)
     if kind == ALIGNMENTS:
         report.summarise_alignments(stats, len(scores), args.paired or args.drop_pairs)
     else:

@@ -17,6 +17,8 @@ from splamflow.clean.scores import SPURIOUS, Rule, Scores
 from splamflow.io.bed import field_text
 
 PROG = "splam_score.py clean"
+# Stripped from the input's name, each once, in this order (.gz first: s1.gtf.gz -> s1); the unit test
+# test_sample_name_strips_the_format_suffixes checks that these are io.sniff's format suffixes.
 _SUFFIXES = (".gz", ".bam", ".sam", ".cram", ".gtf", ".gff3", ".gff")
 
 # MultiQC columns (after Sample) of the annotation table, from AnnotationStats.

@@ -51,9 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from splamflow.curate.recipe import curate
+    from splamflow.io.files import require_file
 
     if not 0 <= args.validation_fraction < 1:
         raise UserError("--validation-fraction must be in [0, 1)")
+    # checked before any sniffing: a FIFO (`<(...)`) is refused here, as extract and clean refuse it
+    require_file(args.annotation, "--annotation")
+    if args.alt:
+        require_file(args.alt, "--alt")
     opts = CurateOptions(
         genome=tuple(args.genome),
         annotation=args.annotation,

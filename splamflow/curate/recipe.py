@@ -29,10 +29,10 @@ from splamflow.io.bed import JunctionKey, read_junctions, write_bed
 from splamflow.io.curated import CuratedSet, save_set
 from splamflow.io.files import sha256_file, with_indexes
 from splamflow.io.genome import GenomeSet
-from splamflow.model import SEQ_LEN
+from splamflow.io.sniff import input_kind, looks_like_bed
 from splamflow.outputs import Output, OutputSet
 from splamflow.progress import bar, counted
-from splamflow.windows import N_CODE, junction_input
+from splamflow.windows import N_CODE, SEQ_LEN, junction_input
 
 CATEGORIES = ("positive_mane", "positive_alt", "negative_random", "negative_1")
 POSITIVE = {"positive_mane", "positive_alt"}
@@ -46,9 +46,12 @@ def read_intron_bed(path: str | os.PathLike) -> set[Junction]:
 
 
 def annotation_introns(path: str | os.PathLike) -> set[Junction]:
-    """All introns of a GTF/GFF3 (any transcript), or of an intron BED."""
-    name = os.fspath(path).lower()
-    if name.endswith((".bed", ".bed.gz")):
+    """All introns of a GTF/GFF3 (any transcript), or of an intron BED.
+
+    A BED is a file that `input_kind` cannot place and whose name or first row says BED; any other file
+    goes to the annotation reader (a GTF with a long comment header included), whose errors say what is wrong.
+    """
+    if input_kind(path) is None and looks_like_bed(path):
         return read_intron_bed(path)
     out: set[Junction] = set()
     for tx in read_transcripts(path):

@@ -21,7 +21,7 @@ import pysam
 
 from splamflow import signals
 from splamflow.errors import UserError
-from splamflow.extract.options import ExtractOptions
+from splamflow.extract.options import THREADS, ExtractOptions
 from splamflow.io.alignments import (
     PAIRED,
     UNMAPPED,
@@ -225,7 +225,7 @@ def extract_junctions(
     reference: str | os.PathLike | None = None,
     options: ExtractOptions | None = None,
     region: str | None = None,
-    threads: int = 1,
+    threads: int = THREADS,
 ) -> Junctions:
     """Count junctions in a BAM/CRAM. `region` and `threads > 1` need an index."""
     options = options or ExtractOptions()

@@ -42,15 +42,22 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_int
 from splamflow.errors import UserError
-from splamflow.extract.options import SPLAM_MAX_INTRON, ExtractOptions
+from splamflow.extract.options import SPLAM_MAX_INTRON, THREADS, ExtractOptions
 from splamflow.io.alignments import FLAG_NAMES, STRANDNESS
 from splamflow.io.files import require_file, with_indexes
 from splamflow.io.sniff import ANNOTATION, input_kind
+
+if TYPE_CHECKING:
+    import pysam
+
+    from splamflow.extract.alignments import Junctions
 
 DEFAULTS = ExtractOptions()
 
@@ -119,7 +126,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only records overlapping R (contig or contig:start-end, 1-based); needs an index",
     )
     alignments.add_argument(
-        "--threads", type=positive_int, default=1, metavar="N",
+        "--threads", type=positive_int, default=THREADS, metavar="N",
         help="worker processes, splitting the genome into chunks by the index (an unindexed BAM is read "
         "in one pass with N decompression threads instead; ignored for GTF/GFF3 input)",
     )
@@ -208,38 +215,15 @@ def _run_annotation(args: argparse.Namespace, bed: Path, intron_counts: Path | N
 
 def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
     """Write the junctions to the temporary output; return the summary."""
-    from splamflow.extract.alignments import extract_junctions
-    from splamflow.extract.introns import infer_motif_strands
     from splamflow.io.bed import junction_name, write_bed
     from splamflow.io.genome import open_genome
 
-    for fasta in filter(None, (args.reference, args.genome)):
-        open_genome(fasta).close()  # a FASTA htslib would crash on is refused here
-    options = ExtractOptions(
-        strandness=args.strandness,
-        min_mapq=args.min_mapq,
-        exclude_flags=args.exclude_flags,
-        min_anchor=args.min_anchor,
-        max_intron=args.max_intron if args.max_intron is not None else SPLAM_MAX_INTRON,
-        paired=args.paired,
-        multi_mapped=args.extended,
-    )
-    junctions = extract_junctions(args.input, args.reference, options, args.region, args.threads)
+    if args.reference:
+        open_genome(args.reference).close()  # a FASTA htslib would crash on is refused here
+    # --genome (--infer-strand motif) is checked before the alignments are read, opened once
+    with open_genome(args.genome) if args.genome else contextlib.nullcontext() as genome:
+        junctions, notes = _count_junctions(args, genome)
     stats = junctions.stats
-    notes = []
-    if args.threads > 1 and not junctions.indexed:
-        notes.append(
-            f"note: {args.input} has no index, so it was read in one pass with "
-            f"{args.threads} decompression threads instead of {args.threads} worker processes "
-            "(`samtools index` it to parallelise)"
-        )
-    if args.infer_strand == "motif":
-        unstranded, resolved = infer_motif_strands(junctions, args.genome)
-        notes.append(
-            f"--infer-strand motif resolved {sum(resolved.values()):,} of {unstranded:,} "
-            f"unstranded junctions (+: {resolved['+']:,}, -: {resolved['-']:,}); "
-            f"{unstranded - sum(resolved.values()):,} stay '.'"
-        )
     rows = junctions.rows()
     write_bed(bed, ((contig, start, end, junction_name(i), count, strand, *((unique, multi) if args.extended else ()))
                     for i, (contig, start, end, strand, (count, unique, multi)) in enumerate(rows, 1)))
@@ -266,3 +250,36 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
             "or --strandness"
         )
     return summary + notes
+
+
+def _count_junctions(args: argparse.Namespace, genome: pysam.FastaFile | None) -> tuple[Junctions, list[str]]:
+    """The junctions of the alignments, strands inferred from `genome` when given; notes for the summary."""
+    from splamflow.extract.alignments import extract_junctions
+    from splamflow.extract.introns import infer_motif_strands
+    from splamflow.motifs import MotifStrands
+
+    options = ExtractOptions(
+        strandness=args.strandness,
+        min_mapq=args.min_mapq,
+        exclude_flags=args.exclude_flags,
+        min_anchor=args.min_anchor,
+        max_intron=args.max_intron if args.max_intron is not None else SPLAM_MAX_INTRON,
+        paired=args.paired,
+        multi_mapped=args.extended,
+    )
+    junctions = extract_junctions(args.input, args.reference, options, args.region, args.threads)
+    notes = []
+    if args.threads > 1 and not junctions.indexed:
+        notes.append(
+            f"note: {args.input} has no index, so it was read in one pass with "
+            f"{args.threads} decompression threads instead of {args.threads} worker processes "
+            "(`samtools index` it to parallelise)"
+        )
+    if genome is not None:
+        unstranded, resolved = infer_motif_strands(junctions, MotifStrands(genome, args.genome))
+        notes.append(
+            f"--infer-strand motif resolved {sum(resolved.values()):,} of {unstranded:,} "
+            f"unstranded junctions (+: {resolved['+']:,}, -: {resolved['-']:,}); "
+            f"{unstranded - sum(resolved.values()):,} stay '.'"
+        )
+    return junctions, notes

@@ -39,22 +39,18 @@ def write_intron_counts(transcripts: list[Transcript], path: str | os.PathLike) 
             out.write(f"{field_text(t.id)}\t{field_text(t.gene_id)}\t{len(t.introns)}\n")
 
 
-def infer_motif_strands(junctions: Junctions, genome: str | os.PathLike) -> tuple[int, Counter]:
+def infer_motif_strands(junctions: Junctions, motifs: MotifStrands) -> tuple[int, Counter]:
     """Give '.' junctions the strand of their dinucleotides, merging into existing +/- rows.
 
     Returns the number of unstranded junctions before and a Counter of those resolved per strand.
     """
-    motifs = MotifStrands(genome)
     resolved: Counter = Counter({"+": 0, "-": 0})
     unstranded = [key for key in junctions.counts if key[3] == "."]
-    try:
-        for key in unstranded:
-            tid, start, end, _ = key
-            strand = motifs.strand(junctions.contigs[tid], start, end)
-            if strand == ".":
-                continue
-            resolved[strand] += 1
-            junctions.add((tid, start, end, strand), junctions.counts.pop(key))
-    finally:
-        motifs.close()
+    for key in unstranded:
+        tid, start, end, _ = key
+        strand = motifs.strand(junctions.contigs[tid], start, end)
+        if strand == ".":
+            continue
+        resolved[strand] += 1
+        junctions.add((tid, start, end, strand), junctions.counts.pop(key))
     return len(unstranded), resolved

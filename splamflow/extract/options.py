@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 #: Splam 1.0.12 keeps introns whose length + 2 <= 100000 (`--max-splice` default).
 SPLAM_MAX_INTRON = 99_998
+THREADS = 1  # --threads: worker processes (or decompression threads for an unindexed file)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import pysam
 from splamflow.errors import UserError
 from splamflow.io.files import index_files
 from splamflow.io.genome import open_genome
+from splamflow.io.sniff import is_cram, may_be_cram
 
 STRANDNESS = ("none", "fr", "rf")
 
@@ -64,11 +65,9 @@ def newest_index(path: str | os.PathLike) -> Path | None:
     htslib takes X.csi before X.bai whatever their age, so an old .csi left beside a BAM that was
     rewritten and indexed again as .bai would be used and give wrong records.
     """
-    try:
-        with open(path, "rb") as handle:
-            cram = handle.read(4) == b"CRAM"
-    except OSError:
+    if not (os.path.isfile(path) and os.access(path, os.R_OK)):
         return None  # opening it reports the problem
+    cram = is_cram(path)
     found = []
     for index in index_files(path, "alignments"):
         if (index.suffix == ".crai") == cram:
@@ -120,8 +119,11 @@ def open_alignments(
 
 def read_error(exc: BaseException, path: str | os.PathLike, reference: str | os.PathLike | None) -> UserError:
     """The UserError for a failed read; for a CRAM, say so when `reference` is not its reference."""
-    if reference is not None and os.fspath(path).lower().endswith(".cram"):
-        mismatch = cram_reference_mismatch(path, reference)
+    if reference is not None and may_be_cram(path):
+        try:
+            mismatch = cram_reference_mismatch(path, reference)
+        except (OSError, ValueError):  # the check cannot read it either: the read error is the news
+            mismatch = None
         if mismatch:
             return UserError(f"--reference {os.fspath(reference)} is not the FASTA this CRAM was compressed "
                              f"against: {mismatch}", path)

@@ -228,16 +228,17 @@ def _read_gff3(path: str | os.PathLike, features: Collection[str]) -> list[Trans
 
 
 def read_transcripts(
-    path: str | os.PathLike, features: Collection[str] | None = None
+    path: str | os.PathLike, features: Collection[str] | None = None, fmt: str | None = None
 ) -> list[Transcript]:
     """All transcripts with at least one exon, in order of first exon in the file.
 
     `features` names the transcript-level feature types to keep (default `DEFAULT_FEATURES`); exons
     whose transcript line has another type are ignored. Exons of a transcript without its own
-    transcript line are kept (older GTFs have exon lines only).
+    transcript line are kept (older GTFs have exon lines only). `fmt` ('gtf' or 'gff3') is
+    `annotation_format(path)` unless the caller has it already.
     """
     wanted = frozenset(features) if features else DEFAULT_FEATURES
-    fmt = annotation_format(path)
+    fmt = fmt or annotation_format(path)
     transcripts = _read_gtf(path, wanted) if fmt == "gtf" else _read_gff3(path, wanted)
     if not transcripts:
         raise UserError(

@@ -25,7 +25,7 @@ SCORES_LAYOUT = "chrom start end name score strand donor_score acceptor_score"
 
 JunctionKey = tuple[str, int, int, str]  # contig, start, end, strand: how every command keys a junction
 
-_HEADERS = ("#", "track", "browser")
+HEADERS = ("#", "track", "browser")  # line starts of BED header lines
 # Characters that would break a BED/TSV field or a comma-separated id list: control characters
 # (tab, newline, ...), the list separator and '%' itself, percent-encoded as GFF3 writes them.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f%,]")
@@ -91,7 +91,7 @@ def _rows(path: str | os.PathLike, what: str, columns: int, layout: str | None,
           strands: Collection[str]) -> Iterator[tuple[int, list[str], int, int]]:
     """(line number, fields, start, end) of each data row, with the checks every BED layout shares."""
     for n, line in text_lines(path, what):
-        if not line.strip() or line.startswith(_HEADERS):
+        if not line.strip() or line.startswith(HEADERS):
             continue
         f = line.rstrip("\r\n").split("\t")
         if len(f) < columns:
@@ -112,7 +112,7 @@ def _rows(path: str | os.PathLike, what: str, columns: int, layout: str | None,
 
 def read_junctions(path: str | os.PathLike) -> Iterator[JunctionRow]:
     """Junction BED rows (BED6, optional 7th column); strand '+', '-' or unstranded ('.' / '?')."""
-    for n, f, start, end in _rows(path, "BED", 6, None, (*SCORABLE_STRANDS, ".", "?")):
+    for n, f, start, end in _rows(path, "BED", 6, None, (*SCORABLE_STRANDS, *UNSTRANDED)):
         yield JunctionRow(n, f[0], start, end, f[3], f[4], f[5], f[6] if len(f) > 6 else None)
 
 

@@ -8,8 +8,44 @@ import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from splamflow.errors import UserError
+
+GZIP_MAGIC = b"\x1f\x8b"  # gzip and bgzip (BGZF) files alike
+
+
+def is_gzip(head: bytes) -> bool:
+    """True when `head`, a file's first bytes, starts with the gzip magic (bgzip included)."""
+    return head[:2] == GZIP_MAGIC
+
+
+class _GzipReader(gzip.GzipFile):
+    """A GzipFile over an open file that it closes with itself (a plain GzipFile leaves it open)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+def open_decompressed(path: str | os.PathLike) -> BinaryIO:
+    """`path` opened once for reading bytes, through gzip when its content is gzip/bgzip (whatever its name).
+
+    The magic is peeked, not read, so nothing is lost where the file cannot be read twice.
+    """
+    raw = open(path, "rb")  # noqa: SIM115 (returned open: the caller closes it)
+    try:
+        compressed = is_gzip(raw.peek(2))
+    except OSError:
+        raw.close()
+        raise
+    return _GzipReader(raw) if compressed else raw
 
 
 def index_files(path: str | os.PathLike, kind: str) -> list[Path]:
@@ -51,12 +87,11 @@ def text_lines(path: str | os.PathLike, what: str) -> Iterator[tuple[int, str]]:
     stream and read errors name the file.
     """
     try:
-        with open(path, "rb") as raw:
-            compressed = raw.read(2) == b"\x1f\x8b"
+        handle = open_decompressed(path)
     except OSError as exc:
         raise UserError(f"cannot read {what}: {exc.strerror or exc}", path) from None
     lineno = 0
-    with (gzip.open if compressed else open)(path, "rb") as handle:
+    with handle:
         try:
             for lineno, raw_line in enumerate(handle, 1):
                 try:

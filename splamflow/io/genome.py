@@ -24,7 +24,7 @@ from typing import BinaryIO
 import pysam
 
 from splamflow.errors import UserError
-from splamflow.io.files import require_file
+from splamflow.io.files import is_gzip, require_file
 from splamflow.outputs import OutputSet
 
 # Bytes read after the last sequence: anything but white space there is an unindexed record.
@@ -33,7 +33,7 @@ _TAIL = 1 << 16
 
 def _is_bgzf(head: bytes) -> bool:
     """A BGZF block header: gzip with the extra field whose subfield id is 'BC'."""
-    return head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+    return is_gzip(head) and head[2:4] == b"\x08\x04" and head[12:14] == b"BC"
 
 
 def _check_content(path: Path) -> bool:
@@ -41,7 +41,7 @@ def _check_content(path: Path) -> bool:
     with open(path, "rb") as raw:
         head = raw.read(18)
     bgzf = _is_bgzf(head)
-    if head[:2] == b"\x1f\x8b" and not bgzf:
+    if is_gzip(head) and not bgzf:
         raise UserError("FASTA is compressed with plain gzip, which cannot be indexed; recompress it with "
                         "`bgzip` (gunzip, then bgzip) or decompress it", path)
     try:

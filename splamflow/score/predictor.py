@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 from splamflow.errors import UserError
-from splamflow.model import SEQ_LEN, FusedSplam, SplamNet
-from splamflow.score.options import DEVICE, PRECISION, PRECISIONS
-from splamflow.windows import N_CODE, one_hot
+from splamflow.model import FusedSplam, SplamNet
+from splamflow.score.options import DEVICE, PRECISION, PRECISIONS, PREDICT_BATCH_SIZE
+from splamflow.windows import N_CODE, SEQ_LEN, one_hot
 
 _DTYPES = dict(zip(PRECISIONS, (None, torch.bfloat16, torch.float16), strict=True))  # None: plain fp32
 
@@ -105,7 +105,7 @@ class Predictor:
         return donor[:n], acceptor[:n]
 
     def predict_all(
-        self, codes: np.ndarray, batch_size: int = 32, graph: torch.nn.Module | None = None
+        self, codes: np.ndarray, batch_size: int = PREDICT_BATCH_SIZE, graph: torch.nn.Module | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Score any number of rows in batches of at most `batch_size`."""
         donors, acceptors = [], []

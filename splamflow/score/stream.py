@@ -16,11 +16,11 @@ import numpy as np
 from splamflow.errors import UserError
 from splamflow.io.bed import SCORABLE_STRANDS, JunctionRow, bed_line, read_junctions, score_text
 from splamflow.io.genome import open_genome
-from splamflow.model import SEQ_LEN, SplamNet
+from splamflow.model import SplamNet
 from splamflow.progress import bar
-from splamflow.score.options import CHUNK_SIZE, DEVICE, PRECISION, batch_size_for
+from splamflow.score.options import BATCH_SIZE, CHUNK_SIZE, DEVICE, PRECISION, batch_size_for
 from splamflow.score.predictor import Predictor
-from splamflow.windows import junction_input
+from splamflow.windows import SEQ_LEN, junction_input
 
 SKIP_REASONS = ("strand", "contig", "bounds", "site_n")
 REMEMBERED_JUNCTIONS = 200_000  # distinct junctions whose scores are kept for repeats (~460 B each: <100 MB)
@@ -161,7 +161,7 @@ def score_bed(
     out: TextIO,
     device: str = DEVICE,
     precision: str = PRECISION,
-    batch_size: int = 0,
+    batch_size: int = BATCH_SIZE,
     chunk_size: int = CHUNK_SIZE,
     progress: bool = False,
     total: int | None = None,

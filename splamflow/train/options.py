@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+VALIDATION_DEVICE = "cpu"  # the validation pass after each epoch scores here
+VALIDATION_BATCH_SIZE = 64  # rows per forward pass of that validation
+
 
 @dataclass
 class TrainOptions:

@@ -28,7 +28,7 @@ from splamflow.progress import bar, detailed
 from splamflow.score.predictor import Predictor
 from splamflow.train.dataset import batch_tensors
 from splamflow.train.loss import focal_loss
-from splamflow.train.options import TrainOptions
+from splamflow.train.options import VALIDATION_BATCH_SIZE, VALIDATION_DEVICE, TrainOptions
 from splamflow.train.schedule import learning_rate
 from splamflow.weights import save_model
 
@@ -75,8 +75,8 @@ def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
 
 def _validate(net: SplamNet, data, opts: TrainOptions) -> dict:
     net.eval()
-    predictor = Predictor(net, device="cpu")
-    donor, acceptor = predictor.predict_all(data.codes, batch_size=64)
+    predictor = Predictor(net, device=VALIDATION_DEVICE)
+    donor, acceptor = predictor.predict_all(data.codes, batch_size=VALIDATION_BATCH_SIZE)
     losses = []
     with torch.inference_mode():
         for i in range(0, len(data), opts.batch_size):

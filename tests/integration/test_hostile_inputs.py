@@ -158,10 +158,13 @@ def _malicious_model(m: Path, i: Path, o: Path) -> None:
     hostile.malicious_torchscript(i / "evil.pt", i / "victim.txt")
 
 
-def _cram_and_wrong_reference(m: Path, i: Path, o: Path) -> None:
-    pysam.view("-C", "-T", str(m / "chr20_slice.fa.gz"), "-o", str(i / "s.cram"), str(m / "chr20_slice.bam"),
-               catch_stdout=False)
-    hostile.wrong_reference(m / "chr20_slice.fa.gz", i / "wrong.fa")
+def _cram_and_wrong_reference(name: str = "s.cram") -> Callable[[Path, Path, Path], None]:
+    """A CRAM of the slice (named `name`: the content, not the name, makes it a CRAM) and a wrong reference."""
+    def setup(m: Path, i: Path, o: Path) -> None:
+        pysam.view("-C", "-T", str(m / "chr20_slice.fa.gz"), "-o", str(i / name), str(m / "chr20_slice.bam"),
+                   catch_stdout=False)
+        hostile.wrong_reference(m / "chr20_slice.fa.gz", i / "wrong.fa")
+    return setup
 
 
 def _truncated_scores(m: Path, i: Path, o: Path) -> None:
@@ -266,7 +269,15 @@ CASES = [
          setup=lambda m, i, o: hostile.plain_gzip_fasta(m / "chr20_slice.fa.gz", i / "g.fa.gz")),
     Case("extract-cram-wrong-reference",
          "extract {i}/s.cram --reference {i}/wrong.fa -o {o}/j.bed",
-         "is not the FASTA this CRAM was compressed against: sequence '20' has MD5", setup=_cram_and_wrong_reference),
+         "is not the FASTA this CRAM was compressed against: sequence '20' has MD5", setup=_cram_and_wrong_reference()),
+    Case("extract-misnamed-cram-wrong-reference",
+         "extract {i}/dataset_1.dat --reference {i}/wrong.fa -o {o}/j.bed",
+         "is not the FASTA this CRAM was compressed against: sequence '20' has MD5",
+         setup=_cram_and_wrong_reference("dataset_1.dat")),
+    Case("clean-misnamed-cram-wrong-reference",
+         "clean {i}/s.bam --reference {i}/wrong.fa --scores {m}/scores.bed -o {o}/kept.bam --discarded {o}/d.bam",
+         "is not the FASTA this CRAM was compressed against: sequence '20' has MD5",
+         setup=_cram_and_wrong_reference("s.bam")),
     Case("score-metadata-sha256-of-other-weights",
          "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {i}/m.safetensors -o {o}/s.bed",
          "the sidecar belongs to other weights",

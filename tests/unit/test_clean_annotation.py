@@ -217,3 +217,47 @@ def test_no_partial_output_on_bad_scores(tmp_path, gtf, capsys):
     assert rc == 2
     assert f"{bad}:1:" in capsys.readouterr().err
     assert not out.exists() and not report.exists()
+
+
+@pytest.mark.parametrize(("output_name", "warns"), [("cleaned.gtf", True), ("cleaned.gff3", False),
+                                                     ("cleaned.dat", False)])
+def test_format_warning_judges_the_input_by_content(tmp_path, scores, capsys, output_name, warns):
+    """A GFF3 named like a Galaxy dataset is GFF3: an output named .gtf is warned about, .gff3 is not."""
+    gff = tmp_path / "dataset_1.dat"
+    gff.write_text(GFF3)
+    rc, out, *_ = _clean(tmp_path, gff, scores, output_name)
+    assert rc == 0
+    assert out.read_text().startswith("##gff-version 3")
+    assert ("has another extension" in capsys.readouterr().err) == warns
+
+
+@pytest.mark.parametrize(("output_name", "warns"), [("out.txt", False), ("out.gtf", True), ("out.gff", False)])
+def test_format_warning_only_for_a_name_that_names_the_other_format(tmp_path, scores, capsys, output_name, warns):
+    """An output name that names no format (out.txt, Galaxy's dataset_N.dat) is never warned about."""
+    gff = tmp_path / "a.gff3"
+    gff.write_text(GFF3)
+    rc, out, *_ = _clean(tmp_path, gff, scores, output_name)
+    assert rc == 0 and out.read_text().startswith("##gff-version 3")
+    assert ("has another extension" in capsys.readouterr().err) == warns
+
+
+def test_clean_judges_the_annotation_format_once(tmp_path, scores, monkeypatch):
+    """The format warning, the reader and the rewrite share one GTF-or-GFF3 answer."""
+    import splamflow.clean.annotation
+    import splamflow.clean.cli
+    import splamflow.io.annotation
+    from splamflow.io import sniff
+
+    calls = []
+
+    def counted(path):
+        calls.append(path)
+        return sniff.annotation_format(path)
+
+    for module in (splamflow.clean.cli, splamflow.clean.annotation, splamflow.io.annotation):
+        monkeypatch.setattr(module, "annotation_format", counted)
+    gff = tmp_path / "dataset_1.dat"
+    gff.write_text(GFF3)
+    rc, out, *_ = _clean(tmp_path, gff, scores, "cleaned.dat")
+    assert rc == 0 and out.read_text().startswith("##gff-version 3")
+    assert calls == [str(gff)]

@@ -37,6 +37,14 @@ def test_importing_the_package_loads_neither_torch_nor_pysam():
     assert done.stdout.strip() == "[]"
 
 
+def test_curate_and_the_window_geometry_load_no_torch():
+    """curate builds windows (numpy) and never runs the network: its modules must not pull torch in."""
+    code = ("import sys, splamflow.curate.cli, splamflow.curate.recipe, splamflow.windows; "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_scoring_through_the_face_gives_the_command_line_scores(tmp_path):
     from splamflow import load_model, score_bed
 
