@@ -1,4 +1,5 @@
-"""How many CPUs this process may use: its affinity mask, capped by a cgroup v2/v1 CPU quota.
+"""How many threads `--threads 0` (auto) uses: OMP_NUM_THREADS when set, else the CPUs this process
+may use (its affinity mask, capped by a cgroup v2/v1 CPU quota rounded down).
 
 `os.cpu_count()` counts the machine's CPUs, which over-subscribes torch in a container or a
 Slurm/Nextflow job limited to a few of them.
@@ -76,9 +77,24 @@ def _cgroup_limit(root: Path, proc_cgroup: Path) -> float | None:
 
 
 def available_cpus(root: Path = CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")) -> int:
-    """CPUs this process may use: the affinity mask, lowered to a cgroup quota rounded up; at least 1."""
+    """CPUs this process may use: the affinity mask, lowered to a cgroup quota rounded down; at least 1.
+
+    Rounding down: a 1.5-CPU quota running 2 busy threads is throttled for part of every period."""
     cpus = _affinity()
     limit = _cgroup_limit(root, proc_cgroup)
     if limit is not None:
-        cpus = min(cpus, max(1, math.ceil(limit)))
+        cpus = min(cpus, max(1, math.floor(limit)))
     return max(1, cpus)
+
+
+def omp_threads(value: str | None) -> int | None:
+    """The thread count an OMP_NUM_THREADS value asks for (its first, outermost level), or None when
+    unset, empty or not a positive integer (OpenMP runtimes ignore such values too)."""
+    first = (value or "").split(",")[0].strip()
+    return int(first) if first.isdigit() and int(first) > 0 else None
+
+
+def auto_threads() -> int:
+    """The `--threads 0` count: OMP_NUM_THREADS when set (how Nextflow, Galaxy and Slurm jobs cap
+    threads), else `available_cpus()`."""
+    return omp_threads(os.environ.get("OMP_NUM_THREADS")) or available_cpus()

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"weight of donor/acceptor terms in the loss (published code: {DEFAULTS.site_weight:g})")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
     parser.add_argument("--threads", type=non_negative_int, default=DEFAULTS.threads,
-                        help="torch CPU threads (0 = the CPUs this process may use)")
+                        help="torch CPU threads (0 = OMP_NUM_THREADS when set, else the CPUs this process may use)")
     parser.add_argument("--checkpoint-every", type=positive_int, default=DEFAULTS.checkpoint_every,
                         help="steps between checkpoints")
     parser.add_argument("--max-steps", type=non_negative_int, default=DEFAULTS.max_steps,

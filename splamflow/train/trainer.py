@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from splamflow import __version__, progress
-from splamflow.cpus import available_cpus
+from splamflow.cpus import auto_threads
 from splamflow.errors import UserError
 from splamflow.evaluate.metrics import summarize
 from splamflow.io.curated import CuratedSet, load_set
@@ -259,7 +259,7 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
 def train(opts: TrainOptions) -> Path:
     """Train (or resume) into `opts.outdir`; returns the final model path once all epochs are done,
     else the checkpoint's (a run stopped by `max_steps`)."""
-    torch.set_num_threads(opts.threads or available_cpus())
+    torch.set_num_threads(opts.threads or auto_threads())
     data_dir, outdir = _folders(opts)
     train_set = load_set(data_dir / "train.npz")
     val_set = load_set(data_dir / "validation.npz") if (data_dir / "validation.npz").exists() else None

@@ -1,4 +1,5 @@
-"""available_cpus: the affinity mask, capped by cgroup v2 / v1 CPU quotas (faked files)."""
+"""available_cpus: the affinity mask, capped by cgroup v2 / v1 CPU quotas (faked files) rounded down;
+auto_threads: OMP_NUM_THREADS first (faked environment)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def test_affinity_without_cgroup_files(tmp_path, four_cpus):
     assert cpus.available_cpus(tmp_path / "none", tmp_path / "missing") == 4
 
 
-@pytest.mark.parametrize(("cpu_max", "want"), [("max 100000", 4), ("200000 100000", 2), ("150000 100000", 2),
-                                               ("50000 100000", 1), ("800000 100000", 4), ("garbage", 4)])
+@pytest.mark.parametrize(("cpu_max", "want"), [("max 100000", 4), ("200000 100000", 2), ("150000 100000", 1),
+                                               ("250000 100000", 2), ("50000 100000", 1), ("800000 100000", 4),
+                                               ("garbage", 4)])
 def test_cgroup_v2_quota(tmp_path, four_cpus, cpu_max, want):
     group = tmp_path / "fs" / "job" / "task"
     group.mkdir(parents=True)
@@ -38,7 +40,7 @@ def test_cgroup_v2_parent_quota_applies(tmp_path, four_cpus):
     assert cpus.available_cpus(tmp_path / "fs", _proc(tmp_path, "0::/job/task\n")) == 1
 
 
-@pytest.mark.parametrize(("quota", "want"), [("-1", 4), ("300000", 3), ("20000", 1)])
+@pytest.mark.parametrize(("quota", "want"), [("-1", 4), ("300000", 3), ("350000", 3), ("20000", 1)])
 def test_cgroup_v1_cfs_quota(tmp_path, four_cpus, quota, want):
     group = tmp_path / "fs" / "cpu,cpuacct" / "docker" / "abc"
     group.mkdir(parents=True)
@@ -55,8 +57,21 @@ def test_never_more_than_the_affinity_mask(tmp_path, monkeypatch):
     assert cpus.available_cpus(tmp_path / "fs", _proc(tmp_path, "0::/\n")) == 1
 
 
-@pytest.mark.parametrize(("argv", "want"), [((), 3), (("--threads", "1"), 1)])
-def test_score_threads_default_to_the_available_cpus(tmp_path, monkeypatch, slice_fasta, random_model, argv, want):
+@pytest.mark.parametrize(("omp", "want"), [(None, 3), ("5", 5), ("1", 1), ("2,1", 2), (" 4 ", 4),
+                                           ("", 3), ("0", 3), ("-2", 3), ("two", 3), ("1.5", 3)])
+def test_auto_threads_prefers_omp_num_threads(monkeypatch, omp, want):
+    monkeypatch.setattr(cpus, "available_cpus", lambda: 3)
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    assert cpus.auto_threads() == want
+
+
+@pytest.mark.parametrize(("omp", "argv", "want"), [(None, (), 3), (None, ("--threads", "1"), 1), ("2", (), 2),
+                                                   ("2", ("--threads", "1"), 1)])
+def test_score_threads_default_to_the_available_cpus(tmp_path, monkeypatch, slice_fasta, random_model, omp, argv,
+                                                     want):
     import torch
 
     from splamflow.cli import main
@@ -64,6 +79,10 @@ def test_score_threads_default_to_the_available_cpus(tmp_path, monkeypatch, slic
     calls = []
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
     monkeypatch.setattr(cpus, "available_cpus", lambda: 3)
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
     bed = tmp_path / "j.bed"
     bed.write_text("20\t1000000\t1000500\tj\t1\t+\n")
     out = tmp_path / "s.bed"
