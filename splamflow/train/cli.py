@@ -42,8 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=non_negative_int, default=DEFAULTS.max_steps,
                         help="stop after this many steps in this run (resume later); 0 = run to the end")
     parser.add_argument("--verbose", action="store_true",
-                        help="a line every 10 steps and one per epoch, off a terminal too (default there: "
-                             "only the final line)")
+                        help="a line every 10 steps (on stderr) and one per epoch, off a terminal too (default "
+                             "there: only the final line)")
     parser.add_argument("--model-version", default=DEFAULTS.model_version,
                         help="version string recorded in the model metadata")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -185,8 +186,8 @@ def _train_step(run: _Run, train_set: CuratedSet, idx: np.ndarray, epoch: int) -
     run.step_log.append({"step": run.step, "lr": lr, "loss": loss_value})
     if progress.VERBOSE and run.step % 10 == 0:
         rate = run.steps_this_run * opts.batch_size / (time.perf_counter() - run.started)
-        print(f"epoch {epoch + 1}/{opts.epochs} step {run.step}/{run.total_steps} lr {lr:.5f} "
-              f"loss {loss_value:.5f} ({rate:.1f} samples/s)", flush=True)
+        progress.note(f"epoch {epoch + 1}/{opts.epochs} step {run.step}/{run.total_steps} lr {lr:.5f} "
+                      f"loss {loss_value:.5f} ({rate:.1f} samples/s)")
     return loss_value
 
 
@@ -205,8 +206,8 @@ def _train_epoch(run: _Run, train_set: CuratedSet) -> list[float] | None:
                 run.checkpoint()
             if opts.max_steps and run.steps_this_run >= opts.max_steps:
                 run.checkpoint()
-                print(f"stopped after {run.steps_this_run} steps (step {run.step}/{run.total_steps}); "
-                      "run again to resume", flush=True)
+                progress.note(f"stopped after {run.steps_this_run} steps (step {run.step}/{run.total_steps}); "
+                              "run again to resume", file=sys.stdout)
                 return None
     return losses
 
