@@ -69,6 +69,18 @@ def failed(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
+def attempt(key: str, measure, device: torch.device) -> dict:
+    """`measure()`'s result, or {"error": one line} when it fails (the other configurations still run); printed."""
+    try:
+        result = measure()
+    except Exception as exc:
+        result = {"error": failed(exc)}
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+    print(key, result, file=sys.stderr)
+    return result
+
+
 def read_windows(bed: str, genome, genome_path: str, limit: int) -> tuple[np.ndarray, float]:
     """The BED's distinct scorable windows (at most `limit`) and the reader's rate in rows/s."""
     started, rows, codes = time.perf_counter(), 0, []
@@ -178,16 +190,14 @@ def model_section(net, codes: np.ndarray, reference: np.ndarray, args, device: t
                 if mode == "cudagraph" and device.type != "cuda":
                     skip(key, "CUDA graphs need a CUDA device")
                     continue
-                try:
+
+                def measure(precision=precision, mode=mode, batch=batch, staged=staged) -> dict:
                     fused = Predictor(net, device=args.device, precision=precision).net
                     fn = runner(fused, device, DTYPES[precision], mode, batch)
                     rate, scores = model_rate(fn, staged, len(codes), device)
-                    results[key] = {"junctions_per_s": round(rate, 1), **agreement(reference, scores[:n_ref])}
-                except Exception as exc:  # recorded; the other configurations still run
-                    results[key] = {"error": failed(exc)}
-                    if device.type == "cuda":
-                        torch.cuda.empty_cache()
-                print(key, results[key], file=sys.stderr)
+                    return {"junctions_per_s": round(rate, 1), **agreement(reference, scores[:n_ref])}
+
+                results[key] = attempt(key, measure, device)
         del staged
     return results
 
@@ -201,18 +211,16 @@ def end_to_end_section(net, bed: str, args, device: torch.device) -> dict:
             if precision == "fp16" and device.type == "cpu":
                 skip(key, "fp16 autocast is GPU-only in splamflow")
                 continue
-            try:
+
+            def measure(precision=precision, batch=batch) -> dict:
                 with open_genome(args.genome) as genome:
                     started = time.perf_counter()
                     stats = score_bed(bed, genome, net, io.StringIO(), device=args.device,
                                       precision=precision, batch_size=batch)
                 rows = stats["rows"]
-                results[key] = {"junctions_per_s": round(rows / (time.perf_counter() - started), 1), "rows": rows}
-            except Exception as exc:  # recorded; the other configurations still run
-                results[key] = {"error": failed(exc)}
-                if device.type == "cuda":
-                    torch.cuda.empty_cache()
-            print(key, results[key], file=sys.stderr)
+                return {"junctions_per_s": round(rows / (time.perf_counter() - started), 1), "rows": rows}
+
+            results[key] = attempt(key, measure, device)
     return results
 
 
