@@ -153,7 +153,7 @@ class _Run:
                             "use a new output folder", path) from None
         self.step, self.history, self.step_log = step, history, step_log
         if detailed():
-            print(f"resuming from step {self.step}/{self.total_steps} ({path})", flush=True)
+            progress.note(f"resuming from step {self.step}/{self.total_steps} ({path})")
 
 
 def _folders(opts: TrainOptions) -> tuple[Path, Path]:
@@ -230,7 +230,7 @@ def _end_epoch(run: _Run, losses: list[float], val_set: CuratedSet | None) -> No
         )
     run.history["epochs"].append(record)
     if detailed():
-        print("epoch summary: " + json.dumps(record), flush=True)
+        progress.note("epoch summary: " + json.dumps(record))
     run.checkpoint()
     _plot_curves(run.history, run.step_log, run.outdir)
     _save_torch(run.outdir / f"epoch{epoch:02d}.pt", run.net.state_dict())

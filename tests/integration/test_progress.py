@@ -96,6 +96,7 @@ def test_every_subcommand_takes_quiet():
 @pytest.mark.parametrize("indexed", [True, False])
 def test_clean_bars_total_from_the_index(tmp_path, slice_bam, indexed):
     import pysam
+    from tqdm import tqdm
 
     bam = tmp_path / "in.bam"
     shutil.copy(slice_bam, bam)
@@ -107,7 +108,7 @@ def test_clean_bars_total_from_the_index(tmp_path, slice_bam, indexed):
     assert code == 0, seen
     with pysam.AlignmentFile(str(slice_bam)) as source:
         total = sum(s.total for s in source.get_index_statistics()) + source.nocoordinate
-    shown = f"/{total / 1000:.2f}k"
+    shown = f"/{tqdm.format_sizeof(total)} "  # how a unit_scale bar writes its total: 1.23k, 12.3k, 999
     for n in (1, 2):
         draws = [d for d in seen.split("\r") if d.startswith(f"clean: pass {n} of 2:")]
         assert draws, seen
