@@ -1,4 +1,5 @@
-"""How many CPUs this process may use: its affinity mask, capped by a cgroup v2/v1 CPU quota.
+"""How many threads `--threads 0` (auto) uses: the CPUs this process may use (its affinity mask, capped
+by a cgroup v2/v1 CPU quota rounded down), lowered to OMP_NUM_THREADS when that is set and smaller.
 
 `os.cpu_count()` counts the machine's CPUs, which over-subscribes torch in a container or a
 Slurm/Nextflow job limited to a few of them.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -76,9 +78,27 @@ def _cgroup_limit(root: Path, proc_cgroup: Path) -> float | None:
 
 
 def available_cpus(root: Path = CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")) -> int:
-    """CPUs this process may use: the affinity mask, lowered to a cgroup quota rounded up; at least 1."""
+    """CPUs this process may use: the affinity mask, lowered to a cgroup quota rounded down; at least 1.
+
+    Rounding down: a 1.5-CPU quota running 2 busy threads is throttled for part of every period."""
     cpus = _affinity()
     limit = _cgroup_limit(root, proc_cgroup)
     if limit is not None:
-        cpus = min(cpus, max(1, math.ceil(limit)))
+        cpus = min(cpus, max(1, math.floor(limit)))
     return max(1, cpus)
+
+
+def omp_threads(value: str | None) -> int | None:
+    """The thread count an OMP_NUM_THREADS value asks for (its first, outermost level), or None when
+    unset, empty or not a positive integer written in ASCII digits (OpenMP runtimes ignore such values too)."""
+    match = re.fullmatch(r"\s*\+?([0-9]+)\s*", (value or "").split(",")[0])
+    return int(match[1]) if match and int(match[1]) > 0 else None
+
+
+def auto_threads() -> int:
+    """The `--threads 0` count: `available_cpus()`, never more; OMP_NUM_THREADS lowers it when set.
+
+    OMP_NUM_THREADS matters for bare runs and environments a site sets up; the Nextflow modules and
+    Galaxy tools pass `--threads` explicitly (task.cpus, GALAXY_SLOTS)."""
+    cpus = available_cpus()
+    return min(omp_threads(os.environ.get("OMP_NUM_THREADS")) or cpus, cpus)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from tqdm import tqdm
 
@@ -23,6 +23,14 @@ def bar(total: int | None, desc: str, unit: str, quiet: bool = False, initial: i
     """A progress bar on stderr, shown only when stderr is a terminal and neither `quiet` nor QUIET is set."""
     return tqdm(total=total, initial=initial, desc=desc, unit=unit, unit_scale=True, file=sys.stderr,
                 disable=quiet or QUIET or not sys.stderr.isatty(), dynamic_ncols=True, leave=False)
+
+
+def note(text: str, file: TextIO | None = None) -> None:
+    """Print a line (to stderr unless `file` is given) without tearing a bar that is being drawn:
+    tqdm clears the bars, writes the line and redraws them."""
+    out = file or sys.stderr
+    tqdm.write(text, file=out)
+    out.flush()
 
 
 def detailed() -> bool:

@@ -219,8 +219,7 @@ def _plan(
     plan = _Plan()
     table = scores.table
     seen: set = set()
-    with _open(path, opts) as bam, bar(None, "clean: pass 1 of 2", "read") as shown:
-        shown.reset(total=index_total(bam))
+    with _open(path, opts) as bam, bar(index_total(bam), "clean: pass 1 of 2", "read") as shown:
         header = bam.header
         check_sorted = _is_sorted_header(header)
         stats.sorted_output = check_sorted
@@ -353,8 +352,7 @@ def clean_alignments(
     plan = _plan(path, scores, opts, stats, motifs)
 
     nh_changed: set = set()
-    with _open(path, opts) as bam, bar(None, "clean: pass 2 of 2", "read") as shown:
-        shown.reset(total=index_total(bam))
+    with _open(path, opts) as bam, bar(index_total(bam), "clean: pass 2 of 2", "read") as shown:
         header = _header_with_pg(bam.header, opts.command_line)
         kept_out = pysam.AlignmentFile(str(bams[0]), "wb", header=header, threads=opts.threads)
         drop_out = pysam.AlignmentFile(str(bams[1]), "wb", header=header, threads=opts.threads)

@@ -69,8 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"{PRECISION} (default, exact), or autocast bf16/fp16 for speed")
     parser.add_argument("--stats", metavar="STATS.json", help="write counts (scored, skipped by reason) as JSON")
     parser.add_argument("--threads", type=non_negative_int, default=THREADS,
-                        help="torch CPU threads (0 = the CPUs this process may use: its affinity mask and "
-                             "cgroup CPU quota)")
+                        help="torch CPU threads (0 = the CPUs this process may use: its affinity mask and cgroup "
+                             "CPU quota, rounded down; OMP_NUM_THREADS, when set, lowers it)")
     parser.add_argument("--chunk-size", type=positive_int, default=CHUNK_SIZE,
                         help="junctions read and scored per chunk; memory is bounded by this (plus under "
                              "100 MB remembered for repeats), not by input size")
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     with open_genome(args.genome) as genome:
         import torch
 
-        from splamflow.cpus import available_cpus
+        from splamflow.cpus import auto_threads
         from splamflow.score.predictor import check_device
         from splamflow.score.stream import score_bed
         from splamflow.weights import load_model, metadata_path
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
         with outputs:
             rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
-            torch.set_num_threads(args.threads or available_cpus())
+            torch.set_num_threads(args.threads or auto_threads())
             loaded = load_model(args.model)
             if not args.quiet:
                 if detailed():  # off a terminal the summary line names the model

@@ -7,8 +7,10 @@ acceptor terms of the loss x5 (--site-weight 5; 1 gives the plain focal loss).
 Training writes OUTDIR/checkpoint.pt every --checkpoint-every steps and at each epoch end; running
 the same command again resumes from it (exactly: same batches, same schedule). --max-steps stops a
 run early so long trainings can be spread over several sessions. Per-epoch metrics on the
-validation set go to stdout and to the model's metadata; OUTDIR/training_curves.png plots the
-learning rate and losses. The finished model is OUTDIR/model.safetensors + model.json.
+validation set go to the model's metadata and, with --verbose or on a terminal, to stderr (as do the
+step and "resuming" lines); stdout gets only the final line (model written, or stopped after N
+steps). OUTDIR/training_curves.png plots the learning rate and losses. The finished model is
+OUTDIR/model.safetensors + model.json.
 """
 
 from __future__ import annotations
@@ -36,14 +38,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"weight of donor/acceptor terms in the loss (published code: {DEFAULTS.site_weight:g})")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
     parser.add_argument("--threads", type=non_negative_int, default=DEFAULTS.threads,
-                        help="torch CPU threads (0 = the CPUs this process may use)")
+                        help="torch CPU threads (0 = the CPUs this process may use, rounded down; OMP_NUM_THREADS, "
+                             "when set, lowers it)")
     parser.add_argument("--checkpoint-every", type=positive_int, default=DEFAULTS.checkpoint_every,
                         help="steps between checkpoints")
     parser.add_argument("--max-steps", type=non_negative_int, default=DEFAULTS.max_steps,
                         help="stop after this many steps in this run (resume later); 0 = run to the end")
     parser.add_argument("--verbose", action="store_true",
-                        help="a line every 10 steps and one per epoch, off a terminal too (default there: "
-                             "only the final line)")
+                        help="a line every 10 steps and one per epoch, on stderr, off a terminal too (default "
+                             "there: only the final line, on stdout)")
     parser.add_argument("--model-version", default=DEFAULTS.model_version,
                         help="version string recorded in the model metadata")
 

@@ -23,7 +23,7 @@ class TrainOptions:
     gamma: float = 2.0  # focal loss
     site_weight: float = 5.0  # donor/acceptor terms of the loss, as in the published code
     seed: int = 0
-    threads: int = 0  # torch CPU threads; 0 = the CPUs this process may use
+    threads: int = 0  # torch CPU threads; 0 = OMP_NUM_THREADS when set, else the CPUs this process may use
     checkpoint_every: int = 50
     max_steps: int = 0  # stop (resumably) after this many steps in this invocation; 0 = no limit
     model_version: str = ""

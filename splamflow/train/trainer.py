@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 from splamflow import __version__, progress
-from splamflow.cpus import available_cpus
+from splamflow.cpus import auto_threads
 from splamflow.errors import UserError
 from splamflow.evaluate.metrics import summarize
 from splamflow.io.curated import CuratedSet, load_set
@@ -152,7 +153,7 @@ class _Run:
                             "use a new output folder", path) from None
         self.step, self.history, self.step_log = step, history, step_log
         if detailed():
-            print(f"resuming from step {self.step}/{self.total_steps} ({path})", flush=True)
+            progress.note(f"resuming from step {self.step}/{self.total_steps} ({path})")
 
 
 def _folders(opts: TrainOptions) -> tuple[Path, Path]:
@@ -185,8 +186,8 @@ def _train_step(run: _Run, train_set: CuratedSet, idx: np.ndarray, epoch: int) -
     run.step_log.append({"step": run.step, "lr": lr, "loss": loss_value})
     if progress.VERBOSE and run.step % 10 == 0:
         rate = run.steps_this_run * opts.batch_size / (time.perf_counter() - run.started)
-        print(f"epoch {epoch + 1}/{opts.epochs} step {run.step}/{run.total_steps} lr {lr:.5f} "
-              f"loss {loss_value:.5f} ({rate:.1f} samples/s)", flush=True)
+        progress.note(f"epoch {epoch + 1}/{opts.epochs} step {run.step}/{run.total_steps} lr {lr:.5f} "
+                      f"loss {loss_value:.5f} ({rate:.1f} samples/s)")
     return loss_value
 
 
@@ -205,8 +206,8 @@ def _train_epoch(run: _Run, train_set: CuratedSet) -> list[float] | None:
                 run.checkpoint()
             if opts.max_steps and run.steps_this_run >= opts.max_steps:
                 run.checkpoint()
-                print(f"stopped after {run.steps_this_run} steps (step {run.step}/{run.total_steps}); "
-                      "run again to resume", flush=True)
+                progress.note(f"stopped after {run.steps_this_run} steps (step {run.step}/{run.total_steps}); "
+                              "run again to resume", file=sys.stdout)
                 return None
     return losses
 
@@ -229,7 +230,7 @@ def _end_epoch(run: _Run, losses: list[float], val_set: CuratedSet | None) -> No
         )
     run.history["epochs"].append(record)
     if detailed():
-        print("epoch summary: " + json.dumps(record), flush=True)
+        progress.note("epoch summary: " + json.dumps(record))
     run.checkpoint()
     _plot_curves(run.history, run.step_log, run.outdir)
     _save_torch(run.outdir / f"epoch{epoch:02d}.pt", run.net.state_dict())
@@ -259,7 +260,7 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
 def train(opts: TrainOptions) -> Path:
     """Train (or resume) into `opts.outdir`; returns the final model path once all epochs are done,
     else the checkpoint's (a run stopped by `max_steps`)."""
-    torch.set_num_threads(opts.threads or available_cpus())
+    torch.set_num_threads(opts.threads or auto_threads())
     data_dir, outdir = _folders(opts)
     train_set = load_set(data_dir / "train.npz")
     val_set = load_set(data_dir / "validation.npz") if (data_dir / "validation.npz").exists() else None

@@ -1,11 +1,12 @@
-"""Progress bars: on a terminal (a pty) a tqdm bar with rate and total; off a terminal or with
---quiet no bar; the output bytes are the same either way."""
+"""Progress bars: on a terminal (a pty) a tqdm bar with rate and total (clean's: the BAM index's, none
+without an index); off a terminal or with --quiet no bar; the output bytes are the same either way."""
 
 from __future__ import annotations
 
 import fcntl
 import os
 import pty
+import shutil
 import struct
 import subprocess
 import sys
@@ -90,3 +91,27 @@ def test_every_subcommand_takes_quiet():
     commands = next(a for a in build_parser()._actions if a.dest == "command").choices
     for name in SUBCOMMANDS:
         assert any("--quiet" in a.option_strings for a in commands[name]._actions), name
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_clean_bars_total_from_the_index(tmp_path, slice_bam, indexed):
+    import pysam
+    from tqdm import tqdm
+
+    bam = tmp_path / "in.bam"
+    shutil.copy(slice_bam, bam)
+    if indexed:
+        shutil.copy(f"{slice_bam}.bai", f"{bam}.bai")
+    scores = ROOT / "tests" / "data" / "golden" / "scores.bed"
+    code, seen = _on_a_terminal(["clean", str(bam), "--scores", str(scores), "-o", str(tmp_path / "kept.bam"),
+                                 "--discarded", str(tmp_path / "dropped.bam")])
+    assert code == 0, seen
+    with pysam.AlignmentFile(str(slice_bam)) as source:
+        total = sum(s.total for s in source.get_index_statistics()) + source.nocoordinate
+    shown = f"/{tqdm.format_sizeof(total)} "  # how a unit_scale bar writes its total: 1.23k, 12.3k, 999
+    for n in (1, 2):
+        draws = [d for d in seen.split("\r") if d.startswith(f"clean: pass {n} of 2:")]
+        assert draws, seen
+        # every draw, the first included, has the index's total when there is an index; none without one
+        assert all((shown in d and "%|" in d) == indexed for d in draws), draws
+        assert all(("read [" in d) == (not indexed) for d in draws), draws

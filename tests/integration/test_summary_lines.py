@@ -63,6 +63,20 @@ def test_train_prints_its_final_line_unless_verbose(curated, tmp_path, capsys, v
             "--threads", "1", "--max-steps", "10", *(["--verbose"] if verbose else [])]
     assert main(argv) == 0
     out, err = _lines(capsys)
-    steps = [line for line in out if line.startswith("epoch 1/1 step 10/")]
-    assert out[-1].startswith("stopped after 10 steps (step 10/") and err == []
-    assert (len(steps), len(out)) == ((1, 2) if verbose else (0, 1)), out
+    # --verbose step lines go to stderr through tqdm.write (so they do not tear a bar on a terminal)
+    assert len(out) == 1 and out[0].startswith("stopped after 10 steps (step 10/"), out
+    steps = [line for line in err if line.startswith("epoch 1/1 step 10/") and " lr " in line]
+    assert steps == err and len(err) == (1 if verbose else 0), err
+
+
+def test_train_verbose_details_on_stderr_final_line_on_stdout(curated, tmp_path, capsys):
+    # a stopped run, then a --verbose one that resumes and ends the epoch: 235 samples / 16 = 15 steps
+    argv = ["train", str(curated), "-o", str(tmp_path / "t"), "--epochs", "1", "--batch-size", "16",
+            "--threads", "1"]
+    assert main([*argv, "--max-steps", "2"]) == 0
+    capsys.readouterr()
+    assert main([*argv, "--verbose"]) == 0
+    out, err = _lines(capsys)
+    assert len(out) == 1 and out[0].startswith("model written to "), out
+    assert err[0].startswith("resuming from step 2/15 (") and err[1].startswith("epoch 1/1 step 10/15 lr "), err
+    assert err[2].startswith('epoch summary: {"epoch": 1, "step": 15, ') and len(err) == 3, err
