@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from collections import Counter
@@ -473,19 +474,10 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
         "-profile",
         "test,gpu,docker",
         "-stub",
-        "--publish_dir_mode",
-        "symlink",
         env={**V2, "DOCKER_CALLS": str(calls)},
         path_first=shims,
     )
     assert run.returncode == 0, run.explain()
-    # --publish_dir_mode given on the command line reaches the publishDir of every published process
-    # (Nextflow 25.04's strict parser does not apply command-line params to config files)
-    published = [outdir / name / f"{name}.{ending}" for name, endings in PUBLISHED.items() for ending in endings]
-    published += [path for name in PUBLISHED for path in (outdir / name / "score_chunks").glob("*.score_stats.json")]
-    assert len(published) == len(PUBLISHED[SAMPLE]) + len(PUBLISHED[ANNOTATION]) + 2  # one chunk each in a stub run
-    for path in published:
-        assert path.is_symlink(), f"not a symlink: {path}"
     assert unknown_config_options(run) == []
     runs = [line for line in calls.read_text().splitlines() if line.startswith("run ")]
     rows = trace(run)
@@ -499,6 +491,36 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
         assert image in line, line
     for task in score_dirs:
         assert "--device cuda" in (Path(task) / ".command.out").read_text(), task
+
+
+MODE_IGNORED_BY_V2 = pytest.mark.xfail(
+    strict=True,
+    reason="Nextflow 25.04's strict parser evaluates conf/modules.config before the command-line params "
+    "(nextflow-io/nextflow#6377, fixed in 25.08), and publishDir's mode takes no closure: docs/nextflow.md",
+)
+
+
+@pytest.mark.parametrize("parser", ["v1", pytest.param("v2", marks=MODE_IGNORED_BY_V2)])
+def test_publish_dir_mode_of_the_command_line(parser, tmp_path):
+    outdir = tmp_path / "results"
+    run = pipeline(
+        tmp_path / "launch",
+        outdir,
+        "mode",
+        "-profile",
+        "test",
+        "-stub",
+        "--publish_dir_mode",
+        "rellink",
+        env=V2 if parser == "v2" else None,
+    )
+    assert run.returncode == 0, run.explain()
+    published = [outdir / name / f"{name}.{ending}" for name, endings in PUBLISHED.items() for ending in endings]
+    published += [path for name in PUBLISHED for path in (outdir / name / "score_chunks").glob("*.score_stats.json")]
+    assert len(published) == len(PUBLISHED[SAMPLE]) + len(PUBLISHED[ANNOTATION]) + 2  # one chunk each in a stub run
+    for path in published:
+        # rellink: neither the default (copy) nor what PublishDir falls back to (an absolute symlink)
+        assert path.is_symlink() and not os.readlink(path).startswith("/"), f"not a relative link: {path}"
 
 
 def _config(profiles: str, env: dict | None, tmp_path: Path) -> list[str]:
