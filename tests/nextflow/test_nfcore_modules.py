@@ -4,7 +4,9 @@ A scratch pipeline is made with `nf-core pipelines create` (nf-core tools from
 tests/nextflow/requirements-nf-core.txt, installed into .venv-nfcore/), splam/extract,
 splam/score and splam/clean are installed into it with `nf-core modules --git-remote ...
 install`, linted with `nf-core modules lint`, and a small workflow using them
-(tests/nextflow/consumer.nf) runs with the local executor.
+(tests/nextflow/consumer.nf) runs with the local executor. The installed modules' own nf-test tests
+find their setup modules and, where nf-test is installed (not in CI: it is on neither Maven
+Central, PyPI nor npm), run in the scratch pipeline with its data path set as a user would.
 
 The remote is this repository's committed HEAD (what CI checks out; uncommitted changes are not
 part of it), pushed into a bare repository served over git's "dumb" HTTP protocol on 127.0.0.1:
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -200,3 +204,46 @@ def test_a_consuming_workflow_runs_the_installed_modules(pipeline, env, tmp_path
     versions = {tuple(line.split("\t")) for line in (outdir / "versions.tsv").read_text().splitlines()}
     assert ("SPLAM_SCORE", "splamflow", splamflow.__version__) in versions
     assert ("SPLAM_SCORE", "torch", torch.__version__) in versions
+
+
+def test_installed_module_tests_find_their_setup_modules(pipeline):
+    # a test's setup runs another module through a path relative to the test: installed, it must resolve
+    # to a module installed next to it, and no test may point into this repository
+    scripts = 0
+    for module in MODULES:
+        test = pipeline / "modules" / "splamflow" / module / "tests" / "main.nf.test"
+        text = test.read_text()
+        assert "baseDir" not in text and "projectDir" not in text, module
+        for script in re.findall(r'^\s*script "([^"]+)"', text, re.MULTILINE):
+            assert (test.parent / script).resolve().is_file(), f"{module}: {script}"
+            scripts += 1
+    assert scripts >= 4  # the module itself in each, and extract/score in the setups of score and clean
+
+
+def _nf_test() -> list[str] | None:
+    command = os.environ.get("SPLAMFLOW_NF_TEST") or shutil.which("nf-test")
+    return shlex.split(command) if command else None
+
+
+def test_installed_module_tests_run_with_nf_test(pipeline, env):
+    nf_test = _nf_test()
+    if not nf_test:
+        pytest.skip("nf-test is not installed (not on Maven Central, PyPI or npm); SPLAMFLOW_NF_TEST='java -jar ...'")
+    # what a consuming pipeline adds to its nf-test config (the template's tests/nextflow.config): where
+    # splamflow's test data is (a clone's tests/data/ here; a URL of it works too), and the small machine
+    # and the Nextflow release of tests/nextflow/consumer.config
+    config = pipeline / "tests" / "nextflow.config"
+    config.write_text(
+        config.read_text()
+        + (HERE / "consumer.config").read_text()
+        + f"\nparams.splamflow_testdata_base_path = '{DATA}/'\n"
+    )
+    # the template's nf-test config loads the nft-utils plugin, which nf-test downloads from GitHub: not
+    # reachable here, and the splamflow module tests do not use it
+    nft_config = pipeline / "nf-test.config"
+    nft_config.write_text(re.sub(r"\n\s*plugins \{[^}]*\}", "", nft_config.read_text()))
+    tests = [f"modules/splamflow/{module}/tests/main.nf.test" for module in MODULES]
+    done = run([*nf_test, "test", "--verbose", *tests], pipeline, {**env, "NFT_WORKDIR": str(pipeline / ".nf-test")})
+    assert done.returncode == 0, done.stdout[-6000:]
+    count = sum(len(re.findall(r'^\s*test\("', (pipeline / test).read_text(), re.MULTILINE)) for test in tests)
+    assert re.search(rf"SUCCESS: \S*Executed {count} tests", done.stdout), done.stdout[-6000:]

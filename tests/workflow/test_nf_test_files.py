@@ -72,6 +72,12 @@ def test_nf_test_file(path: Path):
             # a setup process's channels are only reachable in `when`; `then` sees process/workflow
             others = set(re.findall(r"\b([A-Z][A-Z0-9_]*)\.out\b", then))
             assert not others, f"{name}: then refers to {sorted(others)}.out"
+    # a module another module's setup runs must be installed too: nf-core's convention declares it as a tag
+    # (`nf-core modules lint` checks the same, tests/nextflow/test_nfcore_modules.py)
+    tags = set(re.findall(r'^\s*tag "([^"]+)"', body, re.MULTILINE))
+    for script in re.findall(r'^\s*script "(\.\./\.\./[^"]+)/main\.nf"', body, re.MULTILINE):
+        used = (path.parent / script).resolve().relative_to(path.parents[3].resolve()).as_posix()
+        assert used in tags, f'setup runs {used} without `tag "{used}"`'
     with_snapshot = {name for name, block in tests.items() if "snapshot(" in block}
     snap = path.with_name(path.name + ".snap")
     if not snap.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from pathlib import Path
 
@@ -30,15 +31,43 @@ def test_test_profile_inputs_exist():
         assert path.is_file(), f"assets/samplesheet_test.csv: {path} does not exist"
 
 
+# module tests name their files relative to params.splamflow_testdata_base_path (tests/data/ here, set
+# in tests/workflow/nextflow.config), so that they also run where the modules are installed
+TESTDATA = re.compile(r"params\.splamflow_testdata_base_path \+ '([^']+)'")
+
+
 def test_nf_test_files_use_existing_test_data():
-    tests = sorted(ROOT.glob("modules/**/tests/*.nf.test")) + sorted((ROOT / "tests" / "workflow").glob("*.nf.test"))
-    assert len(tests) >= 7
+    modules = sorted(ROOT.glob("modules/**/tests/*.nf.test"))
+    tests = modules + sorted((ROOT / "tests" / "workflow").glob("*.nf.test"))
+    assert len(modules) >= 6
     used = set()
     for test in tests:
-        for rel in re.findall(r"\$\{baseDir\}/([^\"']+)", test.read_text()):
+        text = test.read_text()
+        found = re.findall(r"\$\{baseDir\}/([^\"']+)", text) + [f"tests/data/{name}" for name in TESTDATA.findall(text)]
+        for rel in found:
             used.add(rel)
             assert (ROOT / rel).is_file(), f"{test.relative_to(ROOT)}: {rel} does not exist"
     assert "tests/data/chr20_slice.bam" in used
+    config = (ROOT / "tests" / "workflow" / "nextflow.config").read_text()
+    assert 'splamflow_testdata_base_path = "${projectDir}/tests/data/"' in config
+
+
+def test_module_tests_find_their_data_through_the_base_path_parameter():
+    # an installed module has no tests/data next to it: nothing may point at this repository's folders
+    for test in sorted(ROOT.glob("modules/**/tests/*.nf.test")):
+        text = test.read_text()
+        assert "baseDir" not in text and "projectDir" not in text, test.relative_to(ROOT)
+        assert TESTDATA.search(text), test.relative_to(ROOT)
+
+
+def test_module_test_constants_match_the_test_data():
+    # nf-test's `then` blocks do not see the Nextflow params, so two facts of tests/data are written out there
+    truth = ROOT / "tests" / "data" / "chr20_slice.truth.tsv"
+    merge = (ROOT / "modules/splamflow/junctions/merge/tests/main.nf.test").read_text()
+    assert f".md5 == '{hashlib.md5(truth.read_bytes()).hexdigest()}'" in merge
+    junctions = len(truth.read_text().splitlines()) - 1  # the header
+    for module in ("splam/extract/tests/main.nf.test", "splam/score/tests/main.nf.test"):
+        assert f"== {junctions}" in (ROOT / "modules/splamflow" / module).read_text(), module
 
 
 def test_bad_input_samplesheets_are_bad_in_one_way_each():
