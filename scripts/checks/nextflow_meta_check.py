@@ -116,12 +116,14 @@ def check_module(folder: Path, validators: dict[tuple[str, Path], jsonschema.Dra
 
 
 def config_params() -> dict[str, object]:
-    """name -> default of nextflow.config's params block (literals; expressions become None)."""
+    """name -> default of nextflow.config's params block (literals; expressions become None).
+    `params.NAME ?: literal` (a value that keeps the command line's) is that literal."""
     text = (ROOT / "nextflow.config").read_text()
     block = re.search(r"^params \{(.*?)^\}", text, re.MULTILINE | re.DOTALL).group(1)
     values = {}
     for name, raw in re.findall(r"^\s*(\w+)\s*=\s*(.+?)\s*$", block, re.MULTILINE):
         raw = raw.strip()
+        raw = re.sub(rf"^params\.{name}\s*\?:\s*", "", raw)
         if raw == "null":
             values[name] = None
         elif raw in ("true", "false"):

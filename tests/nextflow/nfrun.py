@@ -74,9 +74,7 @@ def nextflow(
 
 
 def trace(run: Run) -> list[dict[str, str]]:
-    """Rows of the execution trace of a run, found through its log: with the strict parser,
-    Nextflow 25.04 does not apply command-line parameters (--outdir) to config files, so the
-    trace may not be where --outdir says (fixed in Nextflow 25.10, nextflow-io/nextflow#6377)."""
+    """Rows of the execution trace of a run, found through its log (where the run wrote it)."""
     found = re.search(r"Workflow started -- trace file: (\S+)", run.log())
     assert found, f"no trace file in {run.launch_dir / '.nextflow.log'}"
     with Path(found.group(1)).open(newline="") as handle:

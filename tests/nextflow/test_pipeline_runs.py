@@ -14,7 +14,10 @@
 - `-stub -profile test,gpu,docker` under the strict parser: the `docker run` lines Nextflow
   builds (a stand-in `docker` records them and runs the task on this machine): GPU flags and
   the CUDA image for SPLAM_SCORE only, whatever the profile order; `--device cuda`;
-- `nextflow config` for docker/podman with gpu in both orders, under both parsers;
+- `-stub -profile test` with and without `--publish_dir_mode rellink`, under both parsers: relative
+  links or copies, and the reports in `--outdir`;
+- `nextflow config` for docker/podman with gpu in both orders, under both parsers (no unrecognized
+  config option under v2 but the named false positives);
 - `-stub -profile test` without `--outdir`: results in ./results, and a task that exits 175 (a
   Fusion snapshot of a reclaimed spot instance) is retried;
 - bad input fails before any task with the pipeline's message; `--help`; Nextflow 24.10 refused.
@@ -61,8 +64,9 @@ def task_dirs(run: Run, process: str) -> list[Path]:
 
 # Options that Nextflow 25.04's strict parser reports as "Unrecognized config option" although they are
 # valid and read: every option under a process selector (`process.withName:X.cpus`; the selectors
-# are not in its config schema, nextflow-io/nextflow#6433, fixed in 25.10) and the keys of the
-# map-valued `process.resourceLimits` (it descends into the map). The selector must name a process
+# are not in its config schema, nextflow-io/nextflow#6239, fixed by #6240 in 25.06.0-edge and 25.10.0)
+# and the keys of the map-valued `process.resourceLimits` (#6359, fixed in 25.08.0-edge). 25.04's
+# validator stops at the first `process.ext.*` key, so what follows one is not checked. The selector must name a process
 # or a label of the pipeline and the option must be one of these directives: anything else is an
 # option that nothing reads.
 SELECTED_DIRECTIVES = {
@@ -493,41 +497,42 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
         assert "--device cuda" in (Path(task) / ".command.out").read_text(), task
 
 
-MODE_IGNORED_BY_V2 = pytest.mark.xfail(
-    strict=True,
-    reason="Nextflow 25.04's strict parser evaluates conf/modules.config before the command-line params "
-    "(nextflow-io/nextflow#6377, fixed in 25.08), and publishDir's mode takes no closure: docs/nextflow.md",
-)
-
-
-@pytest.mark.parametrize("parser", ["v1", pytest.param("v2", marks=MODE_IGNORED_BY_V2)])
-def test_publish_dir_mode_of_the_command_line(parser, tmp_path):
+# Under the strict parser, Nextflow 25.04 loads the command-line params and then a config's params block
+# overwrote them (nextflow-io/nextflow#6363): nextflow.config and conf/test.config keep a value given
+# on the command line for the options config files read (publishDir's mode, the report files' folder
+# and names). Without that, v2 published copies and wrote the reports to the test profile's ./results.
+@pytest.mark.parametrize("mode", ["default", "rellink"])
+@pytest.mark.parametrize("parser", ["v1", "v2"])
+def test_publish_dir_mode_and_outdir_of_the_command_line(parser, mode, tmp_path):
     outdir = tmp_path / "results"
-    run = pipeline(
-        tmp_path / "launch",
-        outdir,
-        "mode",
-        "-profile",
-        "test",
-        "-stub",
-        "--publish_dir_mode",
-        "rellink",
-        env=V2 if parser == "v2" else None,
-    )
+    launch = tmp_path / "launch"
+    given = [] if mode == "default" else ["--publish_dir_mode", mode]
+    run = pipeline(launch, outdir, "mode", "-profile", "test", "-stub", *given, env=V2 if parser == "v2" else None)
     assert run.returncode == 0, run.explain()
+    assert ("Using config parser v2" in run.log()) == (parser == "v2")
     published = [outdir / name / f"{name}.{ending}" for name, endings in PUBLISHED.items() for ending in endings]
     published += [path for name in PUBLISHED for path in (outdir / name / "score_chunks").glob("*.score_stats.json")]
     assert len(published) == len(PUBLISHED[SAMPLE]) + len(PUBLISHED[ANNOTATION]) + 2  # one chunk each in a stub run
     for path in published:
-        # rellink: neither the default (copy) nor what PublishDir falls back to (an absolute symlink)
-        assert path.is_symlink() and not os.readlink(path).startswith("/"), f"not a relative link: {path}"
+        if mode == "default":
+            assert path.is_file() and not path.is_symlink(), f"not a copy: {path}"
+        else:
+            # rellink: neither the default (copy) nor what PublishDir falls back to (an absolute symlink)
+            assert path.is_symlink() and not os.readlink(path).startswith("/"), f"not a relative link: {path}"
+    # the reports follow --outdir and --trace_report_suffix, not the test profile's outdir
+    info = outdir / "pipeline_info"
+    for name in ("execution_report", "execution_timeline", "execution_trace", "pipeline_dag"):
+        assert len(list(info.glob(f"{name}_mode.*"))) == 1, f"{name}_mode.* not in {info}"
+    assert not (launch / "results").exists()
 
 
 def _config(profiles: str, env: dict | None, tmp_path: Path) -> list[str]:
-    """`nextflow config -flat` lines, sorted; without the start time that names the report files."""
+    """`nextflow config -flat` lines, sorted; without the start time that names the report files.
+    Under v2 the config of these profiles has no option that nothing reads, either."""
     launch = tmp_path / profiles.replace(",", "_")
     run = nextflow(["config", "-flat", "-profile", profiles, str(ROOT)], launch, extra_env=env)
     assert run.returncode == 0, run.explain()
+    assert unknown_config_options(run) == [], profiles
     return sorted(
         line
         for line in run.output.splitlines()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 from pathlib import Path
+
+from splamflow.clean.alignments import AlignmentStats
+from splamflow.clean.annotation import AnnotationStats
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEETS = ROOT / "tests" / "workflow" / "samplesheets"
@@ -66,8 +70,32 @@ def test_module_test_constants_match_the_test_data():
     merge = (ROOT / "modules/splamflow/junctions/merge/tests/main.nf.test").read_text()
     assert f".md5 == '{hashlib.md5(truth.read_bytes()).hexdigest()}'" in merge
     junctions = len(truth.read_text().splitlines()) - 1  # the header
-    for module in ("splam/extract/tests/main.nf.test", "splam/score/tests/main.nf.test"):
-        assert f"== {junctions}" in (ROOT / "modules/splamflow" / module).read_text(), module
+    tests = ("splam/extract/tests/main.nf.test", "splam/score/tests/main.nf.test", "splam/score/tests/main.gpu.nf.test")
+    for module in tests:
+        text = (ROOT / "modules/splamflow" / module).read_text()
+        claimed = re.findall(r"(?:readLines\(\)\.size\(\)|junctions) == (\d+)", text)
+        assert claimed and all(int(n) == junctions for n in claimed), (module, claimed, junctions)
+
+
+def _snapshot_counts(snapshot: Path) -> dict[str, list[str]]:
+    """test name -> keys of the clean counts (the stats JSON's `counts`) that the snapshot holds."""
+    found = {}
+    for name, entry in json.loads(snapshot.read_text()).items():
+        for item in entry["content"]:
+            if isinstance(item, dict) and ("records_in" in item or "transcripts_in" in item):
+                found[name] = list(item)
+    return found
+
+
+def test_clean_snapshot_has_the_counts_clean_writes():
+    # nf-test compares the snapshot with the counts SPLAM_CLEAN writes (stats.as_dict(), in field order);
+    # a field added to the stats without regenerating the snapshot fails there, and CI has no nf-test
+    counts = _snapshot_counts(ROOT / "modules/splamflow/splam/clean/tests/main.nf.test.snap")
+    alignments = list(AlignmentStats().as_dict())
+    annotation = list(AnnotationStats().as_dict())
+    assert sorted(counts) == ["chr20 slice - bam - paired", "chr20 slice - gtf"]
+    assert counts["chr20 slice - bam - paired"] == alignments
+    assert counts["chr20 slice - gtf"] == annotation
 
 
 def test_bad_input_samplesheets_are_bad_in_one_way_each():
