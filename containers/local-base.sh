@@ -31,13 +31,16 @@ image="$1"
 cache="${SPLAMFLOW_CONTAINER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splamflow-containers}"
 rootfs="$cache/debian-$SUITE.tar"
 
+# a directory under the tarball's name is what an interrupted or misformatted run once left: start over
+if [ -d "$rootfs" ]; then rm -rf "$rootfs"; fi
 if [ ! -s "$rootfs" ]; then
     command -v mmdebstrap >/dev/null || { echo "local-base.sh: needs mmdebstrap (apt-get install mmdebstrap)" >&2; exit 1; }
     mkdir -p "$cache"
     start=$SECONDS
-    trap 'rm -f "$rootfs.part"' EXIT
-    # written next to its final name and renamed, so an interrupted run leaves no partial tarball
-    mmdebstrap --quiet --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs.part" ${mirror:+"$mirror"}
+    trap 'rm -rf "$rootfs.part"' EXIT
+    # written next to its final name and renamed, so an interrupted run leaves no partial tarball;
+    # --format=tar because mmdebstrap otherwise picks the format from the name, and .part is no tar name
+    mmdebstrap --quiet --variant=minbase --format=tar --include="$PACKAGES" "$SUITE" "$rootfs.part" ${mirror:+"$mirror"}
     mv "$rootfs.part" "$rootfs"
     echo "local-base.sh: Debian $SUITE root file system ($(du -h "$rootfs" | cut -f1)) in $((SECONDS - start)) s"
 fi
