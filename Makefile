@@ -14,14 +14,15 @@ PODMAN_CONF = conf="$(SPLAMFLOW_CONTAINER_CACHE)/containers.conf"; \
 .PHONY: demo test lint venv clean containers container-test
 
 # every package at the version the suite last passed with: the runtime ones as the images pin them,
-# the test and build tools from tests/constraints.txt
+# the test and build tools from tests/constraints.txt; the setuptools that builds splamflow as well
 PINS   := -c containers/constraints.txt -c tests/constraints.txt
 
 $(VENV)/.installed: pyproject.toml containers/constraints.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(PINS) --upgrade pip
 	$(PY) -m pip install --quiet $(PINS) $(TORCH)
-	$(PY) -m pip install --quiet $(PINS) -e '.[dev]' --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet $(PINS) --build-constraint containers/constraints.txt \
+		-e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
 venv: $(VENV)/.installed

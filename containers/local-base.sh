@@ -31,8 +31,10 @@ image="$1"
 cache="${SPLAMFLOW_CONTAINER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splamflow-containers}"
 rootfs="$cache/debian-$SUITE.tar"
 
-# a directory under the tarball's name is what an interrupted or misformatted run once left: start over
-if [ -d "$rootfs" ]; then rm -rf "$rootfs"; fi
+# a directory under the tarball's (or its partial's) name is what a misformatted run once left: start over
+for left in "$rootfs" "$rootfs.part"; do
+    if [ -d "$left" ]; then rm -rf "$left"; fi
+done
 if [ ! -s "$rootfs" ]; then
     command -v mmdebstrap >/dev/null || { echo "local-base.sh: needs mmdebstrap (apt-get install mmdebstrap)" >&2; exit 1; }
     mkdir -p "$cache"
