@@ -50,6 +50,7 @@ class ExtractStats:
     paired_spliced_without_nh: int = 0
     introns_too_long: int = 0
     introns_short_anchor: int = 0
+    unstranded: int = 0  # counted spliced records without XS, ts or library strand
 
     def add(self, other: ExtractStats) -> None:
         for name in self.__dataclass_fields__:
@@ -129,6 +130,8 @@ def _add_record(
         weight = 1
     multi = _multi_mapped(read, options, stats) if options.paired or options.multi_mapped else False
     strand = record_strand(read, options.strandness)
+    if strand == ".":
+        stats.unstranded += 1
     tid = read.reference_id
     for start, end in introns:
         if end - start > options.max_intron:
