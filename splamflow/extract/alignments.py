@@ -87,6 +87,26 @@ class Junctions:
         return [(self.contigs[k[0]], k[1], k[2], k[3], self.counts[k]) for k in keys]
 
 
+def union(parts: list[Junctions]) -> tuple[Junctions, list[dict[tuple[str, int, int, str], int]]]:
+    """The junctions of several inputs as one table (counts and stats summed; contigs in order of first
+    appearance in the inputs' headers), and each input's counts keyed by (contig, start, end, strand)."""
+    contigs: list[str] = []
+    for part in parts:
+        contigs += [c for c in part.contigs if c not in contigs]
+    index = {c: i for i, c in enumerate(contigs)}
+    merged = Junctions(contigs, indexed=all(p.indexed for p in parts))
+    samples = []
+    for part in parts:
+        merged.stats.add(part.stats)
+        own = {}
+        for (tid, start, end, strand), value in part.counts.items():
+            name = part.contigs[tid]
+            merged.add((index[name], start, end, strand), value)
+            own[(name, start, end, strand)] = value[0]
+        samples.append(own)
+    return merged, samples
+
+
 def _count_records(
     reads: Iterable[pysam.AlignedSegment], options: ExtractOptions, count_from: int | None
 ) -> tuple[Counts, ExtractStats]:

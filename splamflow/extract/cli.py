@@ -92,7 +92,9 @@ def parse_flags(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `splam_score.py extract`."""
-    parser.add_argument("input", metavar="INPUT", help="BAM, CRAM, GTF or GFF3 (.gz accepted for GTF/GFF3)")
+    parser.add_argument("inputs", metavar="INPUT", nargs="+",
+                        help="BAM, CRAM, GTF or GFF3 (.gz accepted for GTF/GFF3); several BAM/CRAM files give "
+                             "the union of their junctions (counts summed)")
     parser.add_argument("-o", "--output", required=True, metavar="JUNCTIONS.bed", help="output junction BED")
     alignments = parser.add_argument_group("alignment input (BAM/CRAM)")
     alignments.add_argument("--reference", metavar="REF.fa", help="FASTA the CRAM was compressed against")
@@ -142,6 +144,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in one pass with N decompression threads instead; ignored for GTF/GFF3 input)",
     )
     alignments.add_argument(
+        "--per-sample-counts", metavar="COUNTS.tsv",
+        help="also write each input's count per junction: a TSV with a header line `name SAMPLE...` "
+        "(samples named by their file names without .bam/.cram/.sam; names must differ)",
+    )
+    alignments.add_argument(
         "--extended", action="store_true",
         help="add columns 7-8: support from uniquely mapped (NH <= 1 or no NH) and multi-mapped "
         "(NH > 1) records",
@@ -160,7 +167,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     """Files this run reads (with their indexes), which no output may overwrite."""
-    found = with_indexes("input", args.input, "alignments")
+    found = [f for path in args.inputs for f in with_indexes("input", path, "alignments")]
     for flag in ("reference", "genome"):
         found += with_indexes(f"--{flag}", getattr(args, flag), "fasta")
     return found
@@ -170,16 +177,20 @@ def run(args: argparse.Namespace) -> int:
     """Entry point of `splam_score.py extract`."""
     from splamflow.outputs import OutputSet
 
-    require_file(args.input)
+    for path in args.inputs:
+        require_file(path)
+    args.input = args.inputs[0]
     # a file input_kind cannot place goes to htslib, whose error says what is wrong with it
     annotation = input_kind(args.input) == ANNOTATION
     _reject(args, annotation)
     outputs = OutputSet(_inputs(args))
     bed = outputs.add(args.output, "-o", ".bed")
     counts = outputs.add(args.intron_counts, "--intron-counts", ".tsv") if args.intron_counts else None
+    per_sample = outputs.add(args.per_sample_counts, "--per-sample-counts", ".tsv") if args.per_sample_counts \
+        else None
     with outputs:
         summary = _run_annotation(args, bed.tmp, counts.tmp if counts else None) if annotation else \
-            _run_alignments(args, bed.tmp)
+            _run_alignments(args, bed.tmp, per_sample.tmp if per_sample else None)
     for line in summary:
         if line.startswith(WARNING):
             print(f"splam_score.py extract: {line}", file=sys.stderr)
@@ -198,16 +209,22 @@ def _reject(args: argparse.Namespace, annotation: bool) -> None:
                 ("--strandness", args.strandness != "none"), ("--min-mapq", args.min_mapq),
                 ("--exclude-flags", args.exclude_flags), ("--min-anchor", args.min_anchor),
                 ("--max-intron", args.max_intron is not None), ("--region", args.region),
-                ("--extended", args.extended),
+                ("--extended", args.extended), ("--per-sample-counts", args.per_sample_counts),
             ) if on
         ]
         if used:
             raise UserError(f"{', '.join(used)}: only for BAM/CRAM input", args.input)
+        if len(args.inputs) > 1:
+            raise UserError("an annotation is extracted alone: give one GTF/GFF3 input", args.inputs[1])
     else:
         used = [n for n, on in (("--features", args.features), ("--intron-counts", args.intron_counts)) if on]
         if used:
             raise UserError(f"{', '.join(used)}: only for GTF/GFF3 input", args.input)
         check_infer_strand(args.infer_strand, args.genome)
+        for path in args.inputs[1:]:
+            if input_kind(path) == ANNOTATION:
+                raise UserError("several inputs must all be BAM/CRAM", path)
+        sample_names(args.inputs)
 
 
 def _run_annotation(args: argparse.Namespace, bed: Path, intron_counts: Path | None) -> list[str]:
@@ -228,7 +245,20 @@ def _run_annotation(args: argparse.Namespace, bed: Path, intron_counts: Path | N
             f"introns written to {args.output}"]
 
 
-def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
+def sample_names(paths: list[str]) -> list[str]:
+    """Each input's sample name: its file name without .bam/.cram/.sam; a name given twice is an error."""
+    names: dict[str, str] = {}
+    for path in paths:
+        name = Path(path).name
+        for suffix in (".bam", ".cram", ".sam"):
+            name = name.removesuffix(suffix)
+        if name in names:
+            raise UserError(f"two inputs give the sample name {name!r} ({names[name]}, {path}): rename one", path)
+        names[name] = path
+    return list(names)
+
+
+def _run_alignments(args: argparse.Namespace, bed: Path, per_sample: Path | None) -> list[str]:
     """Write the junctions to the temporary output; return the summary."""
     from splamflow.io.bed import junction_name, provenance_line, write_bed
     from splamflow.io.genome import open_genome
@@ -236,8 +266,15 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
     if args.reference:
         open_genome(args.reference).close()  # a FASTA htslib would crash on is refused here
     # --genome (--infer-strand motif) is checked before the alignments are read, opened once
+    from splamflow.extract.alignments import union
+
     with open_genome(args.genome) if args.genome else contextlib.nullcontext() as genome:
-        junctions, notes = _count_junctions(args, genome)
+        parts, notes = [], []
+        for path in args.inputs:
+            part, part_notes = _count_junctions(args, genome, path)
+            parts.append(part)
+            notes += part_notes
+    junctions, samples = union(parts) if len(parts) > 1 else (parts[0], None)
     stats = junctions.stats
     rows = junctions.rows()
     source = strand_source(args.infer_strand, args.genome, args.strandness)
@@ -245,6 +282,12 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
         {"strand_source": source, "spliced_records": stats.spliced, "unstranded_records": stats.unstranded})
     write_bed(bed, ((contig, start, end, junction_name(i), count, strand, *((unique, multi) if args.extended else ()))
                     for i, (contig, start, end, strand, (count, unique, multi)) in enumerate(rows, 1)), header)
+    if per_sample:
+        if samples is None:
+            samples = [{(c, s, e, strand): v[0] for c, s, e, strand, v in rows}]
+        write_bed(per_sample, ((junction_name(i), *(own.get((c, s, e, strand), 0) for own in samples))
+                               for i, (c, s, e, strand, _) in enumerate(rows, 1)),
+                  "\t".join(["name", *sample_names(args.inputs)]) + "\n")
     left_out = ""
     if args.min_mapq or args.exclude_flags:
         left_out = f" ({stats.filtered:,} spliced records left out by --min-mapq/--exclude-flags)"
@@ -278,7 +321,9 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
     return summary + notes
 
 
-def _count_junctions(args: argparse.Namespace, genome: pysam.FastaFile | None) -> tuple[Junctions, list[str]]:
+def _count_junctions(
+    args: argparse.Namespace, genome: pysam.FastaFile | None, path: str
+) -> tuple[Junctions, list[str]]:
     """The junctions of the alignments, strands inferred from `genome` when given; notes for the summary."""
     from splamflow.extract.alignments import extract_junctions
     from splamflow.extract.introns import infer_motif_strands
@@ -293,11 +338,11 @@ def _count_junctions(args: argparse.Namespace, genome: pysam.FastaFile | None) -
         paired=args.paired,
         multi_mapped=args.extended,
     )
-    junctions = extract_junctions(args.input, args.reference, options, args.region, args.threads)
+    junctions = extract_junctions(path, args.reference, options, args.region, args.threads)
     notes = []
     if args.threads > 1 and not junctions.indexed:
         notes.append(
-            f"note: {args.input} has no index, so it was read in one pass with "
+            f"note: {path} has no index, so it was read in one pass with "
             f"{args.threads} decompression threads instead of {args.threads} worker processes "
             "(`samtools index` it to parallelise)"
         )
