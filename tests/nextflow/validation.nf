@@ -113,21 +113,21 @@ workflow {
     scratch.resolve('m.json').text = '{}'
     cases << [modelFiles(weights.toString()) == [weights, scratch.resolve('m.json')], 'model with its JSON metadata']
 
-    // SPLAM_SCORE's settings from a process config: GPU sharing warning, fp16 without a GPU
-    def gpu_profile = ['withName:SPLAM_SCORE': [accelerator: 1, maxForks: 1]]
+    // SPLAMFLOW_SCORE's settings from a process config: GPU sharing warning, fp16 without a GPU
+    def gpu_profile = ['withName:SPLAMFLOW_SCORE': [accelerator: 1, maxForks: 1]]
     def local_gpu = scoreSettings(gpu_profile)
     cases << [local_gpu == [executor: 'local', maxForks: 1, accelerator: true], "gpu profile settings: ${local_gpu}"]
     cases << [gpuSharingWarning(local_gpu) == null, 'maxForks 1 with the local executor: no warning']
     def slurm_gpu = scoreSettings(gpu_profile + [executor: 'slurm'])
     cases << [gpuSharingWarning(slurm_gpu)?.contains("executor 'slurm' gives each task its own GPU"), "maxForks 1 on slurm warns: ${slurm_gpu}"]
-    def batch_own = scoreSettings([executor: 'local', 'withName:SPLAM_SCORE': [accelerator: 1, maxForks: 1, executor: 'awsbatch']])
+    def batch_own = scoreSettings([executor: 'local', 'withName:SPLAMFLOW_SCORE': [accelerator: 1, maxForks: 1, executor: 'awsbatch']])
     cases << [gpuSharingWarning(batch_own)?.contains("executor 'awsbatch'"), "the selector's executor counts: ${batch_own}"]
-    cases << [gpuSharingWarning(scoreSettings(['withName:SPLAM_SCORE': [accelerator: 1, maxForks: 0], executor: 'slurm'])) == null, 'lifted limit: no warning']
+    cases << [gpuSharingWarning(scoreSettings(['withName:SPLAMFLOW_SCORE': [accelerator: 1, maxForks: 0], executor: 'slurm'])) == null, 'lifted limit: no warning']
     def cpu_only = scoreSettings([:])
-    cases << [precisionProblem('fp16', cpu_only) == '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAM_SCORE); on CPU use bf16 or fp32', 'fp16 without a GPU is refused']
+    cases << [precisionProblem('fp16', cpu_only) == '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or fp32', 'fp16 without a GPU is refused']
     cases << [precisionProblem('bf16', cpu_only) == null && precisionProblem('fp32', cpu_only) == null, 'bf16 and fp32 run on CPU']
     cases << [precisionProblem('fp16', local_gpu) == null, 'fp16 with a GPU']
-    cases << [precisionProblem('fp16', scoreSettings(['withName:SPLAM_SCORE': [accelerator: { 1 }]])) == null, 'an accelerator closure counts as a GPU']
+    cases << [precisionProblem('fp16', scoreSettings(['withName:SPLAMFLOW_SCORE': [accelerator: { 1 }]])) == null, 'an accelerator closure counts as a GPU']
 
     // scatter/gather helpers of workflows/splamflow.nf
     cases << [chunkIndex(file('/w/s1.chunk_000042.bed')) == 42, 'chunk index from the file name']

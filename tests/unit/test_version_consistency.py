@@ -394,7 +394,7 @@ def test_every_module_runs_in_this_version_of_the_image():
     modules = ROOT / "modules"
     if not modules.is_dir():
         pytest.skip("no modules/ yet")
-    assert sorted(modules.glob("splamflow/splam/*/main.nf")), "modules/ exists but holds no splam module"
+    assert sorted(modules.glob("splamflow/splamflow/*/main.nf")), "modules/ exists but holds no splam module"
     problems = []
     for main_nf in sorted(modules.rglob("main.nf")):
         rel = main_nf.relative_to(ROOT)

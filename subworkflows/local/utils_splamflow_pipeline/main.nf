@@ -122,9 +122,9 @@ def isTrue(Object value) {
 }
 
 // The scoring process as the configuration resolves it: names and labels are those of
-// workflows/splamflow.nf's SPLAM_SCORE (its fully-qualified name is the path of workflows to it)
+// workflows/splamflow.nf's SPLAMFLOW_SCORE (its fully-qualified name is the path of workflows to it)
 def scoreProcess() {
-    return [names: ['SPLAM_SCORE', 'SPLAMFLOW:SPLAM_SCORE'], labels: ['process_medium', 'process_gpu']]
+    return [names: ['SPLAMFLOW_SCORE', 'SPLAMFLOW:SPLAMFLOW_SCORE'], labels: ['process_medium', 'process_gpu']]
 }
 
 // A process's directives as Nextflow applies the configuration to it (ProcessConfig.applyConfig):
@@ -183,21 +183,21 @@ def requestsGpu(Map settings) {
 // Nextflow applies it (ProcessDef.initialize).
 def localGpuTurns(Map process_config, Map settings) {
     if (requestsGpu(settings) && settings.executor == 'local' && settings.maxForks == null) {
-        process_config.put('withName:SPLAM_SCORE', ((process_config.get('withName:SPLAM_SCORE') ?: [:]) as Map) + [maxForks: 1])
+        process_config.put('withName:SPLAMFLOW_SCORE', ((process_config.get('withName:SPLAMFLOW_SCORE') ?: [:]) as Map) + [maxForks: 1])
         return true
     }
     return false
 }
 
-// fp16 runs on GPUs only (bf16 runs on CPU too): without one SPLAM_SCORE would fail after extraction
+// fp16 runs on GPUs only (bf16 runs on CPU too): without one SPLAMFLOW_SCORE would fail after extraction
 def precisionProblem(Object precision, Map score) {
     if (precision == 'fp16' && !requestsGpu(score)) {
-        return '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAM_SCORE); on CPU use bf16 or fp32'
+        return '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or fp32'
     }
     return null
 }
 
-// `-profile gpu` alone runs SPLAM_SCORE with whatever splam_score.py is on PATH
+// `-profile gpu` alone runs SPLAMFLOW_SCORE with whatever splam_score.py is on PATH
 def gpuSoftwareWarning(String profile, Object engine) {
     def profiles = (profile ?: '').tokenize(',')
     def software = ['docker', 'podman', 'singularity', 'apptainer', 'conda']
