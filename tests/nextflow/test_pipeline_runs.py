@@ -61,11 +61,11 @@ def task_dirs(run: Run, process: str) -> list[Path]:
 # option that nothing reads.
 SELECTED_DIRECTIVES = {
     "accelerator": set(),
+    "clusterOptions": set(),
     "containerOptions": set(),
     "cpus": set(),
     "errorStrategy": set(),
     "ext": {"args"},
-    "maxForks": set(),
     "maxRetries": set(),
     "memory": set(),
     "publishDir": {"enabled", "mode", "path", "pattern", "saveAs"},
@@ -392,6 +392,7 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
     for row in score_rows:
         said = (Path(row["workdir"]) / ".command.out").read_text()
         assert "--device cuda" in said and "--batch-size 64" in said, said
+    assert "splamflow: the local executor shares the GPUs of this machine: scoring tasks run one at a time" in run.output
     # maxForks 1: the first scoring task waited at the barrier for the second in vain (the control
     # run, test_stub_test_profile_writes_to_results_and_retries_exit_175, passes the same barrier)
     assert seen_at_the_barrier(seen)[0] == 1, seen.read_text()
@@ -525,9 +526,10 @@ def test_gpu_settings_do_not_depend_on_profile_order(parser, engine, tmp_path):
     first, second = _config(f"{engine},gpu", env, tmp_path), _config(f"gpu,{engine}", env, tmp_path)
     assert first == second
     text = "\n".join(first)
-    gpu = "process.'withName:SPLAMFLOW_SCORE'."
-    assert f"{gpu}accelerator = 1" in first
-    assert f"{gpu}maxForks = 1" in first
+    gpu = "process.'withLabel:process_gpu'."
+    assert any(line.startswith(f"{gpu}accelerator = ") for line in first), first
+    assert any(line.startswith(f"{gpu}clusterOptions = ") for line in first) and "--gres=gpu:" in text, first
+    assert not any("maxForks" in line for line in first), first  # no turns on a scheduler: set at start for local
     assert f"{engine}.enabled = true" in first
     options = [line for line in first if "containerOptions" in line or "runOptions" in line]
     assert [line for line in options if "containerOptions" in line] == [f"{gpu}containerOptions = {{"], options
