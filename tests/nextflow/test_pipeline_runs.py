@@ -392,7 +392,7 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
     for row in score_rows:
         said = (Path(row["workdir"]) / ".command.out").read_text()
         assert "--device cuda" in said and "--batch-size 64" in said, said
-    assert "splamflow: the local executor shares the GPUs of this machine: scoring tasks run one at a time" in run.output
+    assert "the local executor shares the GPUs of this machine: scoring tasks run one at a time" in run.output
     # maxForks 1: the first scoring task waited at the barrier for the second in vain (the control
     # run, test_stub_test_profile_writes_to_results_and_retries_exit_175, passes the same barrier)
     assert seen_at_the_barrier(seen)[0] == 1, seen.read_text()

@@ -7,7 +7,7 @@
     Prints "validation: N checks passed", or fails naming every check that did not hold.
 */
 
-include { readSamplesheet; checkParameters; fastaIndexProblems; annotationMeta; modelFiles; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
+include { readSamplesheet; checkParameters; fastaIndexProblems; annotationMeta; modelFiles; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
 include { chunkIndex; chunksInOrder; chunkTasks } from '../../workflows/splamflow'
 
 workflow {
@@ -148,6 +148,9 @@ workflow {
     cases << [!localGpuTurns(own_limit, processSettings(own_limit, score, null)) && own_limit['withName:SPLAMFLOW_SCORE'] == [maxForks: 3, memory: '8 GB'], 'a maxForks of the configuration is kept']
     def cpu_config = ['withName:SPLAMFLOW_SCORE': [memory: '8 GB']]
     cases << [!localGpuTurns(cpu_config, processSettings(cpu_config, score, null)) && cpu_config['withName:SPLAMFLOW_SCORE'] == [memory: '8 GB'], 'no GPU, no turns']
+
+    cases << [condaProblem(true, '0.1.0')?.contains('install splamflow==0.1.0 from PyPI, which does not have that version yet'), 'conda refused while splamflow is not on PyPI']
+    cases << [condaProblem(false, '0.1.0') == null, 'no conda, no problem']
 
     // scatter/gather helpers of workflows/splamflow.nf
     cases << [chunkIndex(file('/w/s1.chunk_000042.bed')) == 42, 'chunk index from the file name']

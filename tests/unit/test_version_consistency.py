@@ -497,6 +497,15 @@ def test_environment_installs_the_image_versions(path):
     assert not problems, "\n".join(problems)
 
 
+def test_module_environments_install_this_splamflow():
+    """Every module that runs splam_score.py installs splamflow itself, at this repository's version."""
+    mains = sorted((ROOT / "modules").rglob("main.nf"))
+    modules = [path.parent for path in mains if "splam_score.py" in path.read_text()]
+    assert modules
+    for module in modules:
+        assert environment_specs(module / "environment.yml").get("splamflow") == f"=={splamflow.__version__}", module
+
+
 # --- the conda recipe and the Galaxy requirements -----------------------------------------------
 
 

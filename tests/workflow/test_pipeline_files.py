@@ -70,7 +70,11 @@ def test_module_test_constants_match_the_test_data():
     merge = (ROOT / "modules/splamflow/junctions/merge/tests/main.nf.test").read_text()
     assert f".md5 == '{hashlib.md5(truth.read_bytes()).hexdigest()}'" in merge
     junctions = len(truth.read_text().splitlines()) - 1  # the header
-    tests = ("splamflow/extract/tests/main.nf.test", "splamflow/score/tests/main.nf.test", "splamflow/score/tests/main.gpu.nf.test")
+    tests = (
+        "splamflow/extract/tests/main.nf.test",
+        "splamflow/score/tests/main.nf.test",
+        "splamflow/score/tests/main.gpu.nf.test",
+    )
     for module in tests:
         text = (ROOT / "modules/splamflow" / module).read_text()
         claimed = re.findall(r"(?:readLines\(\)\.size\(\)|junctions) == (\d+)", text)

@@ -34,6 +34,10 @@ workflow PIPELINE_INITIALISATION {
         problems << 'give --input (a samplesheet of BAMs), --gtf (an annotation), or both'
     }
     problems.addAll(fastaIndexProblems(typed.fasta))
+    def conda_problem = condaProblem(isTrue(workflow.session.config.navigate('conda.enabled')), workflow.manifest.version)
+    if (conda_problem) {
+        problems << conda_problem
+    }
     def process_config = (workflow.session.config.navigate('process') ?: [:]) as Map
     def score_settings = processSettings(process_config, scoreProcess(), workflow.session.config.navigate('executor'))
     def precision_problem = precisionProblem(typed.precision, score_settings)
@@ -193,6 +197,16 @@ def localGpuTurns(Map process_config, Map settings) {
 def precisionProblem(Object precision, Map score) {
     if (precision == 'fp16' && !requestsGpu(score)) {
         return '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or fp32'
+    }
+    return null
+}
+
+// The modules' conda environments install splamflow==<version> from PyPI: refused while that
+// release is not published there (add the version here when it is)
+def condaProblem(boolean conda_enabled, String version) {
+    def on_pypi = []
+    if (conda_enabled && !(version in on_pypi)) {
+        return "-profile conda: the modules' conda environments install splamflow==${version} from PyPI, which does not have that version yet; use -profile docker, podman, singularity or apptainer, or no profile with splamflow installed (pip install . in a clone)".toString()
     }
     return null
 }
