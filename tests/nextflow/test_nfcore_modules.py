@@ -191,7 +191,7 @@ def test_a_consuming_workflow_runs_the_installed_modules(pipeline, env, tmp_path
         env,
     )
     assert done.returncode == 0, done.stdout[-6000:]
-    published = outdir / "splam"  # the template publishes each module under its tool name
+    published = outdir / "splamflow"  # the template publishes each module under its tool name
     # the same bytes as the command line run by hand
     cli = VENV_BIN / "splam_score.py"
     junctions, scores = tmp_path / "junctions.bed", tmp_path / "scores.bed"
