@@ -1,4 +1,4 @@
-process SPLAM_EXTRACT {
+process SPLAMFLOW_EXTRACT {
     tag "${meta.id}"
     label 'process_low'
 

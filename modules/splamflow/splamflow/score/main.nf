@@ -1,4 +1,4 @@
-process SPLAM_SCORE {
+process SPLAMFLOW_SCORE {
     tag "${meta.id}"
     label 'process_medium'
     label 'process_gpu'

@@ -1,4 +1,4 @@
-process SPLAM_CLEAN {
+process SPLAMFLOW_CLEAN {
     tag "${meta.id}"
     label 'process_low'
 
