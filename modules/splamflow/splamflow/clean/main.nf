@@ -28,9 +28,9 @@ process SPLAMFLOW_CLEAN {
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
     def annotation_ext = (input.name - ~/\.gz$/).tokenize('.').last()
-    // the CLI takes --genome with --infer-strand motif only (in any spelling argparse accepts), and
-    // refuses it otherwise, so it cannot be passed whenever a FASTA is given
-    def genome = fasta && (args =~ /--infer-strand(=|\s+)motif\b/).find() ? "--genome ${fasta}" : ''
+    // the genome gives unstranded records their intron motif's strand (--infer-strand auto, the
+    // default, or motif); the CLI refuses --genome with --infer-strand none (in any spelling argparse accepts)
+    def genome = fasta && !(args =~ /--infer-strand(=|\s+)none\b/).find() ? "--genome ${fasta}" : ''
     if (annotation_ext in ['gtf', 'gff', 'gff3']) {
         """
         splam_score.py clean \\
