@@ -27,8 +27,8 @@ THREADS=${THREADS:-1}
 "$SPLAM" evaluate "$RUN/arenosa_curated/validation.npz" --model "$RUN/finetune/model.safetensors" \
     -o "$RUN/validation_finetuned" --threads "$THREADS"
 
-# the held-out comparison, once: both models on the same random 4,000 A. thaliana chr1 junctions
-"$SPLAM" evaluate "$RUN/thaliana_test/test.npz" --sample 4000 --seed 0 --model human -o "$RUN/thaliana_human" \
+# the held-out comparison, once: both models on the same random 10,000 A. thaliana chr1 junctions
+"$SPLAM" evaluate "$RUN/thaliana_test/test.npz" --sample 10000 --seed 0 --model human -o "$RUN/thaliana_human" \
     --threads "$THREADS"
-"$SPLAM" evaluate "$RUN/thaliana_test/test.npz" --sample 4000 --seed 0 --model "$RUN/finetune/model.safetensors" \
+"$SPLAM" evaluate "$RUN/thaliana_test/test.npz" --sample 10000 --seed 0 --model "$RUN/finetune/model.safetensors" \
     -o "$RUN/thaliana_finetuned" --threads "$THREADS" --record-in-metadata
