@@ -16,11 +16,13 @@ import sys
 from splamflow.argtypes import non_negative_int, positive_int
 from splamflow.evaluate.options import BATCH_SIZE
 from splamflow.score.options import DEVICE, DEVICES
+from splamflow.versions import SHIPPED_MODELS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="curated set (.npz written by `curate`, e.g. runs/curated/test.npz)")
-    parser.add_argument("--model", help="model file or shipped name, e.g. human (default: the shipped default)")
+    parser.add_argument("--model", help=f"model file or shipped name ({', '.join(SHIPPED_MODELS)}; default: the "
+                                         "shipped default)")
     parser.add_argument("-o", "--outdir", required=True, help="report folder")
     parser.add_argument("--device", choices=DEVICES, default=DEVICE)
     parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)

@@ -26,9 +26,9 @@ Speed: BatchNorm is folded into the convolutions, which run as channels-last Con
 graph (oneDNN fuses each convolution with its activation and residual add); the genome is read in
 a background thread while the model runs. --precision bf16/fp16 uses autocast (fp16 on GPU
 only); scores then differ slightly from fp32 -- see the README for the measured agreement.
---model omitted uses the shipped default model; --model NAME picks a shipped model by name (human,
-the default); also accepted: a splamflow .safetensors file, a TorchScript archive such as the
-published splam.pt, or a PyTorch state_dict of the published class.
+--model omitted uses the shipped default model (`human`); --model NAME picks a shipped model by
+name (see models/README.md); also accepted: a splamflow .safetensors file, a TorchScript archive
+such as the published splam.pt, or a PyTorch state_dict of the published class.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from splamflow.score.options import (
     PRECISIONS,
     THREADS,
 )
+from splamflow.versions import SHIPPED_MODELS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,8 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genome", required=True, metavar="GENOME.fa",
                         help="FASTA, plain or bgzip (indexed beside it when it has no .fai)")
     parser.add_argument("--model", metavar="MODEL",
-                        help="shipped model name (human) or model file: .safetensors (+ .json), TorchScript "
-                             "archive or state_dict (default: the shipped default model)")
+                        help=f"shipped model name ({', '.join(SHIPPED_MODELS)}) or model file: .safetensors "
+                             "(+ .json), TorchScript archive or state_dict (default: the shipped default model)")
     parser.add_argument("-o", "--output", required=True, metavar="SCORES.bed", help="output BED of scores")
     parser.add_argument("--batch-size", type=non_negative_int, default=BATCH_SIZE,
                         help=f"junctions per forward pass (default: {CPU_BATCH_SIZE} on CPU, {GPU_BATCH_SIZE} on GPU)")
