@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--outdir", required=True, help="output folder (checkpoints, curves, model)")
     parser.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs)
     parser.add_argument("--epoch-size", type=non_negative_int, default=DEFAULTS.epoch_size,
-                        help="training junctions per epoch, drawn afresh at random each epoch (a budget for large "
-                             "sets); 0 = all of them")
+                        help="training junctions per epoch (rounded up to whole batches), drawn afresh at random "
+                             "each epoch: a budget for large sets; 0 = all of them")
     parser.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size)
     parser.add_argument("--init-from", metavar="MODEL", default=DEFAULTS.init_from,
                         help="fine-tune: start from this model (file or shipped name, e.g. human) instead of "
