@@ -18,6 +18,7 @@ def test_every_shipped_name_is_installed_with_its_metadata():
 
 def test_names_resolve_to_package_data_and_a_file_of_that_name_wins(tmp_path, monkeypatch):
     assert resolve_model(None) == resolve_model("human") == resolve_model("default") == default_model_path()
+    assert load_model("human").path == default_model_path()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "human").write_bytes(b"x")
     assert resolve_model("human").resolve() == tmp_path / "human"
