@@ -1,5 +1,8 @@
 """Every model format `--model` accepts, read into our own `SplamNet`.
 
+`--model NAME` with a name of `splamflow.versions.SHIPPED_MODELS` (e.g. `human`) reads that shipped
+model; anything else is a file in one of these formats:
+
 - splamflow format: `NAME.safetensors` (the state_dict) + `NAME.json` (architecture, training data and
   recipe, metrics, sha256 of the weights). This is what we train and ship.
 - a plain PyTorch state_dict saved with `torch.save` (also inside {"state_dict": ...}, with or without
@@ -27,7 +30,8 @@ from splamflow.errors import UserError
 from splamflow.io.files import sha256_file
 from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
 from splamflow.torchscript import read_torchscript_tensors
-from splamflow.versions import default_model_path
+from splamflow.versions import SHIPPED_MODELS, resolve_model
+from splamflow.versions import default_model_path as default_model_path  # part of this module's API
 
 
 @dataclass
@@ -178,11 +182,13 @@ def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor
 
 
 def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
-    """Load any supported model file (None = the shipped default) into an eval-mode SplamNet."""
-    p = Path(path) if path is not None else default_model_path()
+    """Load any supported model file, or a shipped model by name (None = the shipped default), into an
+    eval-mode SplamNet."""
+    p = resolve_model(path)
     if not p.exists():
-        what = "the shipped default model is not installed" if path is None else "model file does not exist"
-        raise UserError(what, p)
+        if path is None or str(path) in SHIPPED_MODELS:
+            raise UserError("this shipped model is not installed", p)
+        raise UserError(f"model file does not exist (shipped models by name: {', '.join(SHIPPED_MODELS)})", p)
     if p.stat().st_size == 0:
         raise UserError("model file is empty", p)
     fmt = _sniff(p)

@@ -31,6 +31,9 @@ class CuratedSet:
     def __len__(self) -> int:
         return len(self.label)
 
+    def subset(self, idx: np.ndarray) -> CuratedSet:
+        return CuratedSet(**{f: getattr(self, f)[idx] for f in FIELDS})
+
 
 def load_set(path: str | os.PathLike) -> CuratedSet:
     """Read a curated .npz; a file that is not one is a UserError."""

@@ -29,8 +29,9 @@ Speed: BatchNorm is folded into the convolutions, which run as channels-last Con
 graph (oneDNN fuses each convolution with its activation and residual add); the genome is read in
 a background thread while the model runs. --precision bf16/fp16 uses autocast (fp16 on GPU
 only); scores then differ slightly from fp32 -- see the README for the measured agreement.
---model omitted uses the shipped default model; also accepted: a TorchScript archive such as the
-published splam.pt, or a PyTorch state_dict of the published class.
+--model omitted uses the shipped default model (`human`); --model NAME picks a shipped model by
+name (see models/README.md); also accepted: a splamflow .safetensors file, a TorchScript archive
+such as the published splam.pt, or a PyTorch state_dict of the published class.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from splamflow.score.options import (
     PRECISIONS,
     THREADS,
 )
+from splamflow.versions import SHIPPED_MODELS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,8 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genome", required=True, metavar="GENOME.fa",
                         help="FASTA, plain or bgzip (indexed beside it when it has no .fai)")
     parser.add_argument("--model", metavar="MODEL",
-                        help="model file: .safetensors (+ .json), TorchScript archive or state_dict "
-                             "(default: the shipped model)")
+                        help=f"shipped model name ({', '.join(SHIPPED_MODELS)}) or model file: .safetensors "
+                             "(+ .json), TorchScript archive or state_dict (default: the shipped default model)")
     parser.add_argument("-o", "--output", required=True, metavar="SCORES.bed", help="output BED of scores")
     parser.add_argument("--batch-size", type=non_negative_int, default=BATCH_SIZE,
                         help=f"junctions per forward pass (default: {CPU_BATCH_SIZE} on CPU, {GPU_BATCH_SIZE} on GPU)")
@@ -99,13 +101,15 @@ def run(args: argparse.Namespace) -> int:
         from splamflow.cpus import auto_threads
         from splamflow.score.predictor import check_device
         from splamflow.score.stream import score_bed
+        from splamflow.versions import resolve_model
         from splamflow.weights import load_model, metadata_path
 
         check_device(args.device, args.precision)
 
         inputs = [("junction BED", args.junctions), *with_indexes("genome FASTA", args.genome, "fasta")]
-        if args.model:
-            inputs += [("model", args.model), ("model metadata", metadata_path(args.model))]
+        model = resolve_model(args.model) if args.model else None
+        if model:
+            inputs += [("model", model), ("model metadata", metadata_path(model))]
         outputs = OutputSet(inputs)
         scores_out = outputs.add(args.output, "-o", ".bed")
         stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
@@ -113,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
             provenance = read_provenance(args.junctions)
             torch.set_num_threads(args.threads or auto_threads())
-            loaded = load_model(args.model)
+            loaded = load_model(model)
             if not args.quiet:
                 if detailed():  # off a terminal the summary line names the model
                     print(f"model: {loaded.describe()}", file=sys.stderr)
