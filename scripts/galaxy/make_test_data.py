@@ -5,7 +5,8 @@ Inputs: the first 500 kb of the slice in tests/data/ (real GRCh37 sequence; the 
 end in it; the simulated RNA-seq reads all of whose records lie in it) as bgzip FASTA, BAM, BAM
 without XS tags, CRAM, GTF and GFF3; junction scores made from the BAM's truth table (annotated
 junctions good, spurious ones bad) so that the clean-up figures do not depend on the trained model;
-small bad inputs; an all-zero model, whose scores are exactly 1/3.
+small bad inputs; an all-zero model, whose scores are exactly 1/3; a TorchScript archive made like
+the published splam.pt, for the model data manager, and the empty model table it fills.
 
 Golden outputs: each tool test's command is run here the way its wrapper runs it (the same command
 line and file names, in a scratch job folder) and its outputs are copied. Scores of the shipped
@@ -30,15 +31,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pysam
+import torch
 from safetensors.torch import save_file
 
 from splamflow.model import SplamNet
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # the published network's restatement lives with the tests
+from tests.equivalence.published_splam import SPLAM as PublishedSplam  # noqa: E402
+
 SOURCE = REPO / "tests" / "data"
 OUT = REPO / "galaxy_tool" / "test-data"
 SPLAM = REPO / ".venv" / "bin" / "splam_score.py"
@@ -48,6 +54,9 @@ GOOD, BAD = "0.9500000000", "0.0200000000"
 # "donor < t or acceptor < t", so one bad side must be enough to remove a record.
 SPURIOUS_ACCEPTOR = "0.9000000000"
 CORRUPT_MODEL_BYTES = 4096
+# The data manager's test entry (galaxy_tool/data_manager/splamflow_model_fetcher.xml)
+STANDIN_ID, STANDIN_NAME = "standin_splam", "Splam stand-in (test)"
+STANDIN_SEED, STANDIN_LEVELS = 21, 32  # weights are multiples of 1/32 in [-0.5, 0.5]: they compress
 SCORE_DECIMALS, SCORE_TOLERANCE = 5, 5e-6
 # Score statistics that change from run to run, between installations or with the device.
 VOLATILE_STATS = ("device", "batch_size", "junctions_per_second", "seconds", "model")
@@ -242,6 +251,42 @@ def write_models() -> None:
     (OUT / "corrupt_model.safetensors").write_bytes(data[:CORRUPT_MODEL_BYTES])
 
 
+def write_standin_archive() -> None:
+    """standin_splam.pt.gz: the published network (tests/equivalence/published_splam.py) scripted and
+    saved with torch.jit.save, as the published splam.pt was; random weights on its 1x1 convolutions
+    (input, skips, output), every other parameter 0, so that scores depend on the sequence and the
+    gzip-compressed archive stays small. not_a_model.zip: a zip file without a model.
+    splamflow_models.loc: the empty model table the data manager fills in the tests;
+    splamflow_models_entry.json: the data manager's output for the stand-in."""
+    torch.manual_seed(STANDIN_SEED)
+    net = PublishedSplam().eval()
+    with torch.no_grad():
+        for param in net.parameters():
+            param.zero_()
+        for module in net.modules():
+            if isinstance(module, torch.nn.BatchNorm1d):
+                module.weight.fill_(1.0)
+            elif isinstance(module, torch.nn.Conv1d) and module.kernel_size == (1,):
+                half = STANDIN_LEVELS // 2
+                for param in (module.weight, module.bias):
+                    param.copy_(torch.randint(-half, half + 1, param.shape) / STANDIN_LEVELS)
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "splam.pt"  # the archive's folder is named after the file, as in splam.pt
+        torch.jit.save(torch.jit.script(net), str(archive))
+        data = archive.read_bytes()
+    with open(OUT / "standin_splam.pt.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(Path(tmp) / "x.zip", "w") as archive:
+            archive.writestr(zipfile.ZipInfo("readme.txt", date_time=(2020, 1, 1, 0, 0, 0)), "no model here\n")
+        shutil.copyfile(Path(tmp) / "x.zip", OUT / "not_a_model.zip")
+    (OUT / "splamflow_models.loc").write_text(
+        "# The Splam models of the tool tests: empty, the model data manager adds its test entry\n"
+    )
+    entry = {"data_tables": {"splamflow_models": [{"value": STANDIN_ID, "name": STANDIN_NAME, "path": STANDIN_ID}]}}
+    (OUT / "splamflow_models_entry.json").write_text(json.dumps(entry, indent=2))
+
+
 # --- expected figures, computed without splamflow --------------------------------------------------
 
 
@@ -393,6 +438,20 @@ def score_goldens() -> None:
         job.close()
 
 
+def standin_goldens() -> None:
+    """standin_scores.bed.re: the stand-in archive's scores of the annotation's introns, read from the
+    TorchScript archive itself (the Galaxy test scores with the data manager's conversion of it)."""
+    job = Job(junctions_bed=OUT / "introns.bed")
+    with gzip.open(OUT / "standin_splam.pt.gz", "rb") as src:
+        (job.dir / "splam.pt").write_bytes(src.read())
+    job.run("score", "junctions.bed", "--genome", str(OUT / "genome.fa.gz"), "--model", "splam.pt",
+            "-o", "scores.bed", "--device", "auto", "--precision", "fp32", "--threads", "1")  # fmt: skip
+    rows = [line.split("\t") for line in (job.dir / "scores.bed").read_text().splitlines()]
+    assert len({r[6] for r in rows}) > 3, "the stand-in's scores depend on the sequence"
+    scores_regex(job.dir / "scores.bed", "standin_scores.bed.re")
+    job.close()
+
+
 def clean_bam(job: Job, inp: str, *options: str, stats: bool = True, plot: bool = False) -> None:
     args = ["clean", inp, "--scores", "scores.bed", "--threshold", options[0], "-o", "cleaned.bam",
             "--discarded", "discarded.bam", *options[1:], "--threads", "1"]  # fmt: skip
@@ -513,7 +572,9 @@ def main() -> int:
     removed, too_short = write_intron_scores()
     write_bad_inputs(seq)
     write_models()
+    write_standin_archive()
     score_goldens()
+    standin_goldens()
     figures.update(clean_goldens(reads, spurious, seq))
     table = (OUT / "transcript_introns.tsv").read_text().splitlines()
     genes = {r["transcript_id"]: r["gene_id"] for r in csv.DictReader(table, delimiter="\t")}
