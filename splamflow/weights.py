@@ -49,24 +49,31 @@ def metadata_path(weights: str | os.PathLike) -> Path:
     return Path(weights).with_suffix(".json")
 
 
-def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
-    """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
+def write_model(net: SplamNet, weights: Path, sidecar: Path, metadata: dict) -> dict:
+    """Write weights (safetensors) and their JSON sidecar to these paths; returns the metadata written.
+
+    The paths are usually an OutputSet's temporary files; `save_model` is the one-file-pair form.
+    """
     from safetensors.torch import save
 
+    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    # serialised in memory, so that a failed write (disk full) is an OSError with its errno
+    weights.write_bytes(save(state, metadata={"format": "splamflow", "architecture": "splam"}))
+    meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata, "sha256": sha256_file(weights)}
+    sidecar.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
+    return meta
+
+
+def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
+    """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
     from splamflow.outputs import OutputSet
 
     path = Path(path)
-    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     outputs = OutputSet()  # weights and sidecar (which names their sha256) are replaced together
     weights = outputs.add(path, "model", ".safetensors")
     sidecar = outputs.add(metadata_path(path), "model metadata", ".json")
     with outputs:
-        # serialised in memory, so that a failed write (disk full) is an OSError with its errno
-        weights.tmp.write_bytes(save(state, metadata={"format": "splamflow", "architecture": "splam"}))
-        meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata,
-                "sha256": sha256_file(weights.tmp)}
-        sidecar.tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
-    return meta
+        return write_model(net, weights.tmp, sidecar.tmp, metadata)
 
 
 def read_metadata(weights: Path) -> dict:
