@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import shutil
 import urllib.request
 
@@ -18,13 +19,16 @@ def main() -> None:
     parser.add_argument("output")
     args = parser.parse_args()
     download = f"{args.output}.download"
-    opened = urllib.request.urlopen(args.source, timeout=300) if args.kind == "url" else open(args.source, "rb")
-    with opened as raw, open(download, "wb") as out:
-        shutil.copyfileobj(raw, out)
+    if args.kind == "url":
+        with urllib.request.urlopen(args.source, timeout=300) as raw, open(download, "wb") as out:
+            shutil.copyfileobj(raw, out)
+    else:
+        shutil.copyfile(args.source, download)
     with open(download, "rb") as head:
         compressed = head.read(2) == GZIP_MAGIC
     with (gzip.open if compressed else open)(download, "rb") as src, open(args.output, "wb") as out:
         shutil.copyfileobj(src, out)
+    os.remove(download)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,10 @@ SPURIOUS_ACCEPTOR = "0.9000000000"
 CORRUPT_MODEL_BYTES = 4096
 # The data manager's test entry (galaxy_tool/data_manager/splamflow_model_fetcher.xml)
 STANDIN_ID, STANDIN_NAME = "standin_splam", "Splam stand-in (test)"
-STANDIN_SEED, STANDIN_LEVELS = 21, 32  # weights are multiples of 1/32 in [-0.5, 0.5]: they compress
+# weights are multiples of 1/128 in [-1/8, 1/8]: few distinct values compress, and the scores stay
+# between 0.29 and 0.39 (larger weights saturate the softmax)
+STANDIN_SEED, STANDIN_HALF, STANDIN_STEPS = 21, 16, 128
+STANDIN_UNITS = 4
 SCORE_DECIMALS, SCORE_TOLERANCE = 5, 5e-6
 # Score statistics that change from run to run, between installations or with the device.
 VOLATILE_STATS = ("device", "batch_size", "junctions_per_second", "seconds", "model")
@@ -254,7 +257,8 @@ def write_models() -> None:
 def write_standin_archive() -> None:
     """standin_splam.pt.gz: the published network (tests/equivalence/published_splam.py) scripted and
     saved with torch.jit.save, as the published splam.pt was; random weights on its 1x1 convolutions
-    (input, skips, output), every other parameter 0, so that scores depend on the sequence and the
+    (input, skips, output) and on the first STANDIN_UNITS residual units (so that a score sees the
+    bases around its site, not only the site's first base), every other parameter 0, so that the
     gzip-compressed archive stays small. not_a_model.zip: a zip file without a model.
     splamflow_models.loc: the empty model table the data manager fills in the tests;
     splamflow_models_entry.json: the data manager's output for the stand-in."""
@@ -266,10 +270,11 @@ def write_standin_archive() -> None:
         for module in net.modules():
             if isinstance(module, torch.nn.BatchNorm1d):
                 module.weight.fill_(1.0)
-            elif isinstance(module, torch.nn.Conv1d) and module.kernel_size == (1,):
-                half = STANDIN_LEVELS // 2
-                for param in (module.weight, module.bias):
-                    param.copy_(torch.randint(-half, half + 1, param.shape) / STANDIN_LEVELS)
+        randomized = [m for m in net.modules() if isinstance(m, torch.nn.Conv1d) and m.kernel_size == (1,)]
+        randomized += [m for block in net.residual_blocks[:STANDIN_UNITS] for m in (block.conv1, block.conv2)]
+        for module in randomized:
+            for param in (module.weight, module.bias):
+                param.copy_(torch.randint(-STANDIN_HALF, STANDIN_HALF + 1, param.shape) / STANDIN_STEPS)
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "splam.pt"  # the archive's folder is named after the file, as in splam.pt
         torch.jit.save(torch.jit.script(net), str(archive))

@@ -256,7 +256,7 @@ def main() -> int:
         print(f"started in {time.monotonic() - started:.0f} s")
         user_key = create_user_key(url)
         tools = list(args.tool or TOOLS)
-        if "splamflow_score" in tools and DATA_MANAGER not in tools:
+        if "splamflow_score" in tools and DATA_MANAGER not in tools and not args.test_index:
             tools.insert(0, DATA_MANAGER)  # score's installed-model test uses the row it adds
         tools.sort(key=TOOLS.index)
         for tool, index in [(tool, index) for tool in tools for index in args.test_index or [None]]:
