@@ -12,10 +12,13 @@ first exon base after the intron; both are in [0, 1] and identical to Splam 1.0.
 model.
 
 Output (-o): `chrom start end name score strand donor_score acceptor_score` (+ the 7th input column
-when present), one row per scored junction, in input order; deterministic bytes.
+when present), one row per scored junction, in input order; deterministic bytes. The input's
+`#splamflow` header line (how extract stranded the junctions: `strand_source`, with the counts of
+spliced and unstranded records) is copied to the top of the output and into --stats, so that
+`clean` can check it uses the same strand rule.
 
 Rows that cannot be scored are left out and counted by reason (stderr summary and --stats JSON):
-  strand   strand is '.' or '?' (run `extract --infer-strand motif` to assign one)
+  strand   strand is '.' or '?' (run `extract --genome GENOME.fa` to strand them by intron motif)
   contig   contig not in the FASTA
   bounds   a window reaches before position 0 or past the contig end
   site_n   an N at the intron's first two or last two bases (other IUPAC letters are scored, as in Splam)
@@ -77,8 +80,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
 
 
+def _count(provenance: dict[str, str], key: str) -> int | None:
+    value = provenance.get(key, "")
+    return int(value) if value.isdigit() else None
+
+
 def run(args: argparse.Namespace) -> int:
-    from splamflow.io.bed import read_junctions
+    from splamflow.io.bed import provenance_line, read_junctions, read_provenance
     from splamflow.io.files import require_file, with_indexes
     from splamflow.io.genome import open_genome
     from splamflow.outputs import OutputSet
@@ -103,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
         with outputs:
             rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
+            provenance = read_provenance(args.junctions)
             torch.set_num_threads(args.threads or auto_threads())
             loaded = load_model(args.model)
             if not args.quiet:
@@ -112,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
                     print(f"no junctions in {args.junctions}: the outputs are empty", file=sys.stderr)
             started = time.perf_counter()
             with open(scores_out.tmp, "w", newline="\n") as handle:
+                if provenance:
+                    handle.write(provenance_line(provenance))
                 stats = score_bed(args.junctions, genome, loaded.net, handle, device=args.device,
                                   precision=args.precision, batch_size=args.batch_size, chunk_size=args.chunk_size,
                                   progress=not args.quiet, total=rows)
@@ -123,7 +134,10 @@ def run(args: argparse.Namespace) -> int:
                 )
             seconds = time.perf_counter() - started
             stats.update(model=str(loaded.path), model_format=loaded.format,
-                         model_version=loaded.metadata.get("version"), seconds=round(seconds, 3))
+                         model_version=loaded.metadata.get("version"), seconds=round(seconds, 3),
+                         strand_source=provenance.get("strand_source"),
+                         spliced_records=_count(provenance, "spliced_records"),
+                         unstranded_records=_count(provenance, "unstranded_records"))
             if stats_out:
                 stats_out.tmp.write_text(json.dumps(stats, indent=2) + "\n")
     if not args.quiet:

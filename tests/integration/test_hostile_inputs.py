@@ -50,6 +50,8 @@ def material(tmp_path_factory, random_model) -> Path:
     assert main(["extract", str(m / "chr20_slice.bam"), "-o", str(m / "junctions.bed")]) == 0
     with open(m / "junctions.bed") as src, open(m / "scores.bed", "w") as out:
         for line in src:
+            if line.startswith("#"):
+                continue
             f = line.rstrip("\n").split("\t")
             out.write("\t".join([*f[:6], "0.9", "0.05" if int(f[4]) < 2 else "0.9"]) + "\n")
     curated = m / "curated"
@@ -314,6 +316,16 @@ CASES = [
     Case("clean-report-in-missing-folder",
          "clean {m}/chr20_slice.gtf --scores {m}/scores.bed -o {o}/c.gtf --report {o}/nodir/r.tsv",
          "output folder does not exist", existing=("c.gtf",)),
+    # issue 21: scores stranded by another rule than clean is asked to use
+    Case("clean-scores-of-another-strand-source",
+         "clean {m}/chr20_slice.bam --scores {i}/s.bed -o {o}/k.bam --discarded {o}/d.bam",
+         "the scores' junctions were stranded by XS,ts,motif but this clean would key records by XS,ts",
+         existing=("k.bam",), setup=lambda m, i, o: (i / "s.bed").write_text(
+             "#splamflow strand_source=XS,ts,motif spliced_records=1 unstranded_records=1\n"
+             + (m / "scores.bed").read_text())),
+    Case("extract-genome-with-infer-strand-none",
+         "extract {m}/chr20_slice.bam -o {o}/j.bed --infer-strand none --genome {m}/chr20_slice.fa.gz",
+         "--genome is not used with --infer-strand none"),
     # issue 21: convert-model
     Case("convert-model-already-safetensors", "convert-model {m}/model.safetensors -o {o}/m.safetensors",
          "already a safetensors model: pass it to --model as it is", existing=("m.safetensors", "m.json")),
