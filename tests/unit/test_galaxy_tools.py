@@ -36,7 +36,8 @@ def tool(path: Path) -> ET.Element:
 
 
 def input_files(root: ET.Element) -> set[str]:
-    return {p.get("value") for p in root.iter("param") if p.get("ftype")}
+    # a multiple data parameter lists its files separated by commas
+    return {name for p in root.iter("param") if p.get("ftype") for name in p.get("value").split(",")}
 
 
 def golden_files(root: ET.Element) -> set[str]:
