@@ -18,4 +18,7 @@
 ^  "model_format": "splamflow safetensors",$
 ^  "model_version": "splamflow\-grch37\-chr20\-v1",$
 ^  "seconds": .*$
+^  "strand_source": null,$
+^  "spliced_records": null,$
+^  "unstranded_records": null$
 ^\}$

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Galaxy wrappers (galaxy_tool/): `planemo lint` on every tool and `planemo shed_lint` on the
-# repository, then every tool test against a real Galaxy server started from PyPI packages
+# Galaxy wrappers (galaxy_tool/): `planemo lint` on every tool and the model data manager and
+# `planemo shed_lint` on the repository, then every tool test (the data manager's first) against a real Galaxy server started from PyPI packages
 # (scripts/galaxy/run_tool_tests.py). Installs what it needs into .venv-galaxy/ once; exits non-zero
 # on any lint warning or failed test.
 set -euo pipefail
@@ -27,7 +27,7 @@ if [ ! -f "$MARKER" ]; then
     touch "$MARKER"
 fi
 
-for tool in "${TOOLS[@]}"; do
+for tool in "${TOOLS[@]}" data_manager/splamflow_model_fetcher; do
     "$VENV/bin/planemo" lint --fail_level warn "galaxy_tool/$tool.xml"
 done
 # The Tool Shed repository (galaxy_tool/.shed.yml and the tools again). Skipped: version_bumped asks

@@ -4,13 +4,15 @@ takes with `docker_enabled` and `docker_cmd: podman` in a job destination.
 
 Runs scripts/galaxy/run_tool_tests.py (the real, throw-away Galaxy server of the Galaxy tests) with
 its job configuration replaced by one destination that requires a container and runs it with
-podman, so each job runs in the image the tool's <container> names (ghcr.io/splamflow/splamflow,
-built by `make containers`), not in the project's .venv. Job folders are kept, and every job's
-script must have run `podman run` on that image. Run with the Python of .venv-galaxy (installed by
-scripts/checks/galaxy_tests.sh); arguments go to run_tool_tests.py. The default, what
-`make container-test` and CI run, is two of splamflow_score's tests: 0 (the genome from the history,
-scores and stats) and 1 (the genome from Galaxy's reference data, bf16), which between them mount
-every kind of input the tools take; `--tool splamflow_score` alone runs all of its tests.
+podman in the CPU image (ghcr.io/splamflow/splamflow, built by `make containers`), not in the
+project's .venv. The tools name no container (BioContainers' image of the requirement serves on a
+Tool Shed install); the destination names this one, as an administrator does for a local image.
+Job folders are kept, and every job's script must have run `podman run` on that image. Run with the
+Python of .venv-galaxy (installed by scripts/checks/galaxy_tests.sh); arguments go to
+run_tool_tests.py. The default, what `make container-test` and CI run, is two of splamflow_score's
+tests: 0 (the genome from the history, scores and stats) and 1 (the genome from Galaxy's reference
+data, bf16), which between them mount every kind of input the tools take; `--tool splamflow_score`
+alone runs all of its tests.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ PODMAN_DESTINATION = {
     "docker_cmd": "podman",
     "docker_sudo": False,
     "require_container": True,
+    "docker_container_id_override": IMAGE,
 }
 
 

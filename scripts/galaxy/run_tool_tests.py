@@ -2,11 +2,16 @@
 """Run the Galaxy tool tests of galaxy_tool/ against a real, throw-away Galaxy server.
 
 Writes a small galaxy.yml into a run folder (SQLite, fixed admin key, a tool_conf listing our tools,
-the fasta_indexes test table, job directories and TMPDIR inside the run folder, and a job
+the model data manager from galaxy_tool/data_manager_conf.xml, the fasta_indexes test table and an
+empty splamflow_models table, job directories and TMPDIR inside the run folder, and a job
 environment whose PATH starts with the project's .venv/bin so that jobs find splam_score.py),
-starts `galaxy-web` on a free loopback port, creates a user and its API key through the REST API,
-runs `galaxy-tool-test` for every tool and stops the server by its PID. Exits 0 only when every
-test passed. Run with the Python of the Galaxy venv (see scripts/checks/galaxy_tests.sh).
+starts `galaxy-web` on a free loopback port, creates a user (an administrator: data managers run
+for administrators only) and its API key through the REST API, and runs `galaxy-tool-test` for
+every tool. The data manager runs first: its test adds the stand-in model to the splamflow_models
+table, which is then read back through the API (the row, and the converted file with its sidecar
+where the row says), and score's test of an installed model uses that row. Stops the server by its
+PID. Exits 0 only when every test passed. Run with the Python of the Galaxy venv (see
+scripts/checks/galaxy_tests.sh).
 """
 
 from __future__ import annotations
@@ -22,13 +27,18 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL_DIR = REPO / "galaxy_tool"
-TOOLS = ("splamflow_extract", "splamflow_score", "splamflow_clean")
+DATA_MANAGER = "splamflow_model_fetcher"
+TOOLS = (DATA_MANAGER, "splamflow_extract", "splamflow_score", "splamflow_clean")
+MODEL_TABLE = "splamflow_models"
+# the row the data manager's test adds (scripts/galaxy/make_test_data.py writes its expected output)
+STANDIN_ROW = ("standin_splam", "Splam stand-in (test)")
 ADMIN_EMAIL = "admin@splamflow.test"
 ADMIN_KEY = "splamflow-galaxy-test-admin-key"
 USER_EMAIL = "tester@splamflow.test"
@@ -41,14 +51,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def write_tables(run: Path) -> tuple[Path, Path]:
+    """The data table and data manager configurations of the run: fasta_indexes from test-data, and
+    splamflow_models in a .loc of the run folder (the data manager appends to it, so not to the
+    checkout's); galaxy_tool/data_manager_conf.xml with the tool path of the checkout."""
+    loc = run / "tool-data" / f"{MODEL_TABLE}.loc"
+    loc.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TOOL_DIR / "test-data" / f"{MODEL_TABLE}.loc", loc)
+    tables = ET.parse(TOOL_DIR / "tool_data_table_conf.xml.test").getroot()
+    for table in tables.iter("table"):
+        file = table.find("file")
+        path = file.get("path").replace("${__HERE__}", str(TOOL_DIR))
+        file.set("path", str(loc) if table.get("name") == MODEL_TABLE else path)
+    table_conf = run / "tool_data_table_conf.xml"
+    ET.ElementTree(tables).write(table_conf)
+    managers = ET.parse(TOOL_DIR / "data_manager_conf.xml").getroot()
+    managers.set("tool_path", str(TOOL_DIR))
+    manager_conf = run / "data_manager_conf.xml"
+    ET.ElementTree(managers).write(manager_conf)
+    return table_conf, manager_conf
+
+
 def write_config(run: Path, project_venv: Path) -> Path:
-    """Write galaxy.yml and tool_conf.xml into the run folder; return the galaxy.yml path."""
+    """Write galaxy.yml, tool_conf.xml and the table configurations into the run folder; return the
+    galaxy.yml path."""
     tool_conf = run / "tool_conf.xml"
-    tools = "\n".join(f'        <tool file="{name}.xml"/>' for name in TOOLS)
+    tools = "\n".join(f'        <tool file="{name}.xml"/>' for name in TOOLS if name != DATA_MANAGER)
     tool_conf.write_text(
         f'<?xml version="1.0"?>\n<toolbox tool_path="{TOOL_DIR}">\n'
         f'    <section id="splam" name="Splam">\n{tools}\n    </section>\n</toolbox>\n'
     )
+    table_conf, manager_conf = write_tables(run)
     data = run / "data"
     config = {
         "gravity": {"galaxy_root": str(run)},
@@ -61,15 +94,17 @@ def write_config(run: Path, project_venv: Path) -> Path:
             "job_working_directory": str(run / "jobs"),
             "cache_dir": str(run / "cache"),
             "tool_config_file": str(tool_conf),
-            "tool_data_table_config_path": str(TOOL_DIR / "tool_data_table_conf.xml.test"),
+            "tool_data_table_config_path": str(table_conf),
             "tool_data_path": str(run / "tool-data"),
+            "data_manager_config_file": str(manager_conf),
+            "galaxy_data_manager_data_path": str(run / "dm-data"),
             "tool_dependency_dir": str(run / "dependencies"),
             "conda_auto_init": False,
             "conda_auto_install": False,
             "enable_mulled_containers": False,
             "watch_tools": False,
             "enable_celery_tasks": False,
-            "admin_users": ADMIN_EMAIL,
+            "admin_users": f"{ADMIN_EMAIL},{USER_EMAIL}",
             "bootstrap_admin_api_key": ADMIN_KEY,
             "id_secret": "splamflow-galaxy-test-id-secret",
             "allow_user_creation": True,
@@ -147,6 +182,26 @@ def stop(server: subprocess.Popen) -> None:
         job.kill()
 
 
+def check_model_table(url: str, key: str) -> list[str]:
+    """The row the data manager added, read through the API: its value and name, and at its path the
+    converted model with the sidecar convert-model writes. Returns the failures."""
+    table = api(url, f"tool_data/{MODEL_TABLE}", key)
+    columns = table["columns"]
+    rows = [dict(zip(columns, fields, strict=True)) for fields in table["fields"]]
+    found = [r for r in rows if (r["value"], r["name"]) == STANDIN_ROW]
+    if len(found) != 1:
+        return [f"{MODEL_TABLE}: expected one row {STANDIN_ROW}, the table holds {rows}"]
+    model = Path(found[0]["path"])
+    sidecar = model.with_suffix(".json")
+    if not model.is_file() or not sidecar.is_file():
+        return [f"{MODEL_TABLE}: {model} or its sidecar {sidecar.name} is missing"]
+    meta = json.loads(sidecar.read_text())
+    if meta.get("version") != STANDIN_ROW[0] or "converted_from" not in meta or "source_sha256" not in meta:
+        return [f"{MODEL_TABLE}: {sidecar} does not describe a conversion of the stand-in: {meta}"]
+    print(f"{MODEL_TABLE}: row {STANDIN_ROW[0]} -> {model} ({model.stat().st_size:,} bytes, {meta['converted_from']})")
+    return []
+
+
 def summarize(results: Path) -> tuple[int, int, list[str]]:
     report = json.loads(results.read_text())
     passed, failed = 0, []
@@ -200,7 +255,11 @@ def main() -> int:
         wait_for(url, server, log)
         print(f"started in {time.monotonic() - started:.0f} s")
         user_key = create_user_key(url)
-        for tool, index in [(tool, index) for tool in args.tool or TOOLS for index in args.test_index or [None]]:
+        tools = list(args.tool or TOOLS)
+        if "splamflow_score" in tools and DATA_MANAGER not in tools and not args.test_index:
+            tools.insert(0, DATA_MANAGER)  # score's installed-model test uses the row it adds
+        tools.sort(key=TOOLS.index)
+        for tool, index in [(tool, index) for tool in tools for index in args.test_index or [None]]:
             label = tool if index is None else f"{tool}-{index}"
             results = run / "results" / f"{label}.json"
             t0 = time.monotonic()
@@ -235,6 +294,9 @@ def main() -> int:
                 ok, bad, names = 0, 1, [f"{label}: galaxy-tool-test wrote no results (exit {proc.returncode})"]
             if proc.returncode != 0 and not bad:
                 bad, names = 1, [f"{label}: galaxy-tool-test exited {proc.returncode}"]
+            if tool == DATA_MANAGER and index in (None, 0):
+                table_failures = check_model_table(url, user_key)
+                ok, bad, names = ok + (not table_failures), bad + len(table_failures), names + table_failures
             passed, failed = passed + ok, failed + bad
             failures += names
             print(f"{label}: {ok} passed, {bad} failed in {time.monotonic() - t0:.0f} s")

@@ -15,9 +15,10 @@
    from this checkout), and extract -> score on the test slice writes the same bytes as the
    project's .venv.
 
-Prints the sha256 of the sdist (for the recipe, at release time). Run with the project's venv:
+Prints the sha256 of the sdist; with --update-recipe, writes it into recipes/splamflow/meta.yaml. Run
+with the project's venv:
 
-    .venv/bin/python scripts/package/check_dist.py
+    .venv/bin/python scripts/package/check_dist.py [--update-recipe]
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pathlib import Path
 import tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recipe import load_recipe  # noqa: E402  (a sibling module, not a package)
+from recipe import load_recipe, set_sha256  # noqa: E402  (a sibling module, not a package)
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "splamflow/models/splam_default.safetensors"
@@ -182,6 +183,7 @@ def run_recipe_tests(python: Path, scratch: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (printed)")
+    parser.add_argument("--update-recipe", action="store_true", help="write the sdist's sha256 into the recipe")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="splamflow-dist-"))
     try:
@@ -190,6 +192,8 @@ def main() -> int:
         check_wheel(wheel)
         src = check_sdist(sdist, scratch / "src")
         print(f"built {sdist.name} (sha256 {hashlib.sha256(sdist.read_bytes()).hexdigest()}) and {wheel.name}")
+        if args.update_recipe:
+            print(f"recipes/splamflow/meta.yaml: sha256 {set_sha256(sdist)}")
         deps = deps_folder(scratch / "deps")
 
         expected = score_slice(Path(sys.executable).parent, scratch / "score-project", clean_env(Path(sys.prefix)))

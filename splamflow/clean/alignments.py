@@ -29,6 +29,7 @@ contiguous run the aligner usually writes keeps its `HI` (its `NH` is still upda
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from array import array
@@ -48,7 +49,9 @@ from splamflow.io.alignments import (
     PROPER_PAIR,
     SUPPLEMENTARY,
     UNMAPPED,
+    index_bam,
     open_alignments,
+    open_bam_writer,
     read_introns,
     record_strand,
     records,
@@ -336,15 +339,16 @@ def _renumber(read: pysam.AlignedSegment, plan: _Plan, nh_changed: set) -> None:
 def clean_alignments(
     input_path: str | os.PathLike,
     scores: Scores,
-    bams: tuple[Path, Path],
-    indexes: tuple[Path, Path],
+    kept: tuple[Path, Path],
+    discarded: tuple[Path, Path] | None,
     opts: CleanOptions,
     motifs: MotifStrands | None = None,
 ) -> AlignmentStats:
-    """Write the cleaned and discarded BAMs to `bams`, and their indexes to `indexes` when sorted.
+    """Write the cleaned BAM and its index to `kept` (BAM, index), and the removed records to `discarded`.
 
-    The paths are an OutputSet's temporary files: they replace the final names only when the
-    caller's whole run succeeds. `motifs` keys records without a strand by their introns' motifs.
+    The index is written when the input is sorted; with `discarded` None removed records are only
+    counted. The paths are an OutputSet's temporary files: they replace the final names only when
+    the caller's whole run succeeds. `motifs` keys records without a strand by their introns' motifs.
     """
     path = os.fspath(input_path)
     stats = AlignmentStats(junctions_scored=len(scores))
@@ -354,9 +358,9 @@ def clean_alignments(
     nh_changed: set = set()
     with _open(path, opts) as bam, bar(index_total(bam), "clean: pass 2 of 2", "read") as shown:
         header = _header_with_pg(bam.header, opts.command_line)
-        kept_out = pysam.AlignmentFile(str(bams[0]), "wb", header=header, threads=opts.threads)
-        drop_out = pysam.AlignmentFile(str(bams[1]), "wb", header=header, threads=opts.threads)
-        with kept_out, drop_out:
+        with contextlib.ExitStack() as writers:
+            kept_out = writers.enter_context(open_bam_writer(kept[0], header, opts.threads))
+            drop_out = writers.enter_context(open_bam_writer(discarded[0], header, opts.threads)) if discarded else None
             mate_names = {key[0] for key in plan.removed_mates}
             hit_names = plan.removed_hits
             removed, cursor = plan.removed, 0
@@ -380,7 +384,8 @@ def clean_alignments(
                         stats.spliced_records_discarded += 1
                     if opts.mark_unmapped:
                         _mark_unmapped(read, mate_removed or (opts.drop_pairs and read.is_paired))
-                    drop_out.write(read)
+                    if drop_out is not None:
+                        drop_out.write(read)
                     continue
                 if mate_removed and opts.paired:
                     _fix_survivor(read)
@@ -391,6 +396,6 @@ def clean_alignments(
                 kept_out.write(read)
     stats.multimapped_reads_nh_changed = len(nh_changed)
     if stats.sorted_output:
-        for bam_path, bai_path in zip(bams, indexes, strict=True):
-            pysam.index("-@", str(max(opts.threads, 1)), "-o", str(bai_path), str(bam_path))
+        for bam_path, bai_path in (kept, *([discarded] if discarded else [])):
+            index_bam(bam_path, bai_path, opts.threads)
     return stats

@@ -91,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bam.add_argument(
         "--discarded",
         metavar="DISCARDED.bam",
-        help="BAM receiving every removed record (required for BAM input)",
+        help="BAM receiving every removed record (default: none is written; the counts still say how many)",
     )
     bam.add_argument(
         "--paired",
@@ -147,8 +147,6 @@ def _check_args(args: argparse.Namespace, kind: str) -> None:
     if not 0.0 <= args.threshold <= 1.0:
         raise UserError(f"--threshold must be in [0, 1], got {args.threshold}")
     if kind == ALIGNMENTS:
-        if not args.discarded:
-            raise UserError("BAM input needs --discarded DISCARDED.bam (removed records go there)")
         for flag, value in (
             ("--min-bad-fraction", args.min_bad_fraction),
             ("--min-introns", args.min_introns),
@@ -185,8 +183,7 @@ def _command_line(args: argparse.Namespace) -> str:
         args.scores,
         "-o",
         args.output,
-        "--discarded",
-        args.discarded,
+        *(["--discarded", args.discarded] if args.discarded else []),
         "--threshold",
         str(args.threshold),
     ]
@@ -231,12 +228,11 @@ def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
               *with_indexes("--reference", args.reference, "fasta")]
     outputs = OutputSet(inputs)
     if kind == ALIGNMENTS:
-        files = _Files(
-            main=outputs.add(args.output, "-o", ".bam"),
-            discarded=outputs.add(args.discarded, "--discarded", ".bam"),
-            main_index=outputs.add(f"{args.output}.bai", "index of -o", ".bai"),
-            discarded_index=outputs.add(f"{args.discarded}.bai", "index of --discarded", ".bai"),
-        )
+        files = _Files(main=outputs.add(args.output, "-o", ".bam"),
+                       main_index=outputs.add(f"{args.output}.bai", "index of -o", ".bai"))
+        if args.discarded:
+            files.discarded = outputs.add(args.discarded, "--discarded", ".bam")
+            files.discarded_index = outputs.add(f"{args.discarded}.bai", "index of --discarded", ".bai")
     else:
         files = _Files(main=outputs.add(args.output, "-o", ".gz" if args.output.endswith(".gz") else ""))
     for name, flag, suffix in (("stats", "--stats", ".json"), ("stats_tsv", "--stats-tsv", ".tsv"),
@@ -266,13 +262,12 @@ def _clean_alignments(args: argparse.Namespace, scores, files: _Files, genome: p
     missing = scores.missing_contigs(reference_names(args.input, opts))
     report.warn_unknown_contigs(missing, len(scores), "the BAM header")
     motifs = MotifStrands(genome, args.genome) if genome is not None else None
-    stats = clean_alignments(
-        args.input, scores, (files.main.tmp, files.discarded.tmp),
-        (files.main_index.tmp, files.discarded_index.tmp), opts, motifs,
-    )
+    discarded = (files.discarded.tmp, files.discarded_index.tmp) if files.discarded else None
+    stats = clean_alignments(args.input, scores, (files.main.tmp, files.main_index.tmp), discarded, opts, motifs)
     if not stats.sorted_output:  # an old index of these names would not match the new BAMs
-        files.main_index.remove_instead()
-        files.discarded_index.remove_instead()
+        for index in (files.main_index, files.discarded_index):
+            if index is not None:
+                index.remove_instead()
     stats.score_junctions_on_unknown_contigs = sum(missing.values())
     options = {"paired": opts.paired, "drop_pairs": opts.drop_pairs, "strandness": opts.strandness,
                "infer_strand": args.infer_strand, "mark_unmapped": opts.mark_unmapped}

@@ -271,3 +271,13 @@ def record_strand(read: pysam.AlignedSegment, strandness: str = "none") -> str:
         if ts:
             return _FLIP[ts] if read.is_reverse else ts
     return library_strand(read, strandness) if strandness != "none" else "."
+
+
+def open_bam_writer(path: str | os.PathLike, header: pysam.AlignmentHeader, threads: int = 1) -> pysam.AlignmentFile:
+    """A BAM writer on `path` (an OutputSet's temporary file); use it as a context manager."""
+    return pysam.AlignmentFile(os.fspath(path), "wb", header=header, threads=threads)
+
+
+def index_bam(bam: str | os.PathLike, index: str | os.PathLike, threads: int = 1) -> None:
+    """Write the .bai of the coordinate-sorted `bam` to `index` (both OutputSet temporary files)."""
+    pysam.index("-@", str(max(threads, 1)), "-o", os.fspath(index), os.fspath(bam))

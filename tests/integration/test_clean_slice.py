@@ -179,3 +179,20 @@ def test_slice_annotation_clean(tmp_path):
     assert victim.id not in text
     assert f'gene_id "{victim.gene_id}"' not in text  # its gene had only this transcript
     assert len(report.read_text().splitlines()) == len(transcripts) + 1
+
+
+def test_discarded_is_optional(tmp_path, scored):
+    """Without --discarded only the cleaned BAM and its index are written: the same records as with it,
+    and the stats still count the removed records."""
+    scores, _ = scored
+    both, alone = tmp_path / "both", tmp_path / "alone"
+    both.mkdir()
+    alone.mkdir()
+    assert main(["clean", str(BAM), "--scores", str(scores), "-o", str(both / "kept.bam"),
+                 "--discarded", str(both / "dropped.bam"), "--paired"]) == 0
+    assert main(["clean", str(BAM), "--scores", str(scores), "-o", str(alone / "kept.bam"), "--paired",
+                 "--stats", str(alone / "stats.json")]) == 0
+    assert sorted(p.name for p in alone.iterdir()) == ["kept.bam", "kept.bam.bai", "stats.json"]
+    assert [r.to_string() for r in _records(alone / "kept.bam")] == [r.to_string() for r in _records(both / "kept.bam")]
+    counts = json.loads((alone / "stats.json").read_text())["counts"]
+    assert counts["records_discarded"] == len(_records(both / "dropped.bam")) > 0

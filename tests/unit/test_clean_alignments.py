@@ -424,10 +424,8 @@ def test_stats_tsv_and_plot(tmp_path, single_end):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_missing_discarded_and_annotation_options(tmp_path, single_end, capsys):
+def test_annotation_options_refused_for_bam(tmp_path, single_end, capsys):
     bam, scores = single_end
-    assert main(["clean", str(bam), "--scores", str(scores), "-o", str(tmp_path / "k.bam")]) == 2
-    assert "--discarded" in capsys.readouterr().err
     assert main(["clean", str(bam), "--scores", str(scores), "-o", str(tmp_path / "k.bam"),
                  "--discarded", str(tmp_path / "d.bam"), "--min-introns", "2"]) == 2
     assert "GTF/GFF3 input only" in capsys.readouterr().err

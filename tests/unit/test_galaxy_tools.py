@@ -1,12 +1,14 @@
 """Static checks of the Galaxy tools (galaxy_tool/) that need no Galaxy server: the test data and
-its golden files, failure tests, and the form choices of issue 13 (CPU container and no GPU
-resource, safetensors-only model input, no fp16 on CPUs, thread counts from GALAXY_SLOTS).
+its golden files, failure tests, the form choices (no container and no GPU resource, models as
+safetensors or from the data manager's table, no fp16 on CPUs, thread counts from GALAXY_SLOTS,
+strand source 'auto' by default) and the model data manager's configuration.
 scripts/checks/galaxy_tests.sh runs the tool tests themselves in a real Galaxy.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import subprocess
@@ -23,8 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TOOL_DIR = ROOT / "galaxy_tool"
 TEST_DATA = TOOL_DIR / "test-data"
 TOOLS = sorted(TOOL_DIR.glob("splamflow_*.xml"))
+DATA_MANAGER = TOOL_DIR / "data_manager" / "splamflow_model_fetcher.xml"
+ALL_TOOLS = [*TOOLS, DATA_MANAGER]
+MODEL_TABLE = "splamflow_models"
 MAX_TEST_DATA_BYTES = 1_000_000  # IUC: test data under 1 MB
-CPU_IMAGE = "ghcr.io/splamflow/splamflow"
 
 
 def tool(path: Path) -> ET.Element:
@@ -32,7 +36,8 @@ def tool(path: Path) -> ET.Element:
 
 
 def input_files(root: ET.Element) -> set[str]:
-    return {p.get("value") for p in root.iter("param") if p.get("ftype")}
+    # a multiple data parameter lists its files separated by commas
+    return {name for p in root.iter("param") if p.get("ftype") for name in p.get("value").split(",")}
 
 
 def golden_files(root: ET.Element) -> set[str]:
@@ -47,8 +52,8 @@ def test_there_are_three_tools():
 def test_test_data_is_small_and_every_file_is_used():
     files = {p.name for p in TEST_DATA.iterdir()}
     assert sum(p.stat().st_size for p in TEST_DATA.iterdir()) < MAX_TEST_DATA_BYTES
-    used = {"fasta_indexes.loc"}
-    for path in TOOLS:
+    used = {"fasta_indexes.loc", f"{MODEL_TABLE}.loc"}  # the test tables
+    for path in ALL_TOOLS:
         root = tool(path)
         used |= input_files(root) | golden_files(root)
     # the built-in genome of fasta_indexes.loc, with its indexes
@@ -73,7 +78,7 @@ def test_test_data_holds_no_machine_paths(path):
     assert not found, f"{path.name}: a path of the machine that made it: {data[found.start() : found.start() + 60]!r}"
 
 
-@pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", ALL_TOOLS, ids=lambda p: p.stem)
 def test_every_output_has_a_golden_file_and_failures_are_tested(path):
     root = tool(path)
     outputs = {d.get("name") for d in root.find("outputs").iter("data")}
@@ -92,19 +97,15 @@ def test_threads_come_from_galaxy_slots(path):
     assert "--threads \\${GALAXY_SLOTS:-1}" in command
 
 
-def test_requirements_run_on_cpus():
-    macros = tool(TOOL_DIR / "macros.xml")
-    tokens = {t.get("name"): t.text for t in macros.iter("token")}
-    requirements = [x for x in macros.iter("xml") if x.get("name") == "requirements"]
-    (containers,) = [[c.text.replace("@TOOL_VERSION@", tokens["@TOOL_VERSION@"]) for c in r.iter("container")]
-                     for r in requirements]
-    assert containers == [f"{CPU_IMAGE}:{splamflow.__version__}"], "the CPU image"
-    for path in [TOOL_DIR / "macros.xml", *TOOLS]:
+def test_no_container_and_no_gpu_resource():
+    # IUC: BioContainers' image comes from the requirement; the CUDA image is the admin's choice
+    for path in [TOOL_DIR / "macros.xml", *ALL_TOOLS]:
+        assert not list(tool(path).iter("container")), f"{path.name} names a container"
         resources = [r.get("type") for r in tool(path).iter("resource")]
         assert not [r for r in resources if "cuda" in r or "gpu" in r], f"{path.name}: GPU resources route to GPUs only"
 
 
-@pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", ALL_TOOLS, ids=lambda p: p.stem)
 def test_the_package_is_the_only_requirement(path):
     # a second requirement makes Galaxy look for a mulled container that nobody builds; the package
     # brings matplotlib for clean's plot (tests/unit/test_version_consistency.py checks the recipe)
@@ -121,8 +122,8 @@ def test_shed_repository_is_published_from_the_owners_repository():
     assert shed["homepage_url"] == "https://github.com/splamflow/splamflow"
 
 
-@pytest.mark.parametrize("path", TOOLS, ids=lambda p: p.stem)
-def test_tools_name_their_creator_and_cite_the_method(path):
+@pytest.mark.parametrize("path", ALL_TOOLS, ids=lambda p: p.stem)
+def test_tools_name_their_creator_and_cite_the_method_and_the_software(path):
     root = tool(path)
     assert [e.get("macro") for e in root.findall("expand") if e.get("macro") in ("creator", "citations")] == [
         "creator",
@@ -130,6 +131,14 @@ def test_tools_name_their_creator_and_cite_the_method(path):
     ]
     (creator,) = [x.find("creator") for x in tool(TOOL_DIR / "macros.xml").iter("xml") if x.get("name") == "creator"]
     assert [o.get("name") for o in creator.iter("organization")] == ["splamflow developers"]
+    macros = tool(TOOL_DIR / "macros.xml")
+    (citations,) = [x.find("citations") for x in macros.iter("xml") if x.get("name") == "citations"]
+    kinds = [(c.get("type"), (c.text or "").strip().split("{")[0]) for c in citations.iter("citation")]
+    assert kinds == [("doi", "10.1186/s13059-024-03379-4"), ("bibtex", "@software")]
+    yaml = pytest.importorskip("yaml")
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["title"].startswith("splamflow") and cff["version"] == splamflow.__version__
+    assert cff["references"][0]["doi"] == "10.1186/s13059-024-03379-4", "the method beside the software"
 
 
 def test_profile_has_the_safetensors_datatype():
@@ -140,8 +149,12 @@ def test_profile_has_the_safetensors_datatype():
 
 def test_score_form_offers_only_what_runs_anywhere():
     root = tool(TOOL_DIR / "splamflow_score.xml")
-    (model,) = [p for p in root.iter("param") if p.get("argument") == "--model"]
-    assert model.get("format") == "safetensors", "safetensors only: binary takes any file"
+    uploaded, installed = ([p for p in root.iter("param") if p.get("argument") == "--model" and p.get("type") == kind]
+                           for kind in ("data", "select"))  # fmt: skip
+    assert [p.get("format") for p in uploaded] == ["safetensors"], "safetensors only: binary takes any file"
+    assert [p.find("options").get("from_data_table") for p in installed] == [MODEL_TABLE]
+    (source,) = [p for p in root.iter("param") if p.get("name") == "source" and p.get("label") == "Model"]
+    assert [o.get("value") for o in source.iter("option")] == ["default", "cached", "history"]
     (precision,) = [p for p in root.iter("param") if p.get("argument") == "--precision"]
     assert [o.get("value") for o in precision.iter("option")] == ["fp32", "bf16"], "fp16 needs a GPU"
 
@@ -175,3 +188,66 @@ def test_history_fasta_gz_is_linked_when_bgzip_and_decompressed_when_plain_gzip(
     assert genome.read_bytes() == (dataset.read_bytes() if compression == "bgzip" else fasta)
     pysam.faidx(str(genome))
     assert pysam.FastaFile(str(genome)).fetch("20", 0, 10) == "ACGTNACGTN"
+
+
+def test_strand_source_is_auto_by_default_with_an_optional_genome():
+    macros = tool(TOOL_DIR / "macros.xml")
+    (strand,) = [x for x in macros.iter("xml") if x.get("name") == "strand_source"]
+    options = list(strand.iter("option"))
+    assert [o.get("value") for o in options if o.get("selected") == "true"] == ["auto"]
+    assert [o.get("value") for o in options] == ["auto", "motif", "rf", "fr", "none"]
+    for path in (TOOL_DIR / "splamflow_extract.xml", TOOL_DIR / "splamflow_clean.xml"):
+        expands = [e for e in tool(path).iter("expand") if e.get("macro") == "strand_source"]
+        bam = [e for e in expands if e.find("token") is not None]  # CRAM: its reference serves
+        (auto,) = [e.find("token[@name='auto_genome']/expand").get("macro") for e in bam]
+        assert auto == "optional_reference_genome", path.name
+
+
+def test_built_in_genomes_follow_the_inputs_dbkey():
+    macros = tool(TOOL_DIR / "macros.xml")
+    (cached,) = [x for x in macros.iter("xml") if x.get("name") == "cached_genome"]
+    (dbkey,) = [f for f in cached.iter("filter") if f.get("type") == "data_meta"]
+    assert (dbkey.get("key"), dbkey.get("column")) == ("dbkey", "1"), "fasta_indexes: value, dbkey, name, path"
+    score = [e for e in tool(TOOL_DIR / "splamflow_score.xml").iter("expand") if e.get("macro") == "reference_genome"]
+    assert [e.get("ref") for e in score] == ["junctions"]
+
+
+def test_data_manager_fills_the_table_the_score_form_reads():
+    conf = tool(TOOL_DIR / "data_manager_conf.xml")
+    (manager,) = conf.iter("data_manager")
+    assert (TOOL_DIR / manager.get("tool_file")).resolve() == DATA_MANAGER
+    assert tool(DATA_MANAGER).get("id") == manager.get("id")
+    assert tool(DATA_MANAGER).get("tool_type") == "manage_data"
+    (table,) = manager.iter("data_table")
+    assert table.get("name") == MODEL_TABLE
+    written = [c.get("name") for c in table.iter("column")]
+    for conf_name in ("tool_data_table_conf.xml.sample", "tool_data_table_conf.xml.test"):
+        tables = {t.get("name"): t for t in tool(TOOL_DIR / conf_name).iter("table")}
+        columns = [c.strip() for c in tables[MODEL_TABLE].find("columns").text.split(",")]
+        assert columns == written, conf_name
+    (path,) = [c for c in table.iter("column") if c.get("name") == "path"]
+    assert path.get("output_ref") == "out_file" and path.find("move/source").text == "${value}"
+    # the entry the tool writes names exactly the table's columns
+    entry = json.loads((TEST_DATA / "splamflow_models_entry.json").read_text())
+    (row,) = entry["data_tables"][MODEL_TABLE]
+    assert list(row) == written
+    sample = (TOOL_DIR / "tool-data" / f"{MODEL_TABLE}.loc.sample").read_text().splitlines()
+    assert all(line.startswith("#") for line in sample if line.strip())
+
+
+def _fetch(tmp_path: Path, kind: str, source: str) -> bytes:
+    script = DATA_MANAGER.parent / "fetch_archive.py"
+    subprocess.run([sys.executable, str(script), kind, source, str(tmp_path / "archive.pt")], check=True)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("archive")) == ["archive.pt"]
+    return (tmp_path / "archive.pt").read_bytes()
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+@pytest.mark.parametrize("kind", ["history", "url"])
+def test_data_manager_fetches_plain_and_gzip_archives(tmp_path, kind, compressed):
+    archive = b"PK\x03\x04 a zip archive's first bytes" * 100
+    dataset = tmp_path / "input" / "dataset.dat"
+    dataset.parent.mkdir()
+    dataset.write_bytes(gzip.compress(archive) if compressed else archive)
+    source = dataset.as_uri() if kind == "url" else str(dataset)
+    assert _fetch(tmp_path, kind, source) == archive

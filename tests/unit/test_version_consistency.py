@@ -531,7 +531,7 @@ def test_recipe_requires_what_the_package_declares():
     assert SpecifierSet(project["requires-python"]) == SpecifierSet(f">={PYTHON_MIN}")
     assert run.pop("python") == f">={PYTHON_MIN}"
     assert dict(split_spec(r) for r in recipe["requirements"]["host"])["python"] == PYTHON_MIN
-    assert recipe["test"]["requires"] == [f"python {PYTHON_MIN}"]
+    assert recipe["test"]["requires"] == [f"python {PYTHON_MIN}", "pip"]  # pip check
     for name, spec in run.items():
         spec = SpecifierSet(spec.replace(" ", ""))
         assert spec == declared[name], f"{name} {spec} vs pyproject.toml {declared[name]}"

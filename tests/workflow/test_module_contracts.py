@@ -139,7 +139,7 @@ def galaxy_invocations() -> list[tuple[str, list[str]]]:
     calls = []
     macros = ROOT / "galaxy_tool" / "macros.xml"
     shared = list(ET.parse(macros).getroot().iter("token")) if macros.is_file() else []
-    for xml in sorted((ROOT / "galaxy_tool").glob("*.xml")):
+    for xml in sorted([*(ROOT / "galaxy_tool").glob("*.xml"), *(ROOT / "galaxy_tool").glob("data_manager/*.xml")]):
         root = ET.parse(xml).getroot()
         command = root.find("command")
         if command is None or not command.text:
