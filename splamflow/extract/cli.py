@@ -107,7 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         alignments,
         "strand of junctions of records without XS/ts (or --strandness): auto (default) = their intron "
         "motif when --genome is given (GT-AG, GC-AG, AT-AC -> '+', reverse complements -> '-', others "
-        f"'.'), else '.' with a warning when more than {UNSTRANDED_WARNING_FRACTION:.0%} of spliced records "
+        f"'.'), else '.' with a warning when more than {UNSTRANDED_WARNING_FRACTION * 100:.0f}%% of spliced records "
         "have no strand; motif = the same, --genome required; none = '.' (Splam 1.0.12, no header line)",
     )
     alignments.add_argument(
