@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from splamflow import __version__, progress, signals, versions
-from splamflow.errors import UserError
+from splamflow.errors import UserError, one_line
 
 PROG = "splam_score.py"
 
@@ -54,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line (exit 2), like every other user error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as exc:  # the system refused a read or write that no check could foresee
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"{PROG} {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"{PROG} {args.command}: error: {one_line(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
         return 2
 
 
