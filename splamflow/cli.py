@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 
 from splamflow import __version__, progress, signals, versions
 from splamflow.errors import UserError, one_line
+from splamflow.io.files import spooled_inputs
 
 PROG = "splam_score.py"
 
@@ -29,6 +30,9 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "train a Splam model on a curated set",
     "evaluate": "evaluate a model on held-out curated junctions",
 }
+
+# Inputs (argparse names) that may be pipes: copied to a temporary file first (io.files.spooled_inputs).
+PIPED_INPUTS = ("input", "junctions", "scores", "annotation", "alt", "bam")
 
 
 def _version_text() -> str:
@@ -110,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress.QUIET = bool(getattr(args, "quiet", False))
     progress.VERBOSE = bool(getattr(args, "verbose", False))
     try:
-        with signals.interruptible(), _htslib_quiet():
+        with signals.interruptible(), _htslib_quiet(), spooled_inputs(args, PIPED_INPUTS):
             return int(args._run(args) or 0)
     except UserError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
