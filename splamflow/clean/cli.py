@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_int
+from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_threads
 from splamflow.clean.options import MIN_BAD_FRACTION, MIN_INTRONS, THRESHOLD, CleanOptions
 from splamflow.errors import UserError
 from splamflow.io.files import require_file, with_indexes
@@ -111,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="mark discarded records unmapped like Splam (default: keep them as they were)",
     )
-    bam.add_argument("--threads", type=positive_int, default=CleanOptions.threads,
+    bam.add_argument("--threads", type=positive_threads, default=CleanOptions.threads,
                      help=f"BGZF compression/decompression threads (default {CleanOptions.threads})")
     gtf = parser.add_argument_group("annotations (GTF/GFF3 input)")
     gtf.add_argument(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from splamflow.argtypes import positive_int
+from splamflow.argtypes import positive_batch_size
 from splamflow.evaluate.options import BATCH_SIZE
 from splamflow.score.options import DEVICE, DEVICES
 
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model file (default: the shipped model)")
     parser.add_argument("-o", "--outdir", required=True, help="report folder")
     parser.add_argument("--device", choices=DEVICES, default=DEVICE)
-    parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)
+    parser.add_argument("--batch-size", type=positive_batch_size, default=BATCH_SIZE)
     parser.add_argument("--record-in-metadata", action="store_true",
                         help="also write the held-out metrics into the model's .json sidecar (splamflow models)")
 

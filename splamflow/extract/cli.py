@@ -47,7 +47,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_int
+from splamflow.argtypes import (
+    add_infer_strand_arguments,
+    check_infer_strand,
+    non_negative_int,
+    positive_int,
+    positive_threads,
+)
 from splamflow.errors import UserError
 from splamflow.extract.options import SPLAM_MAX_INTRON, THREADS, ExtractOptions
 from splamflow.io.alignments import FLAG_NAMES, STRANDNESS
@@ -126,7 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only records overlapping R (contig or contig:start-end, 1-based); needs an index",
     )
     alignments.add_argument(
-        "--threads", type=positive_int, default=THREADS, metavar="N",
+        "--threads", type=positive_threads, default=THREADS, metavar="N",
         help="worker processes, splitting the genome into chunks by the index (an unindexed BAM is read "
         "in one pass with N decompression threads instead; ignored for GTF/GFF3 input)",
     )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from splamflow.argtypes import non_negative_int, positive_int
+from splamflow.argtypes import non_negative_int, positive_batch_size, positive_int, threads
 from splamflow.train.options import TrainOptions
 
 DEFAULTS = TrainOptions  # its class attributes are the defaults, stated once
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="folder written by `curate` (train.npz, validation.npz, manifest.json)")
     parser.add_argument("-o", "--outdir", required=True, help="output folder (checkpoints, curves, model)")
     parser.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs)
-    parser.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size)
+    parser.add_argument("--batch-size", type=positive_batch_size, default=DEFAULTS.batch_size)
     parser.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="peak learning rate")
     parser.add_argument("--warmup-steps", type=non_negative_int, default=DEFAULTS.warmup_steps,
                         help="linear warm-up steps")
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site-weight", type=float, default=DEFAULTS.site_weight,
                         help=f"weight of donor/acceptor terms in the loss (published code: {DEFAULTS.site_weight:g})")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    parser.add_argument("--threads", type=non_negative_int, default=DEFAULTS.threads,
+    parser.add_argument("--threads", type=threads, default=DEFAULTS.threads,
                         help="torch CPU threads (0 = the CPUs this process may use, rounded down; OMP_NUM_THREADS, "
                              "when set, lowers it)")
     parser.add_argument("--checkpoint-every", type=positive_int, default=DEFAULTS.checkpoint_every,
