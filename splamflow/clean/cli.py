@@ -218,12 +218,12 @@ def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
     if kind == ALIGNMENTS:
         # a stream (-, a FIFO, /dev/null) gets the BAM only: nothing is written beside a device
         files = _Files(main=outputs.add(args.output, "-o", ".bam"))
-        if not is_stream(args.output):
-            files.main_index = outputs.add(f"{args.output}.bai", "index of -o", ".bai")
         if args.discarded:
             files.discarded = outputs.add(args.discarded, "--discarded", ".bam")
-            if not is_stream(args.discarded):
-                files.discarded_index = outputs.add(f"{args.discarded}.bai", "index of --discarded", ".bai")
+        if not is_stream(args.output):
+            files.main_index = outputs.add(f"{args.output}.bai", "index of -o", ".bai")
+        if args.discarded and not is_stream(args.discarded):
+            files.discarded_index = outputs.add(f"{args.discarded}.bai", "index of --discarded", ".bai")
     else:
         files = _Files(main=outputs.add(args.output, "-o", ".gz" if args.output.endswith(".gz") else ""))
     for name, flag, suffix in (("stats", "--stats", ".json"), ("stats_tsv", "--stats-tsv", ".tsv"),
