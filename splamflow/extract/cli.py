@@ -249,6 +249,8 @@ def _run_alignments(args: argparse.Namespace, bed: Path) -> list[str]:
             f"--paired: {stats.paired_spliced:,} spliced mate records counted, "
             f"{stats.paired_spliced_without_nh:,} of them without an NH tag (kept; Splam 1.0.12 drops them)"
         )
+    if stats.bad_tag_values:
+        summary.append(f"warning: {stats.bad_tag_values:,} YC/NH tags were not integers and were ignored")
     if by_strand["."] and args.infer_strand == "none":
         summary.append(
             f"note: {by_strand['.']:,} junctions have no strand ('.'; no XS/ts tag); "
