@@ -21,7 +21,8 @@ from splamflow.io.files import spooled_inputs
 
 PROG = "splam_score.py"
 
-# name -> one-line summary; subcommand NAME lives in the package splamflow/NAME/, its CLI in NAME/cli.py
+# name -> one-line summary; subcommand NAME lives in the package splamflow/NAME/ (a-b: splamflow/a_b/),
+# its CLI in NAME/cli.py
 SUBCOMMANDS: dict[str, str] = {
     "extract": "junctions from BAM/CRAM, or introns from GTF/GFF3, as BED",
     "score": "score junctions (BED) with the Splam model",
@@ -29,10 +30,11 @@ SUBCOMMANDS: dict[str, str] = {
     "curate": "build a training/test set from a genome and annotations",
     "train": "train a Splam model on a curated set",
     "evaluate": "evaluate a model on held-out curated junctions",
+    "convert-model": "convert the published splam.pt (or a state_dict) to safetensors + JSON metadata",
 }
 
 # Inputs (argparse names) that may be pipes: copied to a temporary file first (io.files.spooled_inputs).
-PIPED_INPUTS = ("input", "junctions", "scores", "annotation", "alt", "bam")
+PIPED_INPUTS = ("input", "inputs", "junctions", "scores", "annotation", "alt", "bam")
 
 
 def _version_text() -> str:
@@ -79,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, summary in SUBCOMMANDS.items():
-        module = importlib.import_module(f"splamflow.{name}.cli")
+        module = importlib.import_module(f"splamflow.{name.replace('-', '_')}.cli")
         p = sub.add_parser(
             name,
             help=summary,

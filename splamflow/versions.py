@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -16,9 +17,32 @@ from splamflow.errors import UserError
 
 DEFAULT_MODEL_NAME = "splam_default.safetensors"
 
+#: Models shipped as package data, selectable by name wherever a model file is accepted (`--model NAME`).
+SHIPPED_MODELS = {
+    "default": DEFAULT_MODEL_NAME,
+    "human": DEFAULT_MODEL_NAME,
+}
+
+
+def shipped_model_path(name: str) -> Path:
+    return Path(str(resources.files("splamflow.models").joinpath(SHIPPED_MODELS[name])))
+
 
 def default_model_path() -> Path:
-    return Path(str(resources.files("splamflow.models").joinpath(DEFAULT_MODEL_NAME)))
+    return shipped_model_path("default")
+
+
+def resolve_model(model: str | os.PathLike | None) -> Path:
+    """The file of a model given as a path or a shipped name (None = the default).
+
+    An existing file wins over a shipped name, so a user's file called `human` is still read.
+    """
+    if model is None:
+        return default_model_path()
+    path = Path(model)
+    if not path.exists() and str(model) in SHIPPED_MODELS:
+        return shipped_model_path(str(model))
+    return path
 
 
 def default_model_version() -> str:

@@ -1,5 +1,8 @@
 """Every model format `--model` accepts, read into our own `SplamNet`.
 
+`--model NAME` with a name of `splamflow.versions.SHIPPED_MODELS` (e.g. `human`) reads that shipped
+model; anything else is a file in one of these formats:
+
 - splamflow format: `NAME.safetensors` (the state_dict) + `NAME.json` (architecture, training data and
   recipe, metrics, sha256 of the weights). This is what we train and ship.
 - a plain PyTorch state_dict saved with `torch.save` (also inside {"state_dict": ...}, with or without
@@ -27,7 +30,8 @@ from splamflow.errors import UserError
 from splamflow.io.files import sha256_file
 from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
 from splamflow.torchscript import read_torchscript_tensors
-from splamflow.versions import default_model_path
+from splamflow.versions import SHIPPED_MODELS, resolve_model
+from splamflow.versions import default_model_path as default_model_path  # part of this module's API
 
 
 @dataclass
@@ -49,24 +53,31 @@ def metadata_path(weights: str | os.PathLike) -> Path:
     return Path(weights).with_suffix(".json")
 
 
-def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
-    """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
+def write_model(net: SplamNet, weights: Path, sidecar: Path, metadata: dict) -> dict:
+    """Write weights (safetensors) and their JSON sidecar to these paths; returns the metadata written.
+
+    The paths are usually an OutputSet's temporary files; `save_model` is the one-file-pair form.
+    """
     from safetensors.torch import save
 
+    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    # serialised in memory, so that a failed write (disk full) is an OSError with its errno
+    weights.write_bytes(save(state, metadata={"format": "splamflow", "architecture": "splam"}))
+    meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata, "sha256": sha256_file(weights)}
+    sidecar.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
+    return meta
+
+
+def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
+    """Write weights as safetensors plus the JSON metadata sidecar; returns the metadata written."""
     from splamflow.outputs import OutputSet
 
     path = Path(path)
-    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     outputs = OutputSet()  # weights and sidecar (which names their sha256) are replaced together
     weights = outputs.add(path, "model", ".safetensors")
     sidecar = outputs.add(metadata_path(path), "model metadata", ".json")
     with outputs:
-        # serialised in memory, so that a failed write (disk full) is an OSError with its errno
-        weights.tmp.write_bytes(save(state, metadata={"format": "splamflow", "architecture": "splam"}))
-        meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata,
-                "sha256": sha256_file(weights.tmp)}
-        sidecar.tmp.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
-    return meta
+        return write_model(net, weights.tmp, sidecar.tmp, metadata)
 
 
 # Limits on a model's JSON sidecar (ours are a few kB): no input may make the parser work without bound.
@@ -226,11 +237,13 @@ def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor
 
 
 def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
-    """Load any supported model file (None = the shipped default) into an eval-mode SplamNet."""
-    p = Path(path) if path is not None else default_model_path()
+    """Load any supported model file, or a shipped model by name (None = the shipped default), into an
+    eval-mode SplamNet."""
+    p = resolve_model(path)
     if not p.exists():
-        what = "the shipped default model is not installed" if path is None else "model file does not exist"
-        raise UserError(what, p)
+        if path is None or str(path) in SHIPPED_MODELS:
+            raise UserError("this shipped model is not installed", p)
+        raise UserError(f"model file does not exist (shipped models by name: {', '.join(SHIPPED_MODELS)})", p)
     if p.stat().st_size == 0:
         raise UserError("model file is empty", p)
     fmt = _sniff(p)

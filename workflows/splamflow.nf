@@ -3,11 +3,11 @@
     SPLAMFLOW: extract -> split -> score (one task per chunk, GPU-capable) -> merge -> clean
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     Alignments (BAMs) and an annotation (GTF/GFF3) go through the same modules under two
-    names each (SPLAM_EXTRACT / SPLAM_EXTRACT_ANNOTATION, SPLAM_CLEAN /
-    SPLAM_CLEAN_ANNOTATION), so that conf/modules.config gives each its options by name.
+    names each (SPLAMFLOW_EXTRACT / SPLAMFLOW_EXTRACT_ANNOTATION, SPLAMFLOW_CLEAN /
+    SPLAMFLOW_CLEAN_ANNOTATION), so that conf/modules.config gives each its options by name.
 
     Scatter/gather: JUNCTIONS_SPLIT writes chunk k (0-based) of a sample's junctions as
-    <id>.chunk_<k as 6 digits>.bed. Each chunk becomes one SPLAM_SCORE task whose meta is
+    <id>.chunk_<k as 6 digits>.bed. Each chunk becomes one SPLAMFLOW_SCORE task whose meta is
     `[id: '<id>.chunk_<k>', sample: <the sample's meta>, chunk: k, chunks: n]`. The gather
     groups a sample's n scored chunks (groupKey with the size known up front, so no waiting
     for the end of the channel), checks that the indices are exactly 0..n-1, sorts by index,
@@ -16,13 +16,13 @@
 ----------------------------------------------------------------------------------------
 */
 
-include { SPLAM_EXTRACT                            } from '../modules/splamflow/splam/extract/main'
-include { SPLAM_EXTRACT as SPLAM_EXTRACT_ANNOTATION } from '../modules/splamflow/splam/extract/main'
+include { SPLAMFLOW_EXTRACT                            } from '../modules/splamflow/splamflow/extract/main'
+include { SPLAMFLOW_EXTRACT as SPLAMFLOW_EXTRACT_ANNOTATION } from '../modules/splamflow/splamflow/extract/main'
 include { JUNCTIONS_SPLIT                          } from '../modules/splamflow/junctions/split/main'
-include { SPLAM_SCORE                              } from '../modules/splamflow/splam/score/main'
+include { SPLAMFLOW_SCORE                              } from '../modules/splamflow/splamflow/score/main'
 include { JUNCTIONS_MERGE                          } from '../modules/splamflow/junctions/merge/main'
-include { SPLAM_CLEAN                              } from '../modules/splamflow/splam/clean/main'
-include { SPLAM_CLEAN as SPLAM_CLEAN_ANNOTATION     } from '../modules/splamflow/splam/clean/main'
+include { SPLAMFLOW_CLEAN                              } from '../modules/splamflow/splamflow/clean/main'
+include { SPLAMFLOW_CLEAN as SPLAMFLOW_CLEAN_ANNOTATION     } from '../modules/splamflow/splamflow/clean/main'
 
 workflow SPLAMFLOW {
 
@@ -34,18 +34,18 @@ workflow SPLAMFLOW {
     chunk_size     // value channel: junctions per scoring task
 
     main:
-    SPLAM_EXTRACT(ch_alignments, ch_fasta)
-    SPLAM_EXTRACT_ANNOTATION(ch_annotation, ch_fasta)
-    ch_junctions = SPLAM_EXTRACT.out.bed.mix(SPLAM_EXTRACT_ANNOTATION.out.bed)
+    SPLAMFLOW_EXTRACT(ch_alignments, ch_fasta)
+    SPLAMFLOW_EXTRACT_ANNOTATION(ch_annotation, ch_fasta)
+    ch_junctions = SPLAMFLOW_EXTRACT.out.bed.mix(SPLAMFLOW_EXTRACT_ANNOTATION.out.bed)
 
     JUNCTIONS_SPLIT(ch_junctions, chunk_size)
 
     ch_chunks = JUNCTIONS_SPLIT.out.chunks
         .flatMap { meta, chunks -> chunkTasks(meta, chunks instanceof List ? chunks : [chunks]) }
 
-    SPLAM_SCORE(ch_chunks, ch_fasta, ch_model)
+    SPLAMFLOW_SCORE(ch_chunks, ch_fasta, ch_model)
 
-    ch_scored = SPLAM_SCORE.out.bed
+    ch_scored = SPLAMFLOW_SCORE.out.bed
         .map { meta, scores -> [groupKey(meta.sample, meta.chunks), [meta.chunk, scores]] }
         .groupTuple()
         .map { key, indexed -> [key.getGroupTarget(), chunksInOrder(key.getGroupTarget(), indexed)] }
@@ -58,16 +58,16 @@ workflow SPLAMFLOW {
             alignments: true
         }
 
-    SPLAM_CLEAN(ch_alignments.join(ch_merged.alignments, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
-    SPLAM_CLEAN_ANNOTATION(ch_annotation.join(ch_merged.annotation, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
+    SPLAMFLOW_CLEAN(ch_alignments.join(ch_merged.alignments, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
+    SPLAMFLOW_CLEAN_ANNOTATION(ch_annotation.join(ch_merged.annotation, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
 
     junctions   = ch_junctions
     scores      = JUNCTIONS_MERGE.out.bed
-    cleaned_bam = SPLAM_CLEAN.out.bam
-    discarded   = SPLAM_CLEAN.out.discarded
-    annotation  = SPLAM_CLEAN_ANNOTATION.out.annotation
-    stats       = SPLAM_CLEAN.out.stats.mix(SPLAM_CLEAN_ANNOTATION.out.stats)
-    mqc         = SPLAM_CLEAN.out.mqc
+    cleaned_bam = SPLAMFLOW_CLEAN.out.bam
+    discarded   = SPLAMFLOW_CLEAN.out.discarded
+    annotation  = SPLAMFLOW_CLEAN_ANNOTATION.out.annotation
+    stats       = SPLAMFLOW_CLEAN.out.stats.mix(SPLAMFLOW_CLEAN_ANNOTATION.out.stats)
+    mqc         = SPLAMFLOW_CLEAN.out.mqc
 
     // emits are bare names assigned above: Nextflow 25.04.0's strict parser drops `name = value` emits
     emit:
@@ -86,7 +86,7 @@ workflow SPLAMFLOW {
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 */
 
-// One [meta, chunk] per chunk file of a sample; the chunk's id names its SPLAM_SCORE outputs
+// One [meta, chunk] per chunk file of a sample; the chunk's id names its SPLAMFLOW_SCORE outputs
 def chunkTasks(Map meta, List chunks) {
     return chunks.collect { chunk ->
         def index = chunkIndex(chunk)

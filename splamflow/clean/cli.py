@@ -2,8 +2,12 @@
 
 Alignments: a junction is spurious when its donor or acceptor score is below --threshold; a record is
 removed when any of its introns (keyed by the record's strand: XS, minimap2 ts, or --strandness; for
-records with none of these, --infer-strand motif --genome keys each intron by its motif, as extract
-does) is spurious. Junctions without a score never remove a record. Kept + discarded = input, record for
+records with none of these, --genome (--infer-strand auto or motif) keys each intron by its motif, as
+extract does) is spurious. The scores must have been made with the same strand rule: when their
+`#splamflow` header names another `strand_source` than --infer-strand, --genome and --strandness
+give here, clean stops (exit 2) instead of silently keeping records it cannot match. Scores
+without that header (Splam's own, `extract --infer-strand none`, annotation introns) are not
+checked. Junctions without a score never remove a record. Kept + discarded = input, record for
 record; NH/HI of multi-mapped reads are updated; outputs are sorted and indexed when the input is.
 A CRAM input is read with --reference and cleaned into BAM outputs.
 
@@ -23,7 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from splamflow.argtypes import add_infer_strand_arguments, check_infer_strand, non_negative_int, positive_threads
+from splamflow.argtypes import (
+    add_infer_strand_arguments,
+    check_infer_strand,
+    non_negative_int,
+    positive_threads,
+    strand_source,
+)
 from splamflow.clean.options import MIN_BAD_FRACTION, MIN_INTRONS, THRESHOLD, CleanOptions
 from splamflow.errors import UserError
 from splamflow.io.files import require_file, with_indexes
@@ -101,10 +111,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_infer_strand_arguments(
         bam,
-        "none (default): records without XS/ts (and --strandness none) are looked up with strand '.'; "
-        "motif: key each of their introns by the strand of its genomic dinucleotides, exactly as "
-        "`extract --infer-strand motif` gave their junctions a strand (e.g. STAR BAMs without XS); "
-        "needs --genome",
+        "records without XS/ts (and --strandness none): auto (default) keys each of their introns by "
+        "the strand of its genomic dinucleotides when --genome is given, exactly as extract gave their "
+        "junctions a strand (e.g. STAR BAMs without XS), else looks them up with strand '.'; motif: the "
+        "same, --genome required; none: strand '.'. Must match what extract was given",
     )
     bam.add_argument(
         "--mark-unmapped",
@@ -153,7 +163,7 @@ def _check_args(args: argparse.Namespace, kind: str) -> None:
             ("--drop-pairs", args.drop_pairs),
             ("--mark-unmapped", args.mark_unmapped),
             ("--strandness", args.strandness != "none"),
-            ("--infer-strand motif", args.infer_strand != "none"),
+            ("--infer-strand motif", args.infer_strand == "motif"),
             ("--genome", args.genome),
         ):
             if value:
@@ -190,8 +200,10 @@ def _command_line(args: argparse.Namespace) -> str:
     ]
     if args.strandness != "none":
         words += ["--strandness", args.strandness]
-    if args.infer_strand != "none":
-        words += ["--infer-strand", args.infer_strand, "--genome", args.genome]
+    if args.infer_strand != "auto":
+        words += ["--infer-strand", args.infer_strand]
+    if args.genome:
+        words += ["--genome", args.genome]
     return shlex.join(words)
 
 
@@ -266,6 +278,7 @@ def _clean_alignments(args: argparse.Namespace, scores, files: _Files, genome: p
     options = {"paired": opts.paired, "drop_pairs": opts.drop_pairs, "strandness": opts.strandness,
                "infer_strand": args.infer_strand, "mark_unmapped": opts.mark_unmapped}
     payload = report.payload("alignments", _names(args), args.threshold, options, stats.as_dict())
+    payload["strand_source"] = strand_source(args.infer_strand, args.genome, args.strandness)
     if files.stats_tsv:
         report.write_alignment_mqc(files.stats_tsv.tmp, report.sample_name(args.input, args.sample),
                                    args.threshold, stats)
@@ -301,6 +314,20 @@ def _clean_annotation(args: argparse.Namespace, scores, files: _Files) -> tuple[
     return payload, stats
 
 
+def _check_strand_source(args: argparse.Namespace) -> None:
+    """The scores' recorded strand rule (when they record one) is the one this run keys records by."""
+    from splamflow.io.bed import read_provenance
+
+    theirs = read_provenance(args.scores).get("strand_source")
+    ours = strand_source(args.infer_strand, args.genome, args.strandness)
+    if theirs and theirs != ours:
+        raise UserError(
+            f"the scores' junctions were stranded by {theirs} but this clean would key records by {ours}: "
+            "give clean the --infer-strand, --genome and --strandness that extract was given",
+            args.scores,
+        )
+
+
 def _names(args: argparse.Namespace) -> dict[str, str]:
     return {"input": args.input, "scores": args.scores, "output": args.output}
 
@@ -317,7 +344,9 @@ def run(args: argparse.Namespace) -> int:
     # a file input_kind cannot place goes to the GTF reader, whose error says what is wrong with it
     kind = input_kind(source) or ANNOTATION
     _check_args(args, kind)
-    # --genome (BAM input, --infer-strand motif) is checked before any output is made, opened once
+    if kind == ALIGNMENTS:
+        _check_strand_source(args)
+    # --genome (BAM input, intron motifs) is checked before any output is made, opened once
     with contextlib.ExitStack() as stack:
         genome = stack.enter_context(open_genome(args.genome)) if args.genome else None
         outputs, files = _outputs(args, kind)

@@ -146,7 +146,7 @@ def summarise_alignments(stats, n_scores: int, paired_mode: bool) -> None:
         warn("no junction of any spliced record is in the scores file: nothing could be removed")
     motif = ""
     if stats.records_motif_strand:
-        motif = (f"; --infer-strand motif: {stats.records_motif_strand:,} spliced records without XS/ts were "
+        motif = (f"; intron motifs (--genome): {stats.records_motif_strand:,} spliced records without XS/ts were "
                  f"keyed by their introns' motifs")
     if stats.paired_records and not paired_mode:
         warn(

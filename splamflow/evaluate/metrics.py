@@ -75,3 +75,22 @@ def summarize(label: np.ndarray, donor: np.ndarray, acceptor: np.ndarray, thresh
             "at": {str(t): at_threshold(label, score, t) for t in thresholds},
         }
     return out
+
+
+#: thresholds of the "what a threshold removes" table of `evaluate`
+REMOVAL_THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
+
+
+def removal_table(label: np.ndarray, score: np.ndarray, thresholds=REMOVAL_THRESHOLDS) -> list[dict]:
+    """For each threshold, the share of real junctions (annotated introns) and of negatives whose
+    score falls below it: what filtering at that threshold would cost and what it would remove."""
+    y = label.astype(bool)
+    rows = []
+    for t in thresholds:
+        below = score < t
+        rows.append({
+            "threshold": t,
+            "positives_removed": float(below[y].mean()) if y.any() else float("nan"),
+            "negatives_removed": float(below[~y].mean()) if (~y).any() else float("nan"),
+        })
+    return rows

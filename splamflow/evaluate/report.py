@@ -10,32 +10,39 @@ from pathlib import Path
 import numpy as np
 
 from splamflow.errors import UserError
-from splamflow.evaluate.metrics import precision_recall_curve, summarize
+from splamflow.evaluate.metrics import precision_recall_curve, removal_table, summarize
 from splamflow.evaluate.options import BATCH_SIZE
 from splamflow.io.curated import load_set
 from splamflow.outputs import Output, OutputSet
 from splamflow.plotlib import pyplot, skip_note
 from splamflow.score.options import DEVICE
 from splamflow.score.predictor import Predictor, check_device
+from splamflow.versions import SHIPPED_MODELS, resolve_model
 from splamflow.weights import load_model, metadata_path
 
 REPORTS = ("report.json", "report.md", "pr_curve.png", "score_histograms.png", "scores.tsv")
 
 
 def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLike, device: str = DEVICE,
-             batch_size: int = BATCH_SIZE, record: bool = False) -> dict:
+             batch_size: int = BATCH_SIZE, record: bool = False, sample: int = 0, seed: int = 0) -> dict:
     """Score a curated set with `model` and write the REPORTS into `outdir` together.
 
     `record`: also add the held-out metrics to the model's .json sidecar (in the same commit).
+    `sample`: score only that many junctions of the set, drawn at random with `seed` (0 = all).
     """
     check_device(device)
     out = Path(outdir)
+    sidecar_path = _sidecar(model) if record else None
+    model = resolve_model(model) if model is not None else None
     outputs = OutputSet([("curated set", data), ("--model", model)], folder=out)
     files = {name: outputs.add(out / name, name, Path(name).suffix) for name in REPORTS}
-    sidecar = outputs.add(_sidecar(model), "model metadata", ".json") if record else None
+    sidecar = outputs.add(sidecar_path, "model metadata", ".json") if sidecar_path else None
     with outputs:
         loaded = load_model(model)
         test = load_set(data)
+        n_set = len(test)
+        if 0 < sample < n_set:
+            test = test.subset(np.sort(np.random.default_rng(seed).choice(n_set, sample, replace=False)))
         predictor = Predictor(loaded.net, device=device)
         donor, acceptor = predictor.predict_all(test.codes, batch_size=batch_size)
         label = test.label.astype(np.int64)
@@ -45,10 +52,12 @@ def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLi
             "model_version": loaded.metadata.get("version"),
             "data": os.path.basename(os.fspath(data)),
             "contigs": sorted(set(test.contig.tolist())),
+            "sampled": {"n": len(test), "of": n_set, "seed": seed} if len(test) < n_set else None,
             "overall": summarize(label, donor, acceptor),
             "by_category": {},
         }
         junction = np.minimum(donor, acceptor)
+        report["threshold_removes"] = removal_table(label, junction)
         for cat in sorted(set(test.category.tolist())):
             m = test.category == cat
             report["by_category"][cat] = {
@@ -84,8 +93,9 @@ def _json(value: object) -> str:
 
 
 def _sidecar(model: str | None) -> Path:
-    if model is None:
-        raise UserError("--record-in-metadata needs --model (the shipped model's metadata is not rewritten)")
+    if model is None or (str(model) in SHIPPED_MODELS and not Path(model).exists()):
+        raise UserError("--record-in-metadata needs --model with a file (a shipped model's metadata is not "
+                        "rewritten)")
     meta_path = metadata_path(model)
     if not meta_path.exists():
         raise UserError("--record-in-metadata needs a splamflow model with its .json sidecar", model)
@@ -120,7 +130,9 @@ def markdown(report: dict) -> str:
     lines = [
         f"# Evaluation of {report['model_version'] or report['model']}",
         "",
-        f"Held-out contigs: {', '.join(report['contigs'])}; {o['n']} junctions ({o['n_positive']} real).",
+        f"Held-out contigs: {', '.join(report['contigs'])}; {o['n']} junctions ({o['n_positive']} real)"
+        + (f", a random sample (seed {report['sampled']['seed']}) of the set's {report['sampled']['of']}."
+           if report.get("sampled") else "."),
         "",
         "| site | AUPRC | AUROC | precision@0.1 | recall@0.1 | accuracy@0.1 | precision@0.5 | recall@0.5 "
         "| accuracy@0.5 |",
@@ -137,6 +149,11 @@ def markdown(report: dict) -> str:
               "| category | n | called real at 0.1 | called real at 0.5 |", "|---|---|---|---|"]
     for cat, c in report["by_category"].items():
         lines.append(f"| {cat} | {c['n']} | {c['called_real_at_0.1']:.4f} | {c['called_real_at_0.5']:.4f} |")
+    lines += ["", "What filtering at a junction-score threshold removes: the share of annotated (real) junctions "
+              "lost, i.e. the recall it costs, next to the share of negatives removed.", "",
+              "| threshold | real junctions removed | negatives removed |", "|---|---|---|"]
+    for row in report["threshold_removes"]:
+        lines.append(f"| {row['threshold']:g} | {row['positives_removed']:.4f} | {row['negatives_removed']:.4f} |")
     return "\n".join(lines) + "\n"
 
 

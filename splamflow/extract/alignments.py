@@ -51,6 +51,7 @@ class ExtractStats:
     introns_too_long: int = 0
     introns_short_anchor: int = 0
     bad_tag_values: int = 0  # YC or NH tags that are not integers: ignored (weight 1, not multi-mapped)
+    unstranded: int = 0  # counted spliced records without XS, ts or library strand
 
     def add(self, other: ExtractStats) -> None:
         for name in self.__dataclass_fields__:
@@ -85,6 +86,26 @@ class Junctions:
         """Rows sorted by (header contig order, start, end, strand '+', '-', '.')."""
         keys = sorted(self.counts, key=lambda k: (k[0], k[1], k[2], STRAND_ORDER[k[3]]))
         return [(self.contigs[k[0]], k[1], k[2], k[3], self.counts[k]) for k in keys]
+
+
+def union(parts: list[Junctions]) -> tuple[Junctions, list[dict[tuple[str, int, int, str], int]]]:
+    """The junctions of several inputs as one table (counts and stats summed; contigs in order of first
+    appearance in the inputs' headers), and each input's counts keyed by (contig, start, end, strand)."""
+    contigs: list[str] = []
+    for part in parts:
+        contigs += [c for c in part.contigs if c not in contigs]
+    index = {c: i for i, c in enumerate(contigs)}
+    merged = Junctions(contigs, indexed=all(p.indexed for p in parts))
+    samples = []
+    for part in parts:
+        merged.stats.add(part.stats)
+        own = {}
+        for (tid, start, end, strand), value in part.counts.items():
+            name = part.contigs[tid]
+            merged.add((index[name], start, end, strand), value)
+            own[(name, start, end, strand)] = value[0]
+        samples.append(own)
+    return merged, samples
 
 
 def _count_records(
@@ -131,6 +152,8 @@ def _add_record(
         weight = 1
     multi = _multi_mapped(read, options, stats) if options.paired or options.multi_mapped else False
     strand = record_strand(read, options.strandness)
+    if strand == ".":
+        stats.unstranded += 1
     tid = read.reference_id
     for start, end in introns:
         if end - start > options.max_intron:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 #: Splam 1.0.12 keeps introns whose length + 2 <= 100000 (`--max-splice` default).
 SPLAM_MAX_INTRON = 99_998
+#: --infer-strand auto without --genome warns when more than this fraction of spliced records has no strand
+UNSTRANDED_WARNING_FRACTION = 0.01
 THREADS = 1  # --threads: worker processes (or decompression threads for an unindexed file)
 
 

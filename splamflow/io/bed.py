@@ -5,6 +5,10 @@ Layouts, introns 0-based half-open (start = first intron base, end = last intron
   scores     chrom start end name score strand donor acceptor [transcript_ids]   (score output; clean input)
 Header lines (`#`, `track`, `browser`) and blank lines are skipped; a file without rows is valid (a
 sample without junctions). Every problem is a UserError naming the file and line.
+
+A provenance header, `#splamflow key=value ...` (space-separated, no tab, so that readers which split
+rows on tabs, Splam's own included, pass it by), may precede the rows: extract records how the
+junctions were stranded (`strand_source`) and score copies the line into the scores BED.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ SCORES_LAYOUT = "chrom start end name score strand donor_score acceptor_score"
 JunctionKey = tuple[str, int, int, str]  # contig, start, end, strand: how every command keys a junction
 
 HEADERS = ("#", "track", "browser")  # line starts of BED header lines
+PROVENANCE = "#splamflow"
+_TOKEN = re.compile(r"[A-Za-z0-9_.,+-]+")
 # Characters that would break a BED/TSV field or a comma-separated id list: control characters
 # (tab, newline, ...), the list separator and '%' itself, percent-encoded as GFF3 writes them.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f%,]")
@@ -80,9 +86,33 @@ def bed_line(*fields: object) -> str:
     return "\t".join(map(str, fields)) + "\n"
 
 
-def write_bed(path: str | os.PathLike, rows: Iterable[Iterable[object]]) -> None:
-    """Write rows (each a sequence of fields) as a BED file with Unix newlines."""
+def provenance_line(fields: dict[str, object]) -> str:
+    """The `#splamflow key=value ...` header line (keys and values are single tokens)."""
+    for key, value in fields.items():
+        if not (_TOKEN.fullmatch(key) and _TOKEN.fullmatch(str(value))):
+            raise ValueError(f"provenance field {key}={value!r} is not a token")
+    return " ".join([PROVENANCE, *(f"{k}={v}" for k, v in fields.items())]) + "\n"
+
+
+def read_provenance(path: str | os.PathLike) -> dict[str, str]:
+    """The fields of the `#splamflow` header among the lines before the first row ({} without one).
+
+    Tokens that are not `key=value` with plain characters are ignored: the header is information,
+    never code, and a hand-edited one cannot break a run.
+    """
+    for _, line in text_lines(path, "BED"):
+        if line.startswith(PROVENANCE + " "):
+            pairs = (token.split("=", 1) for token in line.split()[1:] if "=" in token)
+            return {k: v for k, v in pairs if _TOKEN.fullmatch(k) and _TOKEN.fullmatch(v)}
+        if line.strip() and not line.startswith(HEADERS):
+            break
+    return {}
+
+
+def write_bed(path: str | os.PathLike, rows: Iterable[Iterable[object]], header: str = "") -> None:
+    """Write rows (each a sequence of fields) as a BED file with Unix newlines, after `header` lines."""
     with open(path, "w", newline="\n") as out:
+        out.write(header)
         for row in rows:
             out.write(bed_line(*row))
 

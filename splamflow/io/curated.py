@@ -31,6 +31,9 @@ class CuratedSet:
     def __len__(self) -> int:
         return len(self.label)
 
+    def subset(self, idx: np.ndarray) -> CuratedSet:
+        return CuratedSet(**{f: getattr(self, f)[idx] for f in FIELDS})
+
 
 def _check(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> None:
     """Shapes, dtypes and values as `curate` writes them; else a one-line UserError naming the array."""

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import gzip
 import hashlib
+import itertools
 import os
 import shutil
 import stat
@@ -73,21 +74,30 @@ def spooled_inputs(args: argparse.Namespace, names: Iterable[str]) -> Iterator[N
     so a FIFO that no one writes to still gives way to SIGTERM.
     """
     folder: Path | None = None
+
+    def spool(value: str, n: int) -> str:
+        nonlocal folder
+        if not isinstance(value, str) or not is_pipe(value):
+            return value
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="splamflow-input-"))
+        copy = folder / str(n) / ("stdin" if value == "-" else Path(value).name)
+        copy.parent.mkdir()
+        try:
+            with open(0 if value == "-" else value, "rb", closefd=value != "-") as src, open(copy, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+        except OSError as exc:
+            raise UserError(f"cannot read the input: {exc.strerror or exc}", value) from None
+        return os.fspath(copy)
+
+    counter = itertools.count()
     try:
         for name in names:
             value = getattr(args, name, None)
-            if not isinstance(value, str) or not is_pipe(value):
-                continue
-            if folder is None:
-                folder = Path(tempfile.mkdtemp(prefix="splamflow-input-"))
-            copy = folder / name / ("stdin" if value == "-" else Path(value).name)
-            copy.parent.mkdir()
-            try:
-                with open(0 if value == "-" else value, "rb", closefd=value != "-") as src, open(copy, "wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-            except OSError as exc:
-                raise UserError(f"cannot read the input: {exc.strerror or exc}", value) from None
-            setattr(args, name, os.fspath(copy))
+            if isinstance(value, list):  # extract's several inputs
+                setattr(args, name, [spool(item, next(counter)) for item in value])
+            elif value is not None:
+                setattr(args, name, spool(value, next(counter)))
         yield
     finally:
         if folder is not None:

@@ -12,10 +12,13 @@ first exon base after the intron; both are in [0, 1] and identical to Splam 1.0.
 model.
 
 Output (-o): `chrom start end name score strand donor_score acceptor_score` (+ the 7th input column
-when present), one row per scored junction, in input order; deterministic bytes.
+when present), one row per scored junction, in input order; deterministic bytes. The input's
+`#splamflow` header line (how extract stranded the junctions: `strand_source`, with the counts of
+spliced and unstranded records) is copied to the top of the output and into --stats, so that
+`clean` can check it uses the same strand rule.
 
 Rows that cannot be scored are left out and counted by reason (stderr summary and --stats JSON):
-  strand   strand is '.' or '?' (run `extract --infer-strand motif` to assign one)
+  strand   strand is '.' or '?' (run `extract --genome GENOME.fa` to strand them by intron motif)
   contig   contig not in the FASTA
   bounds   a window reaches before position 0 or past the contig end
   site_n   an N at the intron's first two or last two bases (other IUPAC letters are scored, as in Splam)
@@ -26,8 +29,9 @@ Speed: BatchNorm is folded into the convolutions, which run as channels-last Con
 graph (oneDNN fuses each convolution with its activation and residual add); the genome is read in
 a background thread while the model runs. --precision bf16/fp16 uses autocast (fp16 on GPU
 only); scores then differ slightly from fp32 -- see the README for the measured agreement.
---model omitted uses the shipped default model; also accepted: a TorchScript archive such as the
-published splam.pt, or a PyTorch state_dict of the published class.
+--model omitted uses the shipped default model (`human`); --model NAME picks a shipped model by
+name (see models/README.md); also accepted: a splamflow .safetensors file, a TorchScript archive
+such as the published splam.pt, or a PyTorch state_dict of the published class.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from splamflow.score.options import (
     PRECISIONS,
     THREADS,
 )
+from splamflow.versions import SHIPPED_MODELS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genome", required=True, metavar="GENOME.fa",
                         help="FASTA, plain or bgzip (indexed beside it when it has no .fai)")
     parser.add_argument("--model", metavar="MODEL",
-                        help="model file: .safetensors (+ .json), TorchScript archive or state_dict "
-                             "(default: the shipped model)")
+                        help=f"shipped model name ({', '.join(SHIPPED_MODELS)}) or model file: .safetensors "
+                             "(+ .json), TorchScript archive or state_dict (default: the shipped default model)")
     parser.add_argument("-o", "--output", required=True, metavar="SCORES.bed", help="output BED of scores")
     parser.add_argument("--batch-size", type=batch_size, default=BATCH_SIZE,
                         help=f"junctions per forward pass (default: {CPU_BATCH_SIZE} on CPU, {GPU_BATCH_SIZE} on GPU)")
@@ -77,8 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
 
 
+def _count(provenance: dict[str, str], key: str) -> int | None:
+    value = provenance.get(key, "")
+    return int(value) if value.isdigit() else None
+
+
 def run(args: argparse.Namespace) -> int:
-    from splamflow.io.bed import read_junctions
+    from splamflow.io.bed import provenance_line, read_junctions, read_provenance
     from splamflow.io.files import require_file, with_indexes
     from splamflow.io.genome import open_genome
     from splamflow.outputs import OutputSet
@@ -91,20 +101,23 @@ def run(args: argparse.Namespace) -> int:
         from splamflow.cpus import auto_threads
         from splamflow.score.predictor import check_device
         from splamflow.score.stream import score_bed
+        from splamflow.versions import resolve_model
         from splamflow.weights import load_model, metadata_path
 
         check_device(args.device, args.precision)
 
         inputs = [("junction BED", args.junctions), *with_indexes("genome FASTA", args.genome, "fasta")]
-        if args.model:
-            inputs += [("model", args.model), ("model metadata", metadata_path(args.model))]
+        model = resolve_model(args.model) if args.model else None
+        if model:
+            inputs += [("model", model), ("model metadata", metadata_path(model))]
         outputs = OutputSet(inputs)
         scores_out = outputs.add(args.output, "-o", ".bed")
         stats_out = outputs.add(args.stats, "--stats", ".json") if args.stats else None
         with outputs:
             rows = sum(1 for _ in read_junctions(args.junctions))  # every row is checked before the model loads
+            provenance = read_provenance(args.junctions)
             torch.set_num_threads(args.threads or auto_threads())
-            loaded = load_model(args.model)
+            loaded = load_model(model)
             if not args.quiet:
                 if detailed():  # off a terminal the summary line names the model
                     print(f"model: {loaded.describe()}", file=sys.stderr)
@@ -112,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
                     print(f"no junctions in {args.junctions}: the outputs are empty", file=sys.stderr)
             started = time.perf_counter()
             with open(scores_out.tmp, "w", newline="\n") as handle:
+                if provenance:
+                    handle.write(provenance_line(provenance))
                 stats = score_bed(args.junctions, genome, loaded.net, handle, device=args.device,
                                   precision=args.precision, batch_size=args.batch_size, chunk_size=args.chunk_size,
                                   progress=not args.quiet, total=rows)
@@ -123,7 +138,10 @@ def run(args: argparse.Namespace) -> int:
                 )
             seconds = time.perf_counter() - started
             stats.update(model=str(loaded.path), model_format=loaded.format,
-                         model_version=loaded.metadata.get("version"), seconds=round(seconds, 3))
+                         model_version=loaded.metadata.get("version"), seconds=round(seconds, 3),
+                         strand_source=provenance.get("strand_source"),
+                         spliced_records=_count(provenance, "spliced_records"),
+                         unstranded_records=_count(provenance, "unstranded_records"))
             if stats_out:
                 stats_out.tmp.write_text(json.dumps(stats, indent=2) + "\n")
     if not args.quiet:

@@ -4,6 +4,12 @@ Defaults are the seed's: batch 100, AdamW, peak learning rate 0.03 after a 1000-
 cosine decay to 0, focal loss with gamma 2, 15 epochs. The published code weights the donor and
 acceptor terms of the loss x5 (--site-weight 5; 1 gives the plain focal loss).
 
+Fine-tuning: --init-from MODEL starts from that model's weights instead of random ones (a file in any
+format `score --model` reads, or a shipped name such as `human`). Its schedule has its own defaults:
+peak learning rate 0.003 after a 100-step warm-up, then the same cosine decay (--learning-rate and
+--warmup-steps override them). The model's metadata records the parent (name, version, sha256); a
+checkpoint resumes only with the same parent.
+
 Training writes OUTDIR/checkpoint.pt every --checkpoint-every steps and at each epoch end; running
 the same command again resumes from it (exactly: same batches, same schedule). --max-steps stops a
 run early so long trainings can be spread over several sessions. Per-epoch metrics on the
@@ -19,7 +25,7 @@ import argparse
 from dataclasses import fields
 
 from splamflow.argtypes import non_negative_int, positive_batch_size, positive_int, threads
-from splamflow.train.options import TrainOptions
+from splamflow.train.options import FINE_TUNING, FROM_SCRATCH, TrainOptions
 
 DEFAULTS = TrainOptions  # its class attributes are the defaults, stated once
 
@@ -28,10 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="folder written by `curate` (train.npz, validation.npz, manifest.json)")
     parser.add_argument("-o", "--outdir", required=True, help="output folder (checkpoints, curves, model)")
     parser.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs)
+    parser.add_argument("--epoch-size", type=non_negative_int, default=DEFAULTS.epoch_size,
+                        help="training junctions per epoch (rounded up to whole batches), drawn afresh at random "
+                             "each epoch: a budget for large sets; 0 = all of them")
     parser.add_argument("--batch-size", type=positive_batch_size, default=DEFAULTS.batch_size)
-    parser.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate, help="peak learning rate")
-    parser.add_argument("--warmup-steps", type=non_negative_int, default=DEFAULTS.warmup_steps,
-                        help="linear warm-up steps")
+    parser.add_argument("--init-from", metavar="MODEL", default=DEFAULTS.init_from,
+                        help="fine-tune: start from this model (file or shipped name, e.g. human) instead of "
+                             "random weights")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help=f"peak learning rate (default: {FROM_SCRATCH[0]:g}; with --init-from {FINE_TUNING[0]:g})")
+    parser.add_argument("--warmup-steps", type=non_negative_int, default=None,
+                        help=f"linear warm-up steps (default: {FROM_SCRATCH[1]}; with --init-from {FINE_TUNING[1]})")
     parser.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay, help="AdamW weight decay")
     parser.add_argument("--gamma", type=float, default=DEFAULTS.gamma, help="focal-loss gamma")
     parser.add_argument("--site-weight", type=float, default=DEFAULTS.site_weight,

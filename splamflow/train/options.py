@@ -8,6 +8,12 @@ from dataclasses import dataclass
 VALIDATION_DEVICE = "cpu"  # the validation pass after each epoch scores here
 VALIDATION_BATCH_SIZE = 64  # rows per forward pass of that validation
 
+#: (peak learning rate, warm-up steps): the seed's, for training from random weights, and the
+#: fine-tuning schedule used with --init-from (a tenth of the seed's peak, a short warm-up: the
+#: starting weights already solve the task, and a large step would first undo them).
+FROM_SCRATCH = (0.03, 1000)
+FINE_TUNING = (0.003, 100)
+
 
 @dataclass
 class TrainOptions:
@@ -16,9 +22,10 @@ class TrainOptions:
     data: str
     outdir: str
     epochs: int = 15
+    epoch_size: int = 0  # training samples per epoch, a fresh random draw each epoch; 0 = the whole set
     batch_size: int = 100
-    learning_rate: float = 0.03  # peak, reached after the warm-up
-    warmup_steps: int = 1000
+    learning_rate: float | None = None  # peak, reached after the warm-up; None = FROM_SCRATCH or FINE_TUNING
+    warmup_steps: int | None = None  # None = FROM_SCRATCH or FINE_TUNING
     weight_decay: float = 0.01  # AdamW
     gamma: float = 2.0  # focal loss
     site_weight: float = 5.0  # donor/acceptor terms of the loss, as in the published code
@@ -27,3 +34,11 @@ class TrainOptions:
     checkpoint_every: int = 50
     max_steps: int = 0  # stop (resumably) after this many steps in this invocation; 0 = no limit
     model_version: str = ""
+    init_from: str = ""  # model (file or shipped name) whose weights training starts from; "" = random
+
+    def __post_init__(self) -> None:
+        peak, warmup = FINE_TUNING if self.init_from else FROM_SCRATCH
+        if self.learning_rate is None:
+            self.learning_rate = peak
+        if self.warmup_steps is None:
+            self.warmup_steps = warmup

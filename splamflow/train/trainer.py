@@ -1,7 +1,8 @@
 """The training loop: seeded, checkpointed every N steps, resumable, with per-epoch metrics.
 
 Recipe (seed): batch 100, AdamW, peak learning rate 0.03 reached by linear warm-up, cosine decay
-to 0, focal loss (gamma 2), 15 epochs. The epoch's sample order is a function of (seed, epoch), so a
+to 0, focal loss (gamma 2), 15 epochs; with --init-from, the weights of a parent model and the
+fine-tuning schedule (options.FINE_TUNING). The epoch's sample order is a function of (seed, epoch), so a
 run resumed from a mid-epoch checkpoint continues with exactly the batches it would have seen.
 """
 
@@ -22,6 +23,7 @@ from splamflow.cpus import auto_threads
 from splamflow.errors import UserError
 from splamflow.evaluate.metrics import summarize
 from splamflow.io.curated import CuratedSet, load_set
+from splamflow.io.files import sha256_file
 from splamflow.model import SplamNet
 from splamflow.outputs import atomic_path
 from splamflow.plotlib import pyplot, skip_note
@@ -31,7 +33,8 @@ from splamflow.train.dataset import batch_tensors
 from splamflow.train.loss import focal_loss
 from splamflow.train.options import VALIDATION_BATCH_SIZE, VALIDATION_DEVICE, TrainOptions
 from splamflow.train.schedule import learning_rate
-from splamflow.weights import save_model
+from splamflow.versions import SHIPPED_MODELS
+from splamflow.weights import load_model, save_model
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -103,6 +106,7 @@ class _Run:
     history: dict = field(default_factory=lambda: {"epochs": []})
     step_log: list[dict] = field(default_factory=list)
     steps_this_run: int = 0
+    parent: dict | None = None  # the model fine-tuning started from (--init-from)
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -123,6 +127,7 @@ class _Run:
             "history": self.history,
             "step_log": self.step_log,
             "options": asdict(self.opts),
+            "parent": self.parent,
         })
 
     def resume(self) -> None:
@@ -140,6 +145,8 @@ class _Run:
             raise UserError("not a splamflow training checkpoint; use a new output folder", path) from None
         if not same:
             raise UserError("checkpoint is from a different data set or recipe; use a new output folder", path)
+        if _sha256(ckpt.get("parent")) != _sha256(self.parent):
+            raise UserError("checkpoint started from another model (--init-from); use a new output folder", path)
         try:
             step, history, step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
             if not (isinstance(step, int) and 0 <= step <= self.total_steps and isinstance(step_log, list)
@@ -154,6 +161,21 @@ class _Run:
         self.step, self.history, self.step_log = step, history, step_log
         if detailed():
             progress.note(f"resuming from step {self.step}/{self.total_steps} ({path})")
+
+
+def _sha256(parent: object) -> str | None:
+    return parent.get("sha256") if isinstance(parent, dict) else None
+
+
+def _init_from(run: _Run) -> None:
+    """Start from the weights of the --init-from model; record it as the parent."""
+    loaded = load_model(run.opts.init_from)
+    run.net.load_state_dict(loaded.net.state_dict())
+    name = run.opts.init_from if str(run.opts.init_from) in SHIPPED_MODELS else loaded.path.name
+    run.parent = {"name": name, "version": loaded.metadata.get("version"), "format": loaded.format,
+                  "sha256": sha256_file(loaded.path)}
+    if detailed():
+        progress.note(f"fine-tuning from {loaded.describe()}")
 
 
 def _folders(opts: TrainOptions) -> tuple[Path, Path]:
@@ -244,9 +266,12 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
         "version": opts.model_version or f"splamflow-{__version__}",
         "trained_with": f"splamflow {__version__}, torch {torch.__version__}",
         "training_data": manifest,
-        "recipe": {k: v for k, v in asdict(opts).items() if k not in ("data", "outdir", "threads", "max_steps")}
+        "recipe": {k: v for k, v in asdict(opts).items()
+                   if k not in ("data", "outdir", "threads", "max_steps", "init_from")}
         | {"optimizer": "AdamW", "loss": "focal", "schedule": "linear warm-up then cosine to 0",
+           "start": "fine-tuned from the parent model" if run.parent else "random weights",
            "steps": run.total_steps, "steps_per_epoch": run.steps_per_epoch},
+        **({"parent": run.parent} if run.parent else {}),
         "history": run.history["epochs"],
     }
     final = run.outdir / "model.safetensors"
@@ -266,7 +291,10 @@ def train(opts: TrainOptions) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)  # only once the sets are known to be good
 
     torch.manual_seed(opts.seed)
-    run = _Run(opts, outdir, steps_per_epoch=int(np.ceil(len(train_set) / opts.batch_size)))
+    per_epoch = min(opts.epoch_size, len(train_set)) if opts.epoch_size else len(train_set)
+    run = _Run(opts, outdir, steps_per_epoch=int(np.ceil(per_epoch / opts.batch_size)))
+    if opts.init_from:
+        _init_from(run)
     run.optimizer = torch.optim.AdamW(run.net.parameters(), lr=opts.learning_rate, weight_decay=opts.weight_decay)
     run.resume()
     run.net.train()

@@ -100,7 +100,7 @@ def sha256(path: Path) -> str:
 def test_version_and_help(engine, image):
     assert run_in(engine, image, "splam_score.py", "--version") == host_cli("--version")
     help_text = run_in(engine, image, "splam_score.py", "--help")
-    for command in ("extract", "score", "clean", "curate", "train", "evaluate"):
+    for command in ("extract", "score", "clean", "curate", "train", "evaluate", "convert-model"):
         assert command in help_text
 
 

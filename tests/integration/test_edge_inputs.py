@@ -48,10 +48,11 @@ def test_a_sample_without_junctions_gives_empty_valid_outputs(tmp_path, random_m
     n_records = len(_records(bam))
     junctions, scores, stats = tmp_path / "j.bed", tmp_path / "s.bed", tmp_path / "s.json"
     assert _run("extract", bam, "-o", junctions) == 0
-    assert junctions.read_text() == ""
+    header = "#splamflow strand_source=XS,ts spliced_records=0 unstranded_records=0\n"
+    assert junctions.read_text() == header  # no rows
     assert _run("score", junctions, "--genome", GENOME, "--model", random_model, "-o", scores,
                 "--stats", stats, "--quiet") == 0
-    assert scores.read_text() == ""
+    assert scores.read_text() == header
     assert json.loads(stats.read_text())["rows"] == 0
     kept, gone = tmp_path / "k.bam", tmp_path / "d.bam"
     assert _run("clean", bam, "--scores", scores, "-o", kept, "--discarded", gone, "--stats", tmp_path / "c.json") == 0
@@ -62,7 +63,7 @@ def test_a_sample_without_junctions_gives_empty_valid_outputs(tmp_path, random_m
 def test_scores_where_every_row_was_skipped_are_valid_for_clean(tmp_path, random_model):
     """A BED of unstranded junctions only: score skips every row and writes an empty file; clean keeps all."""
     junctions, scores = tmp_path / "j.bed", tmp_path / "s.bed"
-    assert _run("extract", BAM, "-o", tmp_path / "all.bed") == 0
+    assert _run("extract", BAM, "-o", tmp_path / "all.bed", "--infer-strand", "none") == 0
     rows = [line.split("\t") for line in (tmp_path / "all.bed").read_text().splitlines()]
     junctions.write_text("".join("\t".join([*r[:5], "."]) + "\n" for r in rows))
     assert _run("score", junctions, "--genome", GENOME, "--model", random_model, "-o", scores, "--quiet") == 0
@@ -121,14 +122,16 @@ def no_xs(tmp_path_factory) -> tuple[Path, Path]:
             dst.write(read)
     junctions, scores = tmp / "j.bed", tmp / "s.bed"
     assert _run("extract", bam, "-o", junctions, "--infer-strand", "motif", "--genome", GENOME) == 0
-    assert _run("score", junctions, "--genome", GENOME, "-o", scores, "--quiet") == 0
+    assert _run("score", junctions, "--genome", GENOME, "-o", scores, "--stats", tmp / "s.json", "--quiet") == 0
     return bam, scores
 
 
 @pytest.mark.slow
 def test_clean_infers_strands_of_records_without_xs_like_extract(tmp_path, no_xs):
     bam, scores = no_xs
-    table = np.array([[float(x) for x in line.split("\t")[6:8]] for line in scores.read_text().splitlines()])
+    lines = scores.read_text().splitlines()
+    assert lines[0] == "#splamflow strand_source=XS,ts,motif spliced_records=788 unstranded_records=788"
+    table = np.array([[float(x) for x in line.split("\t")[6:8]] for line in lines[1:]])
     assert len(table) > 100
     # The shipped model scores every canonical junction of the slice high (its spurious junctions are
     # non-canonical, which no strand can be inferred for), so a threshold at the median score is used to
@@ -142,11 +145,19 @@ def test_clean_infers_strands_of_records_without_xs_like_extract(tmp_path, no_xs
         assert len(_records(kept)) + len(_records(gone)) == 5238
         return {_identity(r) for r in _records(gone)}, json.loads(stats.read_text())["counts"]
 
-    unkeyed, counts = clean(bam, "plain")
-    assert unkeyed == set() and counts["records_unkeyed_strand"] == counts["spliced_records"]
+    # without the genome, clean would look these records up as '.', find nothing and keep them all: refused
+    for refused in ((), ("--infer-strand", "none")):
+        assert _run("clean", bam, "--scores", scores, "-o", tmp_path / "k.bam", "--discarded", tmp_path / "d.bam",
+                    *refused) == 2
+    assert not (tmp_path / "k.bam").exists()
     by_motif, counts = clean(bam, "motif", "--infer-strand", "motif", "--genome", GENOME)
     assert counts["records_unkeyed_strand"] == 0 and counts["records_motif_strand"] == counts["spliced_records"]
     assert len(by_motif) > 100
+    score_stats = json.loads(scores.with_suffix(".json").read_text())
+    assert (score_stats["strand_source"], score_stats["unstranded_records"]) == ("XS,ts,motif", 788)
+    assert json.loads((tmp_path / "motif.json").read_text())["strand_source"] == "XS,ts,motif"
+    by_auto, _ = clean(bam, "auto", "--genome", GENOME)
+    assert by_auto == by_motif
     # the same records go as when the aligner's XS tags key them (XS agrees with every canonical motif)
-    by_xs, _ = clean(BAM, "xs")
+    by_xs, _ = clean(BAM, "xs", "--genome", GENOME)
     assert by_motif == by_xs

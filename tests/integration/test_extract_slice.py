@@ -33,7 +33,8 @@ def extract(*args) -> subprocess.CompletedProcess:
 
 
 def bed(path: Path) -> list[list[str]]:
-    return [line.split("\t") for line in path.read_text().splitlines()]
+    """The data rows (the `#splamflow` provenance header left out)."""
+    return [line.split("\t") for line in path.read_text().splitlines() if not line.startswith("#splamflow ")]
 
 
 def truth_rows() -> list[dict[str, str]]:
@@ -70,6 +71,7 @@ def test_motif_inference_on_the_slice_without_xs(tmp_path):
     out = tmp_path / "j.bed"
     done = extract(stripped, "-o", out, "--infer-strand", "motif", "--genome", GENOME)
     assert done.returncode == 0, done.stderr
+    assert out.read_text().startswith("#splamflow strand_source=XS,ts,motif spliced_records=788 ")
     got = {(r[0], int(r[1]), int(r[2])): (r[5], int(r[4])) for r in bed(out)}
     expected: dict[tuple[str, int, int], tuple[str, int]] = {}
     with pysam.FastaFile(str(GENOME)) as fasta:

@@ -33,6 +33,7 @@ import torch
 from splamflow.cli import SUBCOMMANDS, main
 from splamflow.model import SplamNet
 from tests import hostile
+from tests.equivalence.published_splam import randomized
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SENTINEL = b"an output of an earlier run, which must survive a failed run\n"
@@ -47,9 +48,12 @@ def material(tmp_path_factory, random_model) -> Path:
         shutil.copy(DATA / name, m / name)
     shutil.copy(random_model, m / "model.safetensors")
     shutil.copy(random_model.with_suffix(".json"), m / "model.json")
+    torch.save(randomized(seed=1).state_dict(), m / "state.pt")
     assert main(["extract", str(m / "chr20_slice.bam"), "-o", str(m / "junctions.bed")]) == 0
     with open(m / "junctions.bed") as src, open(m / "scores.bed", "w") as out:
         for line in src:
+            if line.startswith("#"):
+                continue
             f = line.rstrip("\n").split("\t")
             out.write("\t".join([*f[:6], "0.9", "0.05" if int(f[4]) < 2 else "0.9"]) + "\n")
     curated = m / "curated"
@@ -86,7 +90,7 @@ class Spec:
     input: str
     output: str
     folder_output: bool = False
-    number: str = "--threads"  # an integer option that must not be negative
+    number: str | None = "--threads"  # an integer option that must not be negative (None: it has none)
 
 
 SPECS = {
@@ -101,6 +105,7 @@ SPECS = {
                   number="--batch-size"),
     "evaluate": Spec("evaluate {input} --model {m}/model.safetensors -o {output}", "{m}/curated/test.npz",
                      "{o}/report", folder_output=True, number="--batch-size"),
+    "convert-model": Spec("convert-model {input} -o {output}", "{m}/state.pt", "{o}/m.safetensors", number=None),
 }
 
 
@@ -120,8 +125,9 @@ def _generic_cases() -> list[Case]:
             cases.append(Case(f"{name}-output-is-a-folder", argv(out="{o}/afolder"), "is a folder",
                               setup=lambda m, i, o: (o / "afolder").mkdir()))
             cases.append(Case(f"{name}-output-is-the-input", argv(out=spec.input), "is the same file as the"))
-        cases.append(Case(f"{name}-negative-number", argv(extra=f" {spec.number} -3"),
-                          f"argument {spec.number}: -3 is negative"))
+        if spec.number:
+            cases.append(Case(f"{name}-negative-number", argv(extra=f" {spec.number} -3"),
+                              f"argument {spec.number}: -3 is negative"))
     return cases
 
 
@@ -312,6 +318,32 @@ CASES = [
     Case("clean-report-in-missing-folder",
          "clean {m}/chr20_slice.gtf --scores {m}/scores.bed -o {o}/c.gtf --report {o}/nodir/r.tsv",
          "output folder does not exist", existing=("c.gtf",)),
+    # issue 21: scores stranded by another rule than clean is asked to use
+    Case("clean-scores-of-another-strand-source",
+         "clean {m}/chr20_slice.bam --scores {i}/s.bed -o {o}/k.bam --discarded {o}/d.bam",
+         "the scores' junctions were stranded by XS,ts,motif but this clean would key records by XS,ts",
+         existing=("k.bam",), setup=lambda m, i, o: (i / "s.bed").write_text(
+             "#splamflow strand_source=XS,ts,motif spliced_records=1 unstranded_records=1\n"
+             + (m / "scores.bed").read_text())),
+    Case("extract-genome-with-infer-strand-none",
+         "extract {m}/chr20_slice.bam -o {o}/j.bed --infer-strand none --genome {m}/chr20_slice.fa.gz",
+         "--genome is not used with --infer-strand none"),
+    # issue 21: convert-model
+    Case("convert-model-already-safetensors", "convert-model {m}/model.safetensors -o {o}/m.safetensors",
+         "already a safetensors model: pass it to --model as it is", existing=("m.safetensors", "m.json")),
+    Case("convert-model-not-a-model", "convert-model {m}/chr20_slice.gtf -o {o}/m.safetensors", "not a model file"),
+    Case("convert-model-wrong-architecture", "convert-model {i}/other.pt -o {o}/m.safetensors",
+         "not a Splam model: parameter names differ",
+         setup=lambda m, i, o: torch.save(torch.nn.Linear(4, 2).state_dict(), i / "other.pt")),
+    Case("convert-model-torchscript-that-runs-code", "convert-model {i}/evil.pt -o {o}/m.safetensors",
+         "TorchScript archive refused", setup=_malicious_model),
+    Case("convert-model-nan-weights", "convert-model {i}/nan.pt -o {o}/m.safetensors",
+         "conv1.weight holds NaN or infinite weights", setup=_nan_model, existing=("m.safetensors",)),
+    Case("convert-model-metadata-is-the-input", "convert-model {i}/m.json -o {i}/m.safetensors",
+         "metadata of -o is the same file as the input model",
+         setup=lambda m, i, o: shutil.copy(m / "state.pt", i / "m.json")),
+    Case("convert-model-bad-version", "convert-model {m}/state.pt -o {o}/m.safetensors --version ../x",
+         "argument --version: '../x': use 1-80 letters"),
     Case("curate-output-folder-in-proc", "curate --genome {m}/chr20_slice.fa.gz --annotation {m}/chr20_slice.gtf "
          "-o /proc/splamflow-curated", "cannot create the output folder"),
 ]
@@ -367,7 +399,7 @@ def _table_cases() -> list[Case]:
         def argv(inp: str = spec.input, out: str = spec.output, extra: str = "", spec: Spec = spec) -> str:
             return spec.argv.format(input=inp, output=out, m="{m}", o="{o}", i="{i}") + extra
 
-        for option in INT_OPTIONS[name]:
+        for option in INT_OPTIONS.get(name, ()):
             for k, value in enumerate(NOT_INTEGERS):
                 cases.append(Case(f"{name}-{option[2:]}-not-an-integer-{k}", argv(extra=f" {option} {value}"),
                                   "is not an integer"))

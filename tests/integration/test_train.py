@@ -12,6 +12,8 @@ import torch
 
 from splamflow.cli import main
 from splamflow.io.curated import load_set
+from splamflow.io.files import sha256_file
+from splamflow.train.options import FINE_TUNING
 from splamflow.train.trainer import TrainOptions, train
 from splamflow.weights import load_model
 
@@ -70,16 +72,62 @@ def test_loss_goes_down_and_resume_is_exact(curated, tmp_path):
     assert (tmp_path / "full" / "training_curves.png").stat().st_size > 1000
 
 
+def test_fine_tuning_starts_from_the_parent_records_it_and_resumes_exactly(curated, tmp_path, random_model):
+    torch.use_deterministic_algorithms(False)
+    fine = dict(init_from=str(random_model), epoch_size=48, learning_rate=None, warmup_steps=None)
+    train(_opts(curated, tmp_path / "part", max_steps=1, **fine))
+    first = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)
+    parent = load_model(random_model).net.state_dict()
+    moved = [k for k in parent if k.endswith("weight") and not torch.equal(first["model"][k], parent[k])]
+    # one small step from the parent: weights moved, none far
+    assert moved and all((first["model"][k] - parent[k]).abs().max() < 0.01 for k in moved)
+    train(_opts(curated, tmp_path / "part", **fine))
+    train(_opts(curated, tmp_path / "full", **fine))
+    a = load_model(tmp_path / "full" / "model.safetensors").net.state_dict()
+    b = load_model(tmp_path / "part" / "model.safetensors").net.state_dict()
+    for key in a:
+        assert torch.allclose(a[key].float(), b[key].float(), atol=1e-6), key
+    meta = json.loads((tmp_path / "full" / "model.json").read_text())
+    assert meta["parent"]["sha256"] == sha256_file(random_model)
+    assert meta["parent"]["name"] == random_model.name and meta["recipe"]["start"] == "fine-tuned from the parent model"
+    assert (meta["recipe"]["learning_rate"], meta["recipe"]["warmup_steps"]) == FINE_TUNING
+    assert meta["recipe"]["steps_per_epoch"] == 3  # --epoch-size 48 at batch 16
+
+
+def test_resume_refuses_another_parent(curated, tmp_path, random_model, capsys):
+    train(_opts(curated, tmp_path / "r", max_steps=1, epoch_size=32))
+    argv = ["train", str(curated), "-o", str(tmp_path / "r"), "--epochs", "1", "--batch-size", "16",
+            "--epoch-size", "32", "--threads", "1", "--init-from", str(random_model)]
+    assert main(argv) == 2
+    assert "checkpoint started from another model (--init-from)" in capsys.readouterr().err
+
+
 def test_evaluate_writes_reports(curated, tmp_path, random_model):
     out = tmp_path / "report"
-    assert main(["evaluate", str(curated / "validation.npz"), "--model", str(random_model), "-o", str(out)]) == 0
+    assert main(["evaluate", str(curated / "validation.npz"), "--model", str(random_model), "-o", str(out),
+                 "--threads", "1"]) == 0
     report = json.loads((out / "report.json").read_text())
+    removes = report["threshold_removes"]
+    assert [r["threshold"] for r in removes] == sorted(r["threshold"] for r in removes)
+    for key in ("positives_removed", "negatives_removed"):  # a higher threshold removes at least as much
+        assert all(0 <= a[key] <= b[key] <= 1 for a, b in zip(removes, removes[1:]))
+    assert "| threshold | real junctions removed | negatives removed |" in (out / "report.md").read_text()
     for site in ("donor", "acceptor", "junction"):
         assert 0.0 <= report["overall"][site]["auprc"] <= 1.0
         assert set(report["overall"][site]["at"]) == {"0.1", "0.5"}
     assert (out / "pr_curve.png").stat().st_size > 1000
     assert (out / "score_histograms.png").stat().st_size > 1000
     assert "| junction |" in (out / "report.md").read_text()
+
+
+def test_evaluate_scores_a_seeded_sample(curated, tmp_path, random_model):
+    n = len(load_set(curated / "validation.npz"))
+    for name in ("a", "b"):
+        assert main(["evaluate", str(curated / "validation.npz"), "--model", str(random_model), "--sample", "10",
+                     "--seed", "4", "-o", str(tmp_path / name)]) == 0
+    report = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert report["sampled"] == {"n": 10, "of": n, "seed": 4} and report["overall"]["n"] == 10
+    assert (tmp_path / "a" / "scores.tsv").read_text() == (tmp_path / "b" / "scores.tsv").read_text()
 
 
 def test_evaluate_records_metrics_in_the_model_metadata(curated, tmp_path, random_model):

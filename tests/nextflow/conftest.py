@@ -1,13 +1,18 @@
 """Java and Maven for tests/nextflow/nextflow: installed from Debian's packages when missing (CI runs
-as root on Debian), otherwise the tests stop with what to install."""
+as root on Debian), otherwise the tests stop with what to install. And the `-profile test` run on
+the local executor, made once per session: test_pipeline_runs.py checks it, test_slurm.py compares
+the SLURM run with it."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+
+from tests.nextflow.nfrun import Run, pipeline
 
 PACKAGES = ["openjdk-17-jdk-headless", "maven"]
 
@@ -22,3 +27,17 @@ def java_and_maven() -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", *PACKAGES], check=True, env=env, stdout=subprocess.DEVNULL)
     if not (shutil.which("java") and shutil.which("mvn")):
         pytest.fail(f"tests/nextflow needs java (17+) and mvn on PATH: install {' '.join(PACKAGES)}")
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("nextflow_runs")
+
+
+@pytest.fixture(scope="session")
+def test_run(runs) -> tuple[Run, Path]:
+    """`-profile test` with the local executor: the run and its --outdir."""
+    outdir = runs / "results"
+    run = pipeline(runs / "launch", outdir, "first", "-profile", "test")
+    assert run.returncode == 0, run.explain()
+    return run, outdir

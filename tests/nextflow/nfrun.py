@@ -73,6 +73,16 @@ def nextflow(
     return Run(args, proc.returncode, proc.stdout, launch_dir, log.read_text() if log.is_file() else "")
 
 
+def pipeline(launch: Path, outdir: Path, suffix: str, *extra: str, env: dict | None = None, **kw) -> Run:
+    """`nextflow run` of this repository, its reports named with `suffix`."""
+    return nextflow(
+        ["run", str(ROOT), "--outdir", str(outdir), "--trace_report_suffix", suffix, *extra],
+        launch,
+        extra_env=env,
+        **kw,
+    )
+
+
 def trace(run: Run) -> list[dict[str, str]]:
     """Rows of the execution trace of a run, found through its log (where the run wrote it)."""
     found = re.search(r"Workflow started -- trace file: (\S+)", run.log())
@@ -82,5 +92,5 @@ def trace(run: Run) -> list[dict[str, str]]:
 
 
 def tasks_of(rows: list[dict[str, str]], process: str) -> list[dict[str, str]]:
-    """Trace rows of one process (by its simple name, e.g. SPLAM_SCORE)."""
+    """Trace rows of one process (by its simple name, e.g. SPLAMFLOW_SCORE)."""
     return [row for row in rows if row["name"].split(" ")[0].split(":")[-1] == process]

@@ -1,8 +1,8 @@
 """splamflow's modules in someone else's pipeline, with nf-core tools and the real Nextflow.
 
 A scratch pipeline is made with `nf-core pipelines create` (nf-core tools from
-tests/nextflow/requirements-nf-core.txt, installed into .venv-nfcore/), splam/extract,
-splam/score and splam/clean are installed into it with `nf-core modules --git-remote ...
+tests/nextflow/requirements-nf-core.txt, installed into .venv-nfcore/), splamflow/extract,
+splamflow/score and splamflow/clean are installed into it with `nf-core modules --git-remote ...
 install`, linted with `nf-core modules lint`, and a small workflow using them
 (tests/nextflow/consumer.nf) runs with the local executor. The installed modules' own nf-test tests
 find their setup modules and, where nf-test is installed (not in CI: it is on neither Maven
@@ -42,7 +42,7 @@ HERE = ROOT / "tests" / "nextflow"
 DATA = ROOT / "tests" / "data"
 TOOLS = ROOT / ".venv-nfcore"
 REQUIREMENTS = HERE / "requirements-nf-core.txt"
-MODULES = ["splam/extract", "splam/score", "splam/clean"]
+MODULES = ["splamflow/extract", "splamflow/score", "splamflow/clean"]
 TIMEOUT = 900
 
 
@@ -158,7 +158,7 @@ def test_nf_core_modules_lint_passes(pipeline, remote, env):
     for module in MODULES:
         assert re.search(rf"^{re.escape(module)}\b", report, re.MULTILINE), report[-6000:]
     assert "[✗]   0 Tests Failed" in report, report[-6000:]
-    # the one warning: SPLAM_SCORE's `process_gpu` label (the nf-core template's base.config key for
+    # the one warning: SPLAMFLOW_SCORE's `process_gpu` label (the nf-core template's base.config key for
     # GPU processes) is not in nf-core's list of standard resource labels, as for nf-core's GPU modules
     assert "[!]   1 Test Warning\n" in report, report[-6000:]
     assert "Non-standard labels found: `process_gpu`" in report, report[-6000:]
@@ -191,7 +191,7 @@ def test_a_consuming_workflow_runs_the_installed_modules(pipeline, env, tmp_path
         env,
     )
     assert done.returncode == 0, done.stdout[-6000:]
-    published = outdir / "splam"  # the template publishes each module under its tool name
+    published = outdir / "splamflow"  # the template publishes each module under its tool name
     # the same bytes as the command line run by hand
     cli = VENV_BIN / "splam_score.py"
     junctions, scores = tmp_path / "junctions.bed", tmp_path / "scores.bed"
@@ -202,8 +202,8 @@ def test_a_consuming_workflow_runs_the_installed_modules(pipeline, env, tmp_path
     kept, dropped = _records(published / "sample1.cleaned.bam"), _records(published / "sample1.discarded.bam")
     assert Counter(_records(bam)) == Counter(kept) + Counter(dropped) and dropped
     versions = {tuple(line.split("\t")) for line in (outdir / "versions.tsv").read_text().splitlines()}
-    assert ("SPLAM_SCORE", "splamflow", splamflow.__version__) in versions
-    assert ("SPLAM_SCORE", "torch", torch.__version__) in versions
+    assert ("SPLAMFLOW_SCORE", "splamflow", splamflow.__version__) in versions
+    assert ("SPLAMFLOW_SCORE", "torch", torch.__version__) in versions
 
 
 def test_installed_module_tests_find_their_setup_modules(pipeline):

@@ -3,17 +3,17 @@
 - `-profile test` (BAM sample + GTF annotation of the chr20 slice, 100 junctions per scoring task):
   published files, merged scores byte-identical to `splam_score.py score` run directly, cleaned +
   discarded = input record for record, versions naming splamflow and torch, the MultiQC table,
-  >= 3 SPLAM_SCORE tasks for the BAM sample;
+  >= 3 SPLAMFLOW_SCORE tasks for the BAM sample;
 - the same command with `-resume` re-executes no task;
 - the strict syntax parser (NXF_SYNTAX_PARSER=v2) with typed command-line parameters and 50
   junctions per task: same merged bytes, the parameters (--infer_strand motif too) reach the tasks;
 - `-stub -profile test,gpu` with every parameter given as text (as the strict parser may pass
-  them): GPU device for SPLAM_SCORE only, false stays false; room for two scoring tasks at once
+  them): GPU device for SPLAMFLOW_SCORE only, false stays false; room for two scoring tasks at once
   and a barrier at which each waits for the other: with gpu (maxForks 1) the first waits in vain,
   without it (the exit-175 run below, the control) both meet;
 - `-stub -profile test,gpu,docker` under the strict parser: the `docker run` lines Nextflow
   builds (a stand-in `docker` records them and runs the task on this machine): GPU flags and
-  the CUDA image for SPLAM_SCORE only, whatever the profile order; `--device cuda`;
+  the CUDA image for SPLAMFLOW_SCORE only, whatever the profile order; `--device cuda`;
 - `-stub -profile test` with and without `--publish_dir_mode rellink`, under both parsers: relative
   links or copies, and the reports in `--outdir`;
 - `nextflow config` for docker/podman with gpu in both orders, under both parsers (no unrecognized
@@ -37,7 +37,7 @@ import pytest
 import torch
 
 import splamflow
-from tests.nextflow.nfrun import ROOT, VENV_BIN, Run, nextflow, tasks_of, trace
+from tests.nextflow.nfrun import ROOT, VENV_BIN, Run, nextflow, pipeline, tasks_of, trace
 
 pytestmark = pytest.mark.nextflow
 
@@ -46,16 +46,6 @@ SHEETS = ROOT / "tests" / "workflow" / "samplesheets"
 SAMPLE = "chr20_rnaseq"  # the BAM sample of assets/samplesheet_test.csv
 ANNOTATION = "chr20_slice"  # output name of tests/data/chr20_slice.gtf
 V2 = {"NXF_SYNTAX_PARSER": "v2"}
-
-
-def pipeline(launch: Path, outdir: Path, suffix: str, *extra: str, env: dict | None = None, **kw) -> Run:
-    run = nextflow(
-        ["run", str(ROOT), "--outdir", str(outdir), "--trace_report_suffix", suffix, *extra],
-        launch,
-        extra_env=env,
-        **kw,
-    )
-    return run
 
 
 def task_dirs(run: Run, process: str) -> list[Path]:
@@ -71,11 +61,11 @@ def task_dirs(run: Run, process: str) -> list[Path]:
 # option that nothing reads.
 SELECTED_DIRECTIVES = {
     "accelerator": set(),
+    "clusterOptions": set(),
     "containerOptions": set(),
     "cpus": set(),
     "errorStrategy": set(),
     "ext": {"args"},
-    "maxForks": set(),
     "maxRetries": set(),
     "memory": set(),
     "publishDir": {"enabled", "mode", "path", "pattern", "saveAs"},
@@ -111,19 +101,6 @@ def unknown_config_options(run: Run) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # -profile test, its -resume, and the strict parser, in one launch folder
 # --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("nextflow_runs")
-
-
-@pytest.fixture(scope="module")
-def test_run(runs) -> tuple[Run, Path]:
-    outdir = runs / "results"
-    run = pipeline(runs / "launch", outdir, "first", "-profile", "test")
-    assert run.returncode == 0, run.explain()
-    return run, outdir
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +193,7 @@ def test_test_profile_publishes_every_output(test_run):
 
 def test_scatter_runs_three_or_more_scoring_tasks_per_sample(test_run):
     _, outdir = test_run
-    rows = tasks_of(trace(test_run[0]), "SPLAM_SCORE")
+    rows = tasks_of(trace(test_run[0]), "SPLAMFLOW_SCORE")
     assert all(row["status"] == "COMPLETED" for row in rows)
     per_sample = Counter(row["name"].split("(")[1].split(".chunk_")[0] for row in rows)
     assert per_sample == {SAMPLE: 3, ANNOTATION: 2}, per_sample
@@ -278,10 +255,11 @@ def test_versions_name_splamflow_and_torch(test_run):
         elif line.strip():
             tool, _, version = line.strip().partition(": ")
             versions.setdefault(process, {})[tool] = version
-    assert versions["SPLAM_SCORE"]["splamflow"] == splamflow.__version__
-    assert versions["SPLAM_SCORE"]["torch"] == torch.__version__
-    assert versions["SPLAM_SCORE"]["cuda"] == (torch.version.cuda or "none")
-    for process in ("SPLAM_EXTRACT", "SPLAM_CLEAN", "SPLAM_EXTRACT_ANNOTATION", "SPLAM_CLEAN_ANNOTATION"):
+    assert versions["SPLAMFLOW_SCORE"]["splamflow"] == splamflow.__version__
+    assert versions["SPLAMFLOW_SCORE"]["torch"] == torch.__version__
+    assert versions["SPLAMFLOW_SCORE"]["cuda"] == (torch.version.cuda or "none")
+    for process in ("SPLAMFLOW_EXTRACT", "SPLAMFLOW_CLEAN", "SPLAMFLOW_EXTRACT_ANNOTATION",
+                    "SPLAMFLOW_CLEAN_ANNOTATION"):
         assert versions[process]["splamflow"] == splamflow.__version__, process
     assert versions["Workflow"]["Nextflow"] == "25.04.4"
     assert versions["Workflow"]["splamflow"] == splamflow.__version__
@@ -312,7 +290,7 @@ def test_strict_parser_runs_with_typed_parameters(strict_run, direct):
     log = run.log()
     assert "Using script parser v2" in log and "Using config parser v2" in log
     rows = trace(run)
-    per_sample = Counter(row["name"].split("(")[1].split(".chunk_")[0] for row in tasks_of(rows, "SPLAM_SCORE"))
+    per_sample = Counter(row["name"].split("(")[1].split(".chunk_")[0] for row in tasks_of(rows, "SPLAMFLOW_SCORE"))
     assert per_sample == {SAMPLE: 5, ANNOTATION: 4}, per_sample  # 247 and 155 junctions, 50 per task
     for name in (SAMPLE, ANNOTATION):
         assert (outdir / name / f"{name}.scores.bed").read_bytes() == direct[f"{name}.scores"].read_bytes()
@@ -320,7 +298,7 @@ def test_strict_parser_runs_with_typed_parameters(strict_run, direct):
     assert stats["threshold"] == 0.05 and stats["options"]["paired"] is True
     # every BAM record has an XS tag: the motif rule reads the genome and changes nothing here
     assert stats["options"]["infer_strand"] == "motif"
-    (clean,) = task_dirs(run, "SPLAM_CLEAN")
+    (clean,) = task_dirs(run, "SPLAMFLOW_CLEAN")
     assert "--genome chr20_slice.fa.gz" in (clean / ".command.sh").read_text()
     annotation = json.loads((outdir / ANNOTATION / f"{ANNOTATION}.clean_stats.json").read_text())
     assert annotation["threshold"] == 0.05
@@ -341,7 +319,7 @@ def _script(task_dir: Path) -> str:
     return (task_dir / ".command.sh").read_text()
 
 
-# Room for both SPLAM_SCORE tasks of a stub run at once (the test profile caps tasks at 2 CPUs, and CI
+# Room for both SPLAMFLOW_SCORE tasks of a stub run at once (the test profile caps tasks at 2 CPUs, and CI
 # has 2 cores), and a barrier: each scoring task waits (at most 15 s) until the other has started too
 # and records how many had started. Without `maxForks 1` both record 2 (the control run); with it the
 # first waits in vain and records 1.
@@ -351,7 +329,7 @@ executor {
     memory = '64 GB'
 }
 process {
-    withName: 'SPLAM_SCORE' {
+    withName: 'SPLAMFLOW_SCORE' {
         cpus = 1
         memory = '1 GB'
         beforeScript = 'WAIT'
@@ -405,15 +383,16 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
     assert run.returncode == 0, run.explain()
     assert "splamflow: unknown parameter --lab_contact is ignored" in run.output
     assert "-profile gpu without docker, podman, singularity, apptainer or conda" in run.output
-    for task in task_dirs(run, "SPLAM_EXTRACT") + task_dirs(run, "SPLAM_CLEAN"):
+    for task in task_dirs(run, "SPLAMFLOW_EXTRACT") + task_dirs(run, "SPLAMFLOW_CLEAN"):
         assert "--paired" not in _script(task), "paired 'false' given as text must stay false"
-    (clean,) = task_dirs(run, "SPLAM_CLEAN")
+    (clean,) = task_dirs(run, "SPLAMFLOW_CLEAN")
     assert "--threshold 0.05" in _script(clean)
-    score_rows = tasks_of(trace(run), "SPLAM_SCORE")
+    score_rows = tasks_of(trace(run), "SPLAMFLOW_SCORE")
     assert len(score_rows) == 2
     for row in score_rows:
         said = (Path(row["workdir"]) / ".command.out").read_text()
         assert "--device cuda" in said and "--batch-size 64" in said, said
+    assert "the local executor shares the GPUs of this machine: scoring tasks run one at a time" in run.output
     # maxForks 1: the first scoring task waited at the barrier for the second in vain (the control
     # run, test_stub_test_profile_writes_to_results_and_retries_exit_175, passes the same barrier)
     assert seen_at_the_barrier(seen)[0] == 1, seen.read_text()
@@ -486,7 +465,7 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
     runs = [line for line in calls.read_text().splitlines() if line.startswith("run ")]
     rows = trace(run)
     assert len(runs) == len(rows) == 10, runs
-    score_dirs = {str(d) for d in task_dirs(run, "SPLAM_SCORE")}
+    score_dirs = {str(d) for d in task_dirs(run, "SPLAMFLOW_SCORE")}
     for line in runs:
         is_score = any(d in line for d in score_dirs)
         assert "-u " in line, line  # the docker profile's runOptions survive
@@ -547,9 +526,10 @@ def test_gpu_settings_do_not_depend_on_profile_order(parser, engine, tmp_path):
     first, second = _config(f"{engine},gpu", env, tmp_path), _config(f"gpu,{engine}", env, tmp_path)
     assert first == second
     text = "\n".join(first)
-    gpu = "process.'withName:SPLAM_SCORE'."
-    assert f"{gpu}accelerator = 1" in first
-    assert f"{gpu}maxForks = 1" in first
+    gpu = "process.'withLabel:process_gpu'."
+    assert any(line.startswith(f"{gpu}accelerator = ") for line in first), first
+    assert any(line.startswith(f"{gpu}clusterOptions = ") for line in first) and "--gres=gpu:" in text, first
+    assert not any("maxForks" in line for line in first), first  # no turns on a scheduler: set at start for local
     assert f"{engine}.enabled = true" in first
     options = [line for line in first if "containerOptions" in line or "runOptions" in line]
     assert [line for line in options if "containerOptions" in line] == [f"{gpu}containerOptions = {{"], options
@@ -585,7 +565,8 @@ BAD_INPUT = {
             "--threshold must be a number, not 'abc'",  # mistyped value
             "--batch_size must be at least 1, not 0",  # out of range
             "--score_chunk_size must be at least 1, not 0",
-            "--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAM_SCORE); on CPU use bf16 or fp32",
+            "--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or "
+            "fp32",
         ],
     ),
 }

@@ -7,7 +7,7 @@
     Prints "validation: N checks passed", or fails naming every check that did not hold.
 */
 
-include { readSamplesheet; checkParameters; fastaIndexProblems; annotationMeta; modelFiles; typedValue; scoreSettings; gpuSharingWarning; precisionProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
+include { readSamplesheet; checkParameters; fastaIndexProblems; annotationMeta; modelFiles; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
 include { chunkIndex; chunksInOrder; chunkTasks } from '../../workflows/splamflow'
 
 workflow {
@@ -113,21 +113,44 @@ workflow {
     scratch.resolve('m.json').text = '{}'
     cases << [modelFiles(weights.toString()) == [weights, scratch.resolve('m.json')], 'model with its JSON metadata']
 
-    // SPLAM_SCORE's settings from a process config: GPU sharing warning, fp16 without a GPU
-    def gpu_profile = ['withName:SPLAM_SCORE': [accelerator: 1, maxForks: 1]]
-    def local_gpu = scoreSettings(gpu_profile)
-    cases << [local_gpu == [executor: 'local', maxForks: 1, accelerator: true], "gpu profile settings: ${local_gpu}"]
-    cases << [gpuSharingWarning(local_gpu) == null, 'maxForks 1 with the local executor: no warning']
-    def slurm_gpu = scoreSettings(gpu_profile + [executor: 'slurm'])
-    cases << [gpuSharingWarning(slurm_gpu)?.contains("executor 'slurm' gives each task its own GPU"), "maxForks 1 on slurm warns: ${slurm_gpu}"]
-    def batch_own = scoreSettings([executor: 'local', 'withName:SPLAM_SCORE': [accelerator: 1, maxForks: 1, executor: 'awsbatch']])
-    cases << [gpuSharingWarning(batch_own)?.contains("executor 'awsbatch'"), "the selector's executor counts: ${batch_own}"]
-    cases << [gpuSharingWarning(scoreSettings(['withName:SPLAM_SCORE': [accelerator: 1, maxForks: 0], executor: 'slurm'])) == null, 'lifted limit: no warning']
-    def cpu_only = scoreSettings([:])
-    cases << [precisionProblem('fp16', cpu_only) == '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAM_SCORE); on CPU use bf16 or fp32', 'fp16 without a GPU is refused']
-    cases << [precisionProblem('bf16', cpu_only) == null && precisionProblem('fp32', cpu_only) == null, 'bf16 and fp32 run on CPU']
-    cases << [precisionProblem('fp16', local_gpu) == null, 'fp16 with a GPU']
-    cases << [precisionProblem('fp16', scoreSettings(['withName:SPLAM_SCORE': [accelerator: { 1 }]])) == null, 'an accelerator closure counts as a GPU']
+    // SPLAMFLOW_SCORE's settings as Nextflow's selectors give them: a GPU however it is requested,
+    // one task at a time on the local executor only, fp16 without a GPU
+    def score = scoreProcess()
+    def gpu_profile = ['withLabel:process_gpu': [accelerator: { 1 }, clusterOptions: { '--gres=gpu:1' }]]
+    def selectors = [
+        'gpu profile (withLabel:process_gpu)': gpu_profile,
+        'withName:SPLAMFLOW_SCORE': ['withName:SPLAMFLOW_SCORE': [accelerator: 1]],
+        "withName:'.*:SPLAMFLOW_SCORE'": ['withName:.*:SPLAMFLOW_SCORE': [accelerator: 1]],
+        'withLabel:process_.* with a type': ['withLabel:process_.*': [accelerator: [request: 2, type: 'nvidia-tesla-t4']]],
+        'withName:!JUNCTIONS_.*': ['withName:!JUNCTIONS_.*': [accelerator: 1]],
+    ]
+    selectors.each { what, config ->
+        cases << [precisionProblem('fp16', processSettings(config, score, null)) == null, "fp16 with a GPU requested by ${what}: ${processSettings(config, score, null)}"]
+    }
+    def not_score = [
+        'withName:SPLAMFLOW_CLEAN': ['withName:SPLAMFLOW_CLEAN': [accelerator: 1]],
+        'withLabel:process_single': ['withLabel:process_single': [accelerator: 1]],
+        'withName:!.*SCORE': ['withName:!.*SCORE': [accelerator: 1]],
+        'a later accelerator 0': gpu_profile + ['withName:.*:SPLAMFLOW_SCORE': [accelerator: 0]],
+    ]
+    not_score.each { what, config ->
+        cases << [precisionProblem('fp16', processSettings(config, score, null)) == '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or fp32', "no GPU for the scorer from ${what}"]
+    }
+    cases << [precisionProblem('bf16', processSettings([:], score, null)) == null && precisionProblem('fp32', processSettings([:], score, null)) == null, 'bf16 and fp32 run on CPU']
+    cases << [processSettings([:], score, null).executor == 'local', 'the default executor is local']
+    cases << [processSettings([:], score, 'slurm').executor == 'slurm' && processSettings([:], score, [name: 'lsf']).executor == 'lsf', 'the executor scope counts']
+    cases << [processSettings([executor: 'slurm', 'withName:SPLAMFLOW_SCORE': [executor: 'awsbatch']], score, null).executor == 'awsbatch', "the selector's executor wins"]
+    def local_config = ['withLabel:process_gpu': [accelerator: 1]]
+    cases << [localGpuTurns(local_config, processSettings(local_config, score, null)) && local_config['withName:SPLAMFLOW_SCORE'] == [maxForks: 1], "local GPU tasks take turns: ${local_config}"]
+    def slurm_config = [executor: 'slurm', 'withLabel:process_gpu': [accelerator: 1]]
+    cases << [!localGpuTurns(slurm_config, processSettings(slurm_config, score, null)) && !slurm_config.containsKey('withName:SPLAMFLOW_SCORE'), 'SLURM GPU tasks run side by side']
+    def own_limit = ['withLabel:process_gpu': [accelerator: 1], 'withName:SPLAMFLOW_SCORE': [maxForks: 3, memory: '8 GB']]
+    cases << [!localGpuTurns(own_limit, processSettings(own_limit, score, null)) && own_limit['withName:SPLAMFLOW_SCORE'] == [maxForks: 3, memory: '8 GB'], 'a maxForks of the configuration is kept']
+    def cpu_config = ['withName:SPLAMFLOW_SCORE': [memory: '8 GB']]
+    cases << [!localGpuTurns(cpu_config, processSettings(cpu_config, score, null)) && cpu_config['withName:SPLAMFLOW_SCORE'] == [memory: '8 GB'], 'no GPU, no turns']
+
+    cases << [condaProblem(true, '0.1.0')?.contains('install splamflow==0.1.0 from PyPI, which does not have that version yet'), 'conda refused while splamflow is not on PyPI']
+    cases << [condaProblem(false, '0.1.0') == null, 'no conda, no problem']
 
     // scatter/gather helpers of workflows/splamflow.nf
     cases << [chunkIndex(file('/w/s1.chunk_000042.bed')) == 42, 'chunk index from the file name']

@@ -94,7 +94,8 @@ def run(argv, capsys):
 
 
 def rows(path: Path) -> list[list[str]]:
-    return [line.split("\t") for line in path.read_text().splitlines()]
+    """The data rows (the `#splamflow` provenance header, checked on its own, left out)."""
+    return [line.split("\t") for line in path.read_text().splitlines() if not line.startswith("#splamflow ")]
 
 
 def expected_lines(expected=EXPECTED) -> list[list[str]]:
@@ -105,7 +106,7 @@ def expected_lines(expected=EXPECTED) -> list[list[str]]:
 
 def test_splam_default_counts_sorted_and_named(bam, tmp_path, capsys):
     out = tmp_path / "j.bed"
-    code, err = run(["extract", bam, "-o", out], capsys)
+    code, err = run(["extract", bam, "-o", out, "--infer-strand", "none"], capsys)
     assert code == 0, err
     assert rows(out) == expected_lines()
     assert "16 records, 13 spliced records counted;" in err
@@ -229,7 +230,70 @@ def test_infer_strand_motif_on_bam_without_xs(tmp_path, capsys):
     assert "resolved 3 of 7 unstranded junctions (+: 2, -: 1); 4 stay '.'" in err
     plain = tmp_path / "plain.bed"
     assert run(["extract", bam, "-o", plain], capsys)[0] == 0
-    assert {r[5] for r in rows(plain)} == {"."}  # Splam's behaviour without --infer-strand
+    assert {r[5] for r in rows(plain)} == {"."}  # Splam's behaviour without a genome
+
+
+def _untagged_bam_and_genome(tmp_path: Path) -> tuple[Path, Path]:
+    untagged = [(n, c, p, cig, f, {k: v for k, v in t.items() if k not in ("XS", "ts")})
+                for n, c, p, cig, f, t in RECORDS]
+    genome = write_genome(tmp_path / "g.fa", {
+        ("c1", 110): "GT", ("c1", 158): "AG", ("c1", 1010): "CT", ("c1", 1108): "AC",
+        ("c2", 20): "GC", ("c2", 48): "AG",
+    })
+    return write_bam(tmp_path / "noxs.bam", untagged), genome
+
+
+def test_auto_is_the_default_and_equals_motif_with_a_genome(tmp_path, capsys):
+    bam, genome = _untagged_bam_and_genome(tmp_path)
+    by_motif, by_auto, by_default = (tmp_path / f"{n}.bed" for n in ("motif", "auto", "default"))
+    assert run(["extract", bam, "-o", by_motif, "--infer-strand", "motif", "--genome", genome], capsys)[0] == 0
+    assert run(["extract", bam, "-o", by_auto, "--infer-strand", "auto", "--genome", genome], capsys)[0] == 0
+    code, err = run(["extract", bam, "-o", by_default, "--genome", genome], capsys)
+    assert code == 0, err
+    assert by_motif.read_text() == by_auto.read_text() == by_default.read_text()
+    header = by_default.read_text().splitlines()[0]
+    assert header == "#splamflow strand_source=XS,ts,motif spliced_records=13 unstranded_records=13"
+    assert "resolved 3 of 7 unstranded junctions" in err and "warning" not in err
+
+
+def test_auto_without_genome_warns_once_and_records_the_count(tmp_path, capsys):
+    bam, _ = _untagged_bam_and_genome(tmp_path)
+    out = tmp_path / "j.bed"
+    code, err = run(["extract", bam, "-o", out], capsys)
+    assert code == 0, err
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith("splam_score.py extract: warning: 13 of 13 spliced records (100.0%) have no strand")
+    assert "--genome GENOME.fa" in lines[0]
+    assert lines[1].startswith("extract: ")
+    assert out.read_text().splitlines()[0] == "#splamflow strand_source=XS,ts spliced_records=13 unstranded_records=13"
+    assert {r[5] for r in rows(out)} == {"."}
+
+
+@pytest.mark.parametrize(("tagged", "warned"), [(100, False), (99, False), (98, True)])
+def test_auto_warns_only_above_one_percent_without_strand(tmp_path, capsys, tagged, warned):
+    # one record without a strand among 101, 100 (exactly 1%: not above) and 99 spliced records
+    records = [(f"t{i}", "c1", 100, "10M50N10M", 0, {"XS": "+"}) for i in range(tagged)]
+    bam = write_bam(tmp_path / "few.bam", [*records, ("u0", "c1", 300, "10M50N10M", 0, {})])
+    out = tmp_path / "j.bed"
+    code, err = run(["extract", bam, "-o", out], capsys)
+    assert code == 0, err
+    assert ("warning:" in err) == warned, err
+    assert out.read_text().splitlines()[0].endswith(f"spliced_records={tagged + 1} unstranded_records=1")
+
+
+def test_none_is_splam_s_format_without_header_and_refuses_a_genome(bam, tmp_path, capsys):
+    out = tmp_path / "j.bed"
+    assert run(["extract", bam, "-o", out, "--infer-strand", "none"], capsys)[0] == 0
+    assert not out.read_text().startswith("#")
+    one_line_error(*run(["extract", bam, "-o", out, "--infer-strand", "none", "--genome", bam], capsys),
+                   "--genome is not used with --infer-strand none")
+
+
+def test_strandness_is_part_of_the_recorded_source(bam, tmp_path, capsys):
+    out = tmp_path / "j.bed"
+    assert run(["extract", bam, "-o", out, "--strandness", "fr"], capsys)[0] == 0
+    assert out.read_text().splitlines()[0].startswith("#splamflow strand_source=XS,ts,library-fr ")
 
 
 def test_motif_merges_into_tagged_rows(bam, tmp_path, capsys):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from splamflow.evaluate.metrics import at_threshold, average_precision, roc_auc
+from splamflow.evaluate.metrics import at_threshold, average_precision, removal_table, roc_auc
 from splamflow.train.loss import focal_loss
 from splamflow.train.schedule import learning_rate
 
@@ -50,3 +50,11 @@ def test_focal_loss_matches_formula():
     # gamma = 0 is cross entropy
     ce = torch.nn.functional.cross_entropy(logits, target)
     assert torch.isclose(focal_loss(logits, target, gamma=0.0, site_weight=1.0), ce)
+
+
+def test_removal_table_counts_scores_below_each_threshold():
+    label = np.array([1, 1, 1, 1, 0, 0])
+    score = np.array([0.05, 0.4, 0.6, 0.95, 0.02, 0.3])
+    rows = {r["threshold"]: r for r in removal_table(label, score, thresholds=(0.1, 0.5))}
+    assert rows[0.1]["positives_removed"] == 0.25 and rows[0.1]["negatives_removed"] == 0.5
+    assert rows[0.5]["positives_removed"] == 0.5 and rows[0.5]["negatives_removed"] == 1.0

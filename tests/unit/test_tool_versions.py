@@ -1,4 +1,4 @@
-"""`splam_score.py --tool-versions` (the versions every SPLAM_SCORE task reports): the values torch
+"""`splam_score.py --tool-versions` (the versions every SPLAMFLOW_SCORE task reports): the values torch
 itself gives, read without importing torch; `--version` does not import torch either."""
 
 from __future__ import annotations

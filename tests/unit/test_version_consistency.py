@@ -394,7 +394,7 @@ def test_every_module_runs_in_this_version_of_the_image():
     modules = ROOT / "modules"
     if not modules.is_dir():
         pytest.skip("no modules/ yet")
-    assert sorted(modules.glob("splamflow/splam/*/main.nf")), "modules/ exists but holds no splam module"
+    assert sorted(modules.glob("splamflow/splamflow/*/main.nf")), "modules/ exists but holds no splam module"
     problems = []
     for main_nf in sorted(modules.rglob("main.nf")):
         rel = main_nf.relative_to(ROOT)
@@ -495,6 +495,15 @@ def test_environment_installs_the_image_versions(path):
         if Version(cuda) not in SpecifierSet(specs["cuda-version"]):
             problems.append(f"{rel}: cuda-version {specs['cuda-version']}, the CUDA image has CUDA {cuda}")
     assert not problems, "\n".join(problems)
+
+
+def test_module_environments_install_this_splamflow():
+    """Every module that runs splam_score.py installs splamflow itself, at this repository's version."""
+    mains = sorted((ROOT / "modules").rglob("main.nf"))
+    modules = [path.parent for path in mains if "splam_score.py" in path.read_text()]
+    assert modules
+    for module in modules:
+        assert environment_specs(module / "environment.yml").get("splamflow") == f"=={splamflow.__version__}", module
 
 
 # --- the conda recipe and the Galaxy requirements -----------------------------------------------

@@ -24,11 +24,11 @@ MODULES = {
     for path in sorted((ROOT / "modules").glob("**/main.nf"))
 }
 SUBCOMMAND_OF = {
-    "SPLAM_EXTRACT": "extract",
-    "SPLAM_EXTRACT_ANNOTATION": "extract",
-    "SPLAM_SCORE": "score",
-    "SPLAM_CLEAN": "clean",
-    "SPLAM_CLEAN_ANNOTATION": "clean",
+    "SPLAMFLOW_EXTRACT": "extract",
+    "SPLAMFLOW_EXTRACT_ANNOTATION": "extract",
+    "SPLAMFLOW_SCORE": "score",
+    "SPLAMFLOW_CLEAN": "clean",
+    "SPLAMFLOW_CLEAN_ANNOTATION": "clean",
 }
 PLACEHOLDER = "PLACEHOLDER"  # what an input path renders to when only the flags are read
 
@@ -84,7 +84,7 @@ def module_invocations() -> list[tuple[str, list[str]]]:
 
 
 def test_every_module_is_found():
-    assert set(MODULES) >= {"splamflow/splam/extract", "splamflow/splam/score", "splamflow/splam/clean"}
+    assert set(MODULES) >= {"splamflow/splamflow/extract", "splamflow/splamflow/score", "splamflow/splamflow/clean"}
     for proc in MODULES.values():
         assert proc.templates("script"), f"{proc.path}: no script template"
         assert proc.templates("stub"), f"{proc.path}: no stub block"
@@ -94,7 +94,7 @@ def test_module_commands_use_only_cli_flags():
     options = cli_options()
     top_level = {opt for action in build_parser()._actions for opt in action.option_strings}
     calls = module_invocations()
-    # `splam_score.py --tool-versions` (SPLAM_SCORE's versions): a top-level option on its own
+    # `splam_score.py --tool-versions` (SPLAMFLOW_SCORE's versions): a top-level option on its own
     version_calls = [(where, args) for where, args in calls if args and args[0].startswith("-")]
     assert {args[0] for _, args in version_calls} == {"--tool-versions"}
     for where, args in version_calls:
@@ -129,7 +129,7 @@ def test_pipeline_choices_are_cli_choices():
     assert set(props["strandness"]["enum"]) <= set(options["extract"]["--strandness"].choices)
     assert set(props["strandness"]["enum"]) <= set(options["clean"]["--strandness"].choices)
     assert set(props["infer_strand"]["enum"]) <= set(options["extract"]["--infer-strand"].choices)
-    score = MODULES["splamflow/splam/score"].sections["script"]
+    score = MODULES["splamflow/splamflow/score"].sections["script"]
     devices = set(re.findall(r"task\.accelerator \? '(\w+)' : '(\w+)'", score)[0])
     assert devices == {"cuda", "cpu"}
     assert devices <= set(options["score"]["--device"].choices)

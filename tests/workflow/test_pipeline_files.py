@@ -70,7 +70,11 @@ def test_module_test_constants_match_the_test_data():
     merge = (ROOT / "modules/splamflow/junctions/merge/tests/main.nf.test").read_text()
     assert f".md5 == '{hashlib.md5(truth.read_bytes()).hexdigest()}'" in merge
     junctions = len(truth.read_text().splitlines()) - 1  # the header
-    tests = ("splam/extract/tests/main.nf.test", "splam/score/tests/main.nf.test", "splam/score/tests/main.gpu.nf.test")
+    tests = (
+        "splamflow/extract/tests/main.nf.test",
+        "splamflow/score/tests/main.nf.test",
+        "splamflow/score/tests/main.gpu.nf.test",
+    )
     for module in tests:
         text = (ROOT / "modules/splamflow" / module).read_text()
         claimed = re.findall(r"(?:readLines\(\)\.size\(\)|junctions) == (\d+)", text)
@@ -88,9 +92,9 @@ def _snapshot_counts(snapshot: Path) -> dict[str, list[str]]:
 
 
 def test_clean_snapshot_has_the_counts_clean_writes():
-    # nf-test compares the snapshot with the counts SPLAM_CLEAN writes (stats.as_dict(), in field order);
+    # nf-test compares the snapshot with the counts SPLAMFLOW_CLEAN writes (stats.as_dict(), in field order);
     # a field added to the stats without regenerating the snapshot fails there, and CI has no nf-test
-    counts = _snapshot_counts(ROOT / "modules/splamflow/splam/clean/tests/main.nf.test.snap")
+    counts = _snapshot_counts(ROOT / "modules/splamflow/splamflow/clean/tests/main.nf.test.snap")
     alignments = list(AlignmentStats().as_dict())
     annotation = list(AnnotationStats().as_dict())
     assert sorted(counts) == ["chr20 slice - bam - paired", "chr20 slice - gtf"]

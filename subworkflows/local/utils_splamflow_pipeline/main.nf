@@ -34,7 +34,12 @@ workflow PIPELINE_INITIALISATION {
         problems << 'give --input (a samplesheet of BAMs), --gtf (an annotation), or both'
     }
     problems.addAll(fastaIndexProblems(typed.fasta))
-    def score_settings = scoreSettings(workflow.session.config.navigate('process') as Map)
+    def conda_problem = condaProblem(isTrue(workflow.session.config.navigate('conda.enabled')), workflow.manifest.version)
+    if (conda_problem) {
+        problems << conda_problem
+    }
+    def process_config = (workflow.session.config.navigate('process') ?: [:]) as Map
+    def score_settings = processSettings(process_config, scoreProcess(), workflow.session.config.navigate('executor'))
     def precision_problem = precisionProblem(typed.precision, score_settings)
     if (precision_problem) {
         problems << precision_problem
@@ -56,9 +61,8 @@ workflow PIPELINE_INITIALISATION {
     if (software_warning) {
         log.warn(software_warning)
     }
-    def sharing_warning = gpuSharingWarning(score_settings)
-    if (sharing_warning) {
-        log.warn(sharing_warning)
+    if (localGpuTurns(process_config, score_settings)) {
+        log.info('splamflow: the local executor shares the GPUs of this machine: scoring tasks run one at a time')
     }
 
     // emits are bare names: Nextflow 25.04.0's strict parser drops `name = value` emits
@@ -121,36 +125,93 @@ def isTrue(Object value) {
     return value != null && value.toString().toLowerCase() == 'true'
 }
 
-// SPLAM_SCORE's executor, maxForks and accelerator as the configuration sets them (its withName
-// selector over the process defaults); an accelerator given as a closure counts as a GPU
-def scoreSettings(Map process_config) {
+// The scoring process as the configuration resolves it: names and labels are those of
+// workflows/splamflow.nf's SPLAMFLOW_SCORE (its fully-qualified name is the path of workflows to it)
+def scoreProcess() {
+    return [names: ['SPLAMFLOW_SCORE', 'SPLAMFLOW:SPLAMFLOW_SCORE'], labels: ['process_medium', 'process_gpu']]
+}
+
+// A process's directives as Nextflow applies the configuration to it (ProcessConfig.applyConfig):
+// the `withLabel` selectors matching one of its labels, then the `withName` selectors matching its
+// simple or fully-qualified name, each in the order the configuration declares them, over the
+// process-wide settings; the executor falls back to the `executor` scope, then to local
+def processSettings(Map process_config, Map process, Object executor_config) {
     def config = process_config ?: [:]
-    def own = config['withName:SPLAM_SCORE'] instanceof Map ? config['withName:SPLAM_SCORE'] : [:]
-    return [
-        executor: (own.executor ?: config.executor ?: 'local').toString(),
-        maxForks: own.maxForks,
-        accelerator: own.accelerator != null && own.accelerator != 0,
-    ]
-}
-
-// maxForks 1 (the gpu profile) is for the local executor, where every task sees every GPU; a
-// scheduler gives each task its own GPU, so there the limit only makes the tasks wait in turn
-def gpuSharingWarning(Map score) {
-    if (score.accelerator && score.maxForks == 1 && score.executor != 'local') {
-        return "splamflow: -profile gpu runs one SPLAM_SCORE task at a time (maxForks 1, meant for the local executor); executor '${score.executor}' gives each task its own GPU: lift the limit with process { withName: 'SPLAM_SCORE' { maxForks = 0 } } in a -c config"
+    def settings = [:]
+    config.each { key, value ->
+        if (!key.toString().startsWith('with')) {
+            settings[key.toString()] = value
+        }
     }
-    return null
+    config.each { key, value ->
+        def rule = key.toString()
+        if (rule.startsWith('withLabel:') && value instanceof Map && selectorMatches(process.labels, rule.substring(10).trim())) {
+            settings.putAll(value)
+        }
+    }
+    process.names.each { name ->
+        config.each { key, value ->
+            def rule = key.toString()
+            if (rule.startsWith('withName:') && value instanceof Map && selectorMatches([name], rule.substring(9).trim())) {
+                settings.putAll(value)
+            }
+        }
+    }
+    def default_executor = executor_config instanceof Map ? executor_config.name : executor_config
+    settings.executor = (settings.executor ?: default_executor ?: 'local').toString()
+    return settings
 }
 
-// fp16 runs on GPUs only (bf16 runs on CPU too): without one SPLAM_SCORE would fail after extraction
+// Nextflow's selector rule: the pattern is a regular expression matching the whole name (or one of
+// the labels); a leading `!` negates it
+def selectorMatches(List names, String pattern) {
+    def negated = pattern.startsWith('!')
+    def regex = negated ? pattern.substring(1).trim() : pattern
+    return names.any { name -> name ==~ regex } != negated
+}
+
+// Whether the scoring task asks for a GPU: an accelerator set by any selector (an accelerator given
+// as a closure counts as a GPU; 0 does not)
+def requestsGpu(Map settings) {
+    def accelerator = settings.accelerator
+    if (accelerator instanceof Map) {
+        accelerator = accelerator.request ?: accelerator.limit
+    }
+    return accelerator != null && accelerator != 0
+}
+
+// The local executor of Nextflow 25.04 gives every task every GPU of the machine, and the scorer
+// uses the first: there, GPU tasks run one at a time unless the configuration sets maxForks itself.
+// A scheduler (SLURM, the cloud batch services, Kubernetes) gives each task its own GPU: no limit.
+// The limit goes into the configuration before the workflow's processes are created, which is when
+// Nextflow applies it (ProcessDef.initialize).
+def localGpuTurns(Map process_config, Map settings) {
+    if (requestsGpu(settings) && settings.executor == 'local' && settings.maxForks == null) {
+        process_config.put('withName:SPLAMFLOW_SCORE', ((process_config.get('withName:SPLAMFLOW_SCORE') ?: [:]) as Map) + [maxForks: 1])
+        return true
+    }
+    return false
+}
+
+// fp16 runs on GPUs only (bf16 runs on CPU too): without one SPLAMFLOW_SCORE would fail after extraction
 def precisionProblem(Object precision, Map score) {
-    if (precision == 'fp16' && !score.accelerator) {
-        return '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAM_SCORE); on CPU use bf16 or fp32'
+    if (precision == 'fp16' && !requestsGpu(score)) {
+        return '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or fp32'
     }
     return null
 }
 
-// `-profile gpu` alone runs SPLAM_SCORE with whatever splam_score.py is on PATH
+// The modules' conda environments install splamflow==<version> from PyPI: refused while that
+// release is not published there (add the version here when it is)
+def condaProblem(boolean conda_enabled, String version) {
+    def on_pypi = []
+    if (conda_enabled && !(version in on_pypi)) {
+        return "-profile conda: the modules' conda environments install splamflow==${version} from PyPI, which does not have that version yet; use -profile docker, podman, singularity or apptainer, or no profile with splamflow installed (pip install . in a clone)".toString()
+    }
+    return null
+}
+
+// `-profile gpu` alone runs SPLAMFLOW_SCORE with whatever splam_score.py is on PATH
 def gpuSoftwareWarning(String profile, Object engine) {
     def profiles = (profile ?: '').tokenize(',')
     def software = ['docker', 'podman', 'singularity', 'apptainer', 'conda']

@@ -1,0 +1,57 @@
+process SPLAMFLOW_EXTRACT {
+    tag "${meta.id}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+    container 'ghcr.io/splamflow/splamflow:0.1.0'
+
+    input:
+    tuple val(meta), path(input), path(index)
+    tuple val(meta2), path(fasta), path(fasta_index)
+
+    output:
+    tuple val(meta), path("*.junctions.bed")    , emit: bed
+    tuple val(meta), path("*.intron_counts.tsv"), emit: intron_counts, optional: true
+    tuple val("${task.process}"), val('splamflow'), eval("splam_score.py --version | cut -d ' ' -f 2"), emit: versions_splamflow, topic: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    def is_annotation = input.name ==~ /.+\.(gtf|gff|gff3)(\.gz)?$/
+    // the genome gives unstranded records their intron motif's strand (--infer-strand auto, the
+    // default, or motif); the CLI refuses --genome with --infer-strand none (in any spelling argparse accepts)
+    def genome = fasta && !(args =~ /--infer-strand(=|\s+)none\b/).find() ? "--genome ${fasta}" : ''
+    if (is_annotation) {
+        """
+        splam_score.py extract \\
+            ${input} \\
+            -o ${prefix}.junctions.bed \\
+            --intron-counts ${prefix}.intron_counts.tsv \\
+            ${args}
+        """
+    } else {
+        """
+        splam_score.py extract \\
+            ${input} \\
+            -o ${prefix}.junctions.bed \\
+            --threads ${task.cpus} \\
+            ${genome} \\
+            ${args}
+        """
+    }
+
+    stub:
+    def args = task.ext.args ?: ''
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    def is_annotation = input.name ==~ /.+\.(gtf|gff|gff3)(\.gz)?$/
+    """
+    echo "${args}"
+    touch ${prefix}.junctions.bed
+    if [ "${is_annotation}" = "true" ]; then
+        touch ${prefix}.intron_counts.tsv
+    fi
+    """
+}

@@ -1,0 +1,1 @@
+"""`convert-model`: a published Splam model (TorchScript or state_dict) as splamflow safetensors + JSON."""
