@@ -65,7 +65,7 @@ def test_score_from_process_substitution_loses_no_row(tmp_path):
 def test_clean_reads_bam_and_scores_from_fifos_and_writes_to_devices(tmp_path, capfdbinary):
     assert main(["extract", str(BAM), "-o", str(tmp_path / "j.bed"), "--quiet"]) == 0
     scores = "".join("\t".join([*line.split("\t")[:6], "0.9", "0.05" if int(line.split("\t")[4]) < 2 else "0.9"]) + "\n"
-                     for line in (tmp_path / "j.bed").read_text().splitlines())
+                     for line in (tmp_path / "j.bed").read_text().splitlines() if not line.startswith("#"))
     bam_fifo, bam_writer = _fifo(tmp_path, "bam", BAM.read_bytes())
     scores_fifo, scores_writer = _fifo(tmp_path, "scores", scores.encode())
     capfdbinary.readouterr()
