@@ -5,8 +5,14 @@ source they resolve to (recorded by extract, checked by clean)."""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from splamflow.errors import UserError
+
+# A coarse bound on the memory one junction of a batch takes in a forward pass (input, activations of
+# the 64-channel layers alive at once): a batch that cannot fit in RAM is refused before allocating.
+BATCH_BYTES_PER_JUNCTION = 1 << 20
 
 
 def non_negative_int(text: str) -> int:
@@ -23,6 +29,53 @@ def non_negative_int(text: str) -> int:
 def positive_int(text: str) -> int:
     """An integer >= 1."""
     value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _capped_threads(value: int) -> int:
+    from splamflow.cpus import available_cpus
+
+    cpus = available_cpus()
+    if value > cpus:
+        print(f"splam_score.py: warning: --threads {value} is more than the {cpus} CPUs this process may use; "
+              f"using {cpus}", file=sys.stderr)
+        return cpus
+    return value
+
+
+def threads(text: str) -> int:
+    """A thread count >= 0 (0: automatic), capped at the CPUs this process may use with one warning line."""
+    return _capped_threads(non_negative_int(text))
+
+
+def positive_threads(text: str) -> int:
+    """A thread or worker count >= 1, capped like `threads`."""
+    return _capped_threads(positive_int(text))
+
+
+def _memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 1 << 40  # unknown: only absurd sizes are refused
+
+
+def batch_size(text: str) -> int:
+    """A batch size >= 0 (0: the default) whose batches fit in this machine's memory."""
+    value = non_negative_int(text)
+    need, have = value * BATCH_BYTES_PER_JUNCTION, _memory_bytes()
+    if need > have:
+        raise argparse.ArgumentTypeError(
+            f"{value} junctions per batch need about {need / 2**30:,.0f} GiB; this machine has "
+            f"{have / 2**30:,.0f} GiB")
+    return value
+
+
+def positive_batch_size(text: str) -> int:
+    """A batch size >= 1, checked like `batch_size`."""
+    value = batch_size(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value

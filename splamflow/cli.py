@@ -16,7 +16,8 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from splamflow import __version__, progress, signals, versions
-from splamflow.errors import UserError
+from splamflow.errors import UserError, one_line
+from splamflow.io.files import spooled_inputs
 
 PROG = "splam_score.py"
 
@@ -31,6 +32,9 @@ SUBCOMMANDS: dict[str, str] = {
     "evaluate": "evaluate a model on held-out curated junctions",
     "convert-model": "convert the published splam.pt (or a state_dict) to safetensors + JSON metadata",
 }
+
+# Inputs (argparse names) that may be pipes: copied to a temporary file first (io.files.spooled_inputs).
+PIPED_INPUTS = ("input", "inputs", "junctions", "scores", "annotation", "alt", "bam")
 
 
 def _version_text() -> str:
@@ -56,7 +60,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line (exit 2), like every other user error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress.QUIET = bool(getattr(args, "quiet", False))
     progress.VERBOSE = bool(getattr(args, "verbose", False))
     try:
-        with signals.interruptible(), _htslib_quiet():
+        with signals.interruptible(), _htslib_quiet(), spooled_inputs(args, PIPED_INPUTS):
             return int(args._run(args) or 0)
     except UserError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
@@ -127,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as exc:  # the system refused a read or write that no check could foresee
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"{PROG} {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"{PROG} {args.command}: error: {one_line(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
         return 2
 
 

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+
+# Control characters (a newline in a file name or in a model's metadata) would forge extra lines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters written as escapes (\\n, \\t, \\x1b), so it prints as one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class UserError(Exception):
@@ -12,4 +21,4 @@ class UserError(Exception):
         where = ""
         if path is not None:
             where = f"{os.fspath(path)}:{line}: " if line is not None else f"{os.fspath(path)}: "
-        super().__init__(where + message)
+        super().__init__(one_line(where + message))

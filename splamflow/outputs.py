@@ -13,6 +13,12 @@ A previous output is kept as a hard link beside it until the commit is done, so 
 commit can put it back; where no hard link can be made (a file system without them, a file of
 another user under `fs.protected_hardlinks`) it is renamed aside at commit instead. A previous
 file that cannot be put back is never deleted: the error names where it is.
+
+Streams are written through, never replaced: `-` (standard output), `/dev/stdout`, `/dev/fd/N`, and
+an output that is a character device, FIFO or block device (or a symlink to one). Such an output is
+written to a temporary file in $TMPDIR and copied into the stream before the other outputs are
+moved into place, so a failed run still writes nothing to it; nothing is created beside it (a
+command must not add an index next to a stream: see `is_stream`). A socket is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import shutil
+import stat
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -45,6 +55,7 @@ class Output:
     _moved: bool = False  # commit has replaced (or removed) `final`
     _kept: bool = False  # the backup could not be put back: it stays, for the user
     remove: bool = False  # commit deletes an existing `final` (e.g. a stale index) instead
+    stream: int | Path | None = None  # written through at commit: a file descriptor or a device/FIFO
 
     @property
     def tmp(self) -> Path:
@@ -54,7 +65,57 @@ class Output:
 
     def remove_instead(self) -> None:
         """Do not write this output; delete any old file of this name at commit (a stale index)."""
-        self.remove = True
+        if self.stream is None:  # a device is never deleted
+            self.remove = True
+
+
+def _fd_of(path: Path) -> int | None:
+    """The file descriptor that `-`, /dev/stdout, /dev/fd/N or /proc/self/fd/N (or a link to one) names."""
+    if str(path) == "-":
+        return 1
+    here = re.compile(rf"/(?:dev|proc/(?:self|thread-self|{os.getpid()}))/fd/(\d+)")
+    name = os.path.abspath(path)
+    for _ in range(40):  # the kernel's limit on symlinks followed
+        if match := here.fullmatch(name):
+            return int(match.group(1))
+        if not os.path.islink(name):
+            return None
+        name = os.path.normpath(os.path.join(os.path.dirname(name), os.readlink(name)))
+    return None
+
+
+def stream_target(path: str | os.PathLike) -> int | Path | None:
+    """Where a stream output goes: a file descriptor, a device or FIFO path; None for a file to replace."""
+    path = Path(path)
+    fd = _fd_of(path)
+    if fd is not None:
+        return fd
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISSOCK(mode):
+        raise UserError("is a socket; name a file, a FIFO, a device or - (standard output)", path)
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISBLK(mode):
+        return path
+    return None
+
+
+def is_stream(path: str | os.PathLike) -> bool:
+    """True for an output that is written through (see the module docstring): no index or file beside it."""
+    return stream_target(path) is not None
+
+
+def _copy_to_stream(source: Path, target: int | Path) -> None:
+    with open(source, "rb") as src:
+        if isinstance(target, int):
+            if target in (1, 2):  # text already printed there comes first
+                (sys.stdout if target == 1 else sys.stderr).flush()
+            with open(target, "wb", closefd=False) as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+        else:
+            with open(target, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
 
 
 def _umask() -> int:
@@ -106,6 +167,11 @@ class OutputSet:
         if self._folder is not None and self._folder.exists() and not self._folder.is_dir():
             raise UserError("the output folder is a file", self._folder)
         for i, out in enumerate(self._outputs):
+            out.stream = stream_target(out.final)
+            if out.stream is not None:
+                if any(other.stream == out.stream for other in self._outputs[:i]):
+                    raise UserError(f"two outputs name the same stream, {out.what} among them", out.final)
+                continue
             if out.final.is_dir():
                 raise UserError(f"{out.what} is a folder; give a file name", out.final)
             folder = out.final.parent
@@ -136,6 +202,14 @@ class OutputSet:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if kind is None:
+            try:
+                self._write_streams()  # signals on: a FIFO without a reader must not hang a SIGTERM
+            except BaseException:
+                with signals.deferred():
+                    self._clean_up()
+                    self._remove_created_folders()
+                raise
         with signals.deferred():  # an interruption now would leave half the clean-up undone
             if kind is None:
                 try:
@@ -152,6 +226,15 @@ class OutputSet:
             folders = sorted({str(o.final.parent) for o in self._outputs})
             raise UserError(f"cannot write the outputs: {exc.strerror}", ", ".join(folders)) from None
 
+    def _write_streams(self) -> None:
+        """Copy the stream outputs through (before the files are moved: a failed copy changes no file)."""
+        for out in self._outputs:
+            if out.stream is not None:
+                try:
+                    _copy_to_stream(out.tmp, out.stream)
+                except OSError as exc:
+                    raise UserError(f"cannot write {out.what}: {exc.strerror or exc}", out.final) from None
+
     def _make_folder(self) -> None:
         if self._folder is None or self._folder.is_dir():
             return
@@ -163,6 +246,11 @@ class OutputSet:
         self._created = missing
 
     def _prepare(self, out: Output) -> None:
+        if out.stream is not None:
+            fd, tmp = tempfile.mkstemp(prefix="splamflow-", suffix=out.suffix or ".tmp")
+            os.close(fd)
+            out._tmp = Path(tmp)
+            return
         folder = out.final.parent
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{out.final.name}.", suffix=out.suffix or ".tmp", dir=folder)
@@ -196,6 +284,8 @@ class OutputSet:
 
     @staticmethod
     def _move(out: Output) -> None:
+        if out.stream is not None:  # written through already
+            return
         if out._backup is None and os.path.lexists(out.final):
             backup = Path(f"{out.tmp}.old")
             os.rename(out.final, backup)

@@ -80,6 +80,50 @@ def save_model(net: SplamNet, path: str | os.PathLike, metadata: dict) -> dict:
         return write_model(net, weights.tmp, sidecar.tmp, metadata)
 
 
+# Limits on a model's JSON sidecar (ours are a few kB): no input may make the parser work without bound.
+METADATA_MAX_BYTES = 1 << 20
+METADATA_MAX_DEPTH = 32
+METADATA_MAX_NUMBER = 40  # characters of one number
+# Keys whose type other code relies on; a version is printed, so it must be one short line.
+_METADATA_TYPES = {"version": str, "sha256": str, "parameters": int, "architecture": dict, "history": list}
+
+
+def _bounded_number(kind: type):
+    def parse(text: str):
+        if len(text) > METADATA_MAX_NUMBER:
+            raise ValueError(f"a number of {len(text):,} characters")
+        return kind(text)
+
+    return parse
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: object, limit: int) -> bool:
+    """True when `value` nests no deeper than `limit` arrays/objects."""
+    if limit < 0:
+        return False
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return all(_depth(child, limit - 1) for child in children)
+
+
+def _check_metadata(metadata: object, meta_path: Path) -> dict:
+    if not isinstance(metadata, dict):
+        raise UserError(f"model metadata must be a JSON object, not {type(metadata).__name__}", meta_path)
+    if not _depth(metadata, METADATA_MAX_DEPTH):
+        raise UserError(f"model metadata nests more than {METADATA_MAX_DEPTH} levels deep", meta_path)
+    for key, kind in _METADATA_TYPES.items():
+        value = metadata.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise UserError(f'model metadata: "{key}" must be a JSON {kind.__name__}', meta_path)
+    version = metadata.get("version")
+    if version is not None and (len(version) > 200 or not version.isprintable()):
+        raise UserError('model metadata: "version" must be one printable line of at most 200 characters', meta_path)
+    return metadata
+
+
 def read_metadata(weights: Path) -> dict:
     """The JSON sidecar of a safetensors model ({} when there is none), checked against the weights."""
     meta_path = metadata_path(weights)
@@ -88,15 +132,23 @@ def read_metadata(weights: Path) -> dict:
     if meta_path.is_dir():
         raise UserError("model metadata is a folder, not a JSON file", meta_path)
     try:
-        metadata = json.loads(meta_path.read_bytes().decode("utf-8"))
+        with open(meta_path, "rb") as handle:
+            data = handle.read(METADATA_MAX_BYTES + 1)
+        if len(data) > METADATA_MAX_BYTES:
+            raise UserError(f"model metadata is larger than {METADATA_MAX_BYTES:,} bytes", meta_path)
+        metadata = json.loads(data.decode("utf-8"), parse_int=_bounded_number(int),
+                              parse_float=_bounded_number(float), parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise UserError("model metadata is not UTF-8 text", meta_path) from None
     except json.JSONDecodeError as exc:
         raise UserError(f"model metadata is not valid JSON (line {exc.lineno}: {exc.msg})", meta_path) from None
+    except RecursionError:
+        raise UserError(f"model metadata nests more than {METADATA_MAX_DEPTH} levels deep", meta_path) from None
+    except ValueError as exc:
+        raise UserError(f"model metadata is not usable JSON: {exc}", meta_path) from None
     except OSError as exc:
         raise UserError(f"cannot read model metadata: {exc.strerror or exc}", meta_path) from None
-    if not isinstance(metadata, dict):
-        raise UserError(f"model metadata must be a JSON object, not {type(metadata).__name__}", meta_path)
+    _check_metadata(metadata, meta_path)
     recorded = metadata.get("sha256")
     if recorded is not None and recorded != sha256_file(weights):
         raise UserError(
@@ -176,6 +228,9 @@ def _match(state: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor
     expected = SplamNet().state_dict()
     _check_layout({k: tuple(v.shape) for k, v in state.items()}, expected, path)
     for key, value in state.items():
+        if expected[key].is_floating_point() and not value.is_floating_point():
+            raise UserError(f"not a Splam model: {key} has dtype {str(value.dtype).removeprefix('torch.')}, "
+                            "expected floating point", path)
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise UserError(f"not a usable model: {key} holds NaN or infinite weights", path)
     return {k: state[k].to(ref.dtype) for k, ref in expected.items()}

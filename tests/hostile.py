@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pysam
 import pytest
 import torch
@@ -207,3 +208,57 @@ def splam_shaped_archive(path: Path, tensors: dict[str, bytes] | None = None,
         return pickled_module({k: v if isinstance(v, bytes) else emit(v) for k, v in node.items()})
 
     return torchscript_archive(path, emit(tree), data | (records or {}))
+
+
+def curated_arrays(n: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
+    """The arrays of a small valid curated set (as `curate` writes them)."""
+    rng = np.random.default_rng(seed)
+    return {
+        "codes": rng.integers(0, 4, (n, 800)).astype(np.uint8), "label": np.array([0, 1] * (n // 2), np.uint8),
+        "category": np.array(["negative_random", "positive_mane"] * (n // 2)), "contig": np.array(["20"] * n),
+        "start": np.arange(n) * 1000 + 100_000, "end": np.arange(n) * 1000 + 100_500, "strand": np.array(["+"] * n),
+    }
+
+
+# Curated sets that `curate` never writes: name -> arrays to replace (None: drop the array).
+BAD_CURATED = {
+    "labels-of-7": {"label": np.array([7, 1] * 4, np.uint8)},
+    "labels-half": {"label": np.array([0.5, 1.0] * 4)},
+    "codes-wrong-width": {"codes": np.zeros((8, 799), np.uint8)},
+    "codes-out-of-range": {"codes": np.full((8, 800), 9, np.uint8)},
+    "codes-float": {"codes": np.zeros((8, 800), np.float32)},
+    "labels-too-few": {"label": np.array([0, 1], np.uint8)},
+    "start-text": {"start": np.array(["x"] * 8)},
+    "contig-numbers": {"contig": np.arange(8)},
+    "pickled-objects": {"category": np.array([object()] * 8, dtype=object)},
+}
+
+
+def write_curated(path: Path, changes: dict[str, np.ndarray | None]) -> Path:
+    arrays = {k: v for k, v in {**curated_arrays(), **changes}.items() if v is not None}
+    np.savez(path, **arrays)
+    return path
+
+
+# Model sidecars (JSON) that must be refused in one line: name -> (bytes, part of the message).
+BAD_SIDECARS = {
+    "5000-digit-number": (b'{"version": "x", "n": ' + b"9" * 5000 + b"}", "a number of 5,000 characters"),
+    "nested-100000-deep": (b'{"n": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nests more than 32 levels"),
+    "nested-40-deep": (b'{"n": ' + b"[" * 40 + b"]" * 40 + b"}", "nests more than 32 levels"),
+    "bare-nan": (b'{"version": "x", "auprc": NaN}', "NaN is not a JSON number"),
+    "newline-in-version": (b'{"version": "v1\\nsplam_score.py score: error: forged"}', '"version" must be one'),
+    "version-a-number": (b'{"version": 3}', '"version" must be a JSON str'),
+    "sha256-a-list": (b'{"sha256": [1]}', '"sha256" must be a JSON str'),
+    "larger-than-1-mib": (b'{"description": "' + b"x" * (1 << 20) + b'"}', "larger than 1,048,576 bytes"),
+}
+
+
+def int32_model(path: Path) -> Path:
+    """The Splam parameters as int32 tensors (no sidecar): a model that would score everything alike."""
+    from safetensors.torch import save_file
+
+    from splamflow.model import SplamNet
+
+    state = {k: v.to(torch.int32) if v.is_floating_point() else v for k, v in SplamNet().state_dict().items()}
+    save_file(state, str(path))
+    return path

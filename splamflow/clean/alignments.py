@@ -339,16 +339,17 @@ def _renumber(read: pysam.AlignedSegment, plan: _Plan, nh_changed: set) -> None:
 def clean_alignments(
     input_path: str | os.PathLike,
     scores: Scores,
-    kept: tuple[Path, Path],
-    discarded: tuple[Path, Path] | None,
+    kept: tuple[Path, Path | None],
+    discarded: tuple[Path, Path | None] | None,
     opts: CleanOptions,
     motifs: MotifStrands | None = None,
 ) -> AlignmentStats:
     """Write the cleaned BAM and its index to `kept` (BAM, index), and the removed records to `discarded`.
 
-    The index is written when the input is sorted; with `discarded` None removed records are only
-    counted. The paths are an OutputSet's temporary files: they replace the final names only when
-    the caller's whole run succeeds. `motifs` keys records without a strand by their introns' motifs.
+    An index is written when the input is sorted and its path is not None; with `discarded` None
+    removed records are only counted. The paths are an OutputSet's temporary files: they replace
+    the final names only when the caller's whole run succeeds. `motifs` keys records without a
+    strand by their introns' motifs.
     """
     path = os.fspath(input_path)
     stats = AlignmentStats(junctions_scored=len(scores))
@@ -397,5 +398,6 @@ def clean_alignments(
     stats.multimapped_reads_nh_changed = len(nh_changed)
     if stats.sorted_output:
         for bam_path, bai_path in (kept, *([discarded] if discarded else [])):
-            index_bam(bam_path, bai_path, opts.threads)
+            if bai_path is not None:
+                index_bam(bam_path, bai_path, opts.threads)
     return stats

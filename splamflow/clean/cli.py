@@ -31,14 +31,14 @@ from splamflow.argtypes import (
     add_infer_strand_arguments,
     check_infer_strand,
     non_negative_int,
-    positive_int,
+    positive_threads,
     strand_source,
 )
 from splamflow.clean.options import MIN_BAD_FRACTION, MIN_INTRONS, THRESHOLD, CleanOptions
 from splamflow.errors import UserError
 from splamflow.io.files import require_file, with_indexes
 from splamflow.io.sniff import ALIGNMENTS, ANNOTATION, annotation_format, annotation_name_format, input_kind
-from splamflow.outputs import Output, OutputSet
+from splamflow.outputs import Output, OutputSet, is_stream
 
 if TYPE_CHECKING:
     import pysam
@@ -121,7 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="mark discarded records unmapped like Splam (default: keep them as they were)",
     )
-    bam.add_argument("--threads", type=positive_int, default=CleanOptions.threads,
+    bam.add_argument("--threads", type=positive_threads, default=CleanOptions.threads,
                      help=f"BGZF compression/decompression threads (default {CleanOptions.threads})")
     gtf = parser.add_argument_group("annotations (GTF/GFF3 input)")
     gtf.add_argument(
@@ -228,10 +228,13 @@ def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
               *with_indexes("--reference", args.reference, "fasta")]
     outputs = OutputSet(inputs)
     if kind == ALIGNMENTS:
-        files = _Files(main=outputs.add(args.output, "-o", ".bam"),
-                       main_index=outputs.add(f"{args.output}.bai", "index of -o", ".bai"))
+        # a stream (-, a FIFO, /dev/null) gets the BAM only: nothing is written beside a device
+        files = _Files(main=outputs.add(args.output, "-o", ".bam"))
         if args.discarded:
             files.discarded = outputs.add(args.discarded, "--discarded", ".bam")
+        if not is_stream(args.output):
+            files.main_index = outputs.add(f"{args.output}.bai", "index of -o", ".bai")
+        if args.discarded and not is_stream(args.discarded):
             files.discarded_index = outputs.add(f"{args.discarded}.bai", "index of --discarded", ".bai")
     else:
         files = _Files(main=outputs.add(args.output, "-o", ".gz" if args.output.endswith(".gz") else ""))
@@ -262,8 +265,11 @@ def _clean_alignments(args: argparse.Namespace, scores, files: _Files, genome: p
     missing = scores.missing_contigs(reference_names(args.input, opts))
     report.warn_unknown_contigs(missing, len(scores), "the BAM header")
     motifs = MotifStrands(genome, args.genome) if genome is not None else None
-    discarded = (files.discarded.tmp, files.discarded_index.tmp) if files.discarded else None
-    stats = clean_alignments(args.input, scores, (files.main.tmp, files.main_index.tmp), discarded, opts, motifs)
+    def paths(bam: Output | None, index: Output | None) -> tuple[Path, Path | None] | None:
+        return (bam.tmp, index.tmp if index else None) if bam else None
+
+    stats = clean_alignments(args.input, scores, paths(files.main, files.main_index),
+                             paths(files.discarded, files.discarded_index), opts, motifs)
     if not stats.sorted_output:  # an old index of these names would not match the new BAMs
         for index in (files.main_index, files.discarded_index):
             if index is not None:

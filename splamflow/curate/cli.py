@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.validation_fraction < 1:
         raise UserError("--validation-fraction must be in [0, 1)")
-    # checked before any sniffing: a FIFO (`<(...)`) is refused here, as extract and clean refuse it
+    # checked before any sniffing (a pipe was already spooled to a file by the CLI)
     require_file(args.annotation, "--annotation")
     if args.alt:
         require_file(args.alt, "--alt")

@@ -260,6 +260,10 @@ def _write_set(labelled: list[tuple[Junction, str]], codes: np.ndarray, idx: np.
 def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
     rng = np.random.default_rng(opts.seed)
     genome = GenomeSet(list(opts.genome))
+    unknown = [c for c in opts.test_contigs if c not in genome]
+    if unknown:
+        raise UserError(f"--test-contigs names {', '.join(unknown[:3])}, which the genome does not have "
+                        f"(it has {', '.join(genome.references[:3])}{', ...' if len(genome.references) > 3 else ''})")
     labelled = _labelled(opts, genome, rng)
     codes, keep = encode_junctions(genome, [j for j, _ in labelled])
     labelled = [lab for lab, k in zip(labelled, keep) if k]

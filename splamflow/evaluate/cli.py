@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from splamflow.argtypes import non_negative_int, positive_int
+from splamflow.argtypes import non_negative_int, positive_batch_size, threads
 from splamflow.evaluate.options import BATCH_SIZE
 from splamflow.score.options import DEVICE, DEVICES
 from splamflow.versions import SHIPPED_MODELS
@@ -25,11 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                          "shipped default)")
     parser.add_argument("-o", "--outdir", required=True, help="report folder")
     parser.add_argument("--device", choices=DEVICES, default=DEVICE)
-    parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)
+    parser.add_argument("--batch-size", type=positive_batch_size, default=BATCH_SIZE)
     parser.add_argument("--sample", type=non_negative_int, default=0,
                         help="score a random sample of this many junctions (0 = all; the report says so)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of --sample")
-    parser.add_argument("--threads", type=non_negative_int, default=0,
+    parser.add_argument("--threads", type=threads, default=0,
                         help="torch CPU threads (0 = the CPUs this process may use; OMP_NUM_THREADS lowers it)")
     parser.add_argument("--record-in-metadata", action="store_true",
                         help="also write the held-out metrics into the model's .json sidecar (splamflow models)")

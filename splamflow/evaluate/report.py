@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLi
                 "called_real_at_0.1": float((junction[m] >= 0.1).mean()),
                 "called_real_at_0.5": float((junction[m] >= 0.5).mean()),
             }
-        files["report.json"].tmp.write_text(json.dumps(report, indent=2) + "\n")
+        files["report.json"].tmp.write_text(_json(report))
         files["report.md"].tmp.write_text(markdown(report))
         _plots(label, donor, acceptor, files["pr_curve.png"], files["score_histograms.png"])
         with open(files["scores.tsv"].tmp, "w", newline="\n") as handle:
@@ -72,8 +73,23 @@ def evaluate(model: str | None, data: str | os.PathLike, outdir: str | os.PathLi
             for row in zip(test.contig, test.start, test.end, test.strand, test.category, label, donor, acceptor):
                 handle.write("\t".join(map(str, row[:6])) + f"\t{row[6]:.6f}\t{row[7]:.6f}\n")
         if sidecar is not None:
-            sidecar.tmp.write_text(json.dumps(_with_heldout(loaded.metadata, report), indent=2) + "\n")
+            sidecar.tmp.write_text(_json(_with_heldout(loaded.metadata, report)))
     return report
+
+
+def _finite(value: object) -> object:
+    """`value` with NaN and infinities (a metric undefined for a set of one class) as None: JSON null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json(value: object) -> str:
+    return json.dumps(_finite(value), indent=2, allow_nan=False) + "\n"
 
 
 def _sidecar(model: str | None) -> Path:

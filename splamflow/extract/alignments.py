@@ -50,6 +50,7 @@ class ExtractStats:
     paired_spliced_without_nh: int = 0
     introns_too_long: int = 0
     introns_short_anchor: int = 0
+    bad_tag_values: int = 0  # YC or NH tags that are not integers: ignored (weight 1, not multi-mapped)
     unstranded: int = 0  # counted spliced records without XS, ts or library strand
 
     def add(self, other: ExtractStats) -> None:
@@ -147,6 +148,7 @@ def _add_record(
     introns = _anchored(read, options.min_anchor, stats) if options.min_anchor else spliced_introns(read, cigar_text)
     weight = read.get_tag("YC") if read.has_tag("YC") else 1
     if not isinstance(weight, int):
+        stats.bad_tag_values += 1
         weight = 1
     multi = _multi_mapped(read, options, stats) if options.paired or options.multi_mapped else False
     strand = record_strand(read, options.strandness)
@@ -171,7 +173,11 @@ def _multi_mapped(read: pysam.AlignedSegment, options: ExtractOptions, stats: Ex
     if mate:
         stats.paired_spliced += 1
     if read.has_tag("NH"):
-        return read.get_tag("NH") > 1
+        nh = read.get_tag("NH")
+        if isinstance(nh, int):
+            return nh > 1
+        stats.bad_tag_values += 1
+        return False
     if mate:
         stats.paired_spliced_without_nh += 1
     return False

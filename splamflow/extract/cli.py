@@ -55,6 +55,7 @@ from splamflow.argtypes import (
     check_infer_strand,
     non_negative_int,
     positive_int,
+    positive_threads,
     strand_source,
 )
 from splamflow.errors import UserError
@@ -139,7 +140,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only records overlapping R (contig or contig:start-end, 1-based); needs an index",
     )
     alignments.add_argument(
-        "--threads", type=positive_int, default=THREADS, metavar="N",
+        "--threads", type=positive_threads, default=THREADS, metavar="N",
         help="worker processes, splitting the genome into chunks by the index (an unindexed BAM is read "
         "in one pass with N decompression threads instead; ignored for GTF/GFF3 input)",
     )
@@ -304,6 +305,8 @@ def _run_alignments(args: argparse.Namespace, bed: Path, per_sample: Path | None
             f"--paired: {stats.paired_spliced:,} spliced mate records counted, "
             f"{stats.paired_spliced_without_nh:,} of them without an NH tag (kept; Splam 1.0.12 drops them)"
         )
+    if stats.bad_tag_values:
+        summary.append(f"warning: {stats.bad_tag_values:,} YC/NH tags were not integers and were ignored")
     if by_strand["."] and args.infer_strand == "none":
         summary.append(
             f"note: {by_strand['.']:,} junctions have no strand ('.'; no XS/ts tag); "

@@ -1,12 +1,18 @@
-"""Input files: the readable-file check, plain or gzipped text line by line, sha256 for provenance."""
+"""Input files: the readable-file check, pipes spooled, plain or gzipped text line by line, sha256 for provenance."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import gzip
 import hashlib
+import itertools
 import os
+import shutil
+import stat
+import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,6 +52,56 @@ def open_decompressed(path: str | os.PathLike) -> BinaryIO:
         raw.close()
         raise
     return _GzipReader(raw) if compressed else raw
+
+
+def is_pipe(path: str | os.PathLike) -> bool:
+    """True for an input that can be read only once: `-` (standard input), a FIFO, a character device."""
+    if os.fspath(path) == "-" and not os.path.lexists("-"):
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+@contextlib.contextmanager
+def spooled_inputs(args: argparse.Namespace, names: Iterable[str]) -> Iterator[None]:
+    """Copy each input of `args` (attributes `names`) that is a pipe into a temporary file and use that.
+
+    Formats are sniffed and some inputs read twice, which a pipe (`<(cat x.bed)`, a FIFO, `-`) cannot
+    give. The copy keeps the pipe's name and is removed when the block ends. Reading happens in Python,
+    so a FIFO that no one writes to still gives way to SIGTERM.
+    """
+    folder: Path | None = None
+
+    def spool(value: str, n: int) -> str:
+        nonlocal folder
+        if not isinstance(value, str) or not is_pipe(value):
+            return value
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="splamflow-input-"))
+        copy = folder / str(n) / ("stdin" if value == "-" else Path(value).name)
+        copy.parent.mkdir()
+        try:
+            with open(0 if value == "-" else value, "rb", closefd=value != "-") as src, open(copy, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+        except OSError as exc:
+            raise UserError(f"cannot read the input: {exc.strerror or exc}", value) from None
+        return os.fspath(copy)
+
+    counter = itertools.count()
+    try:
+        for name in names:
+            value = getattr(args, name, None)
+            if isinstance(value, list):  # extract's several inputs
+                setattr(args, name, [spool(item, next(counter)) for item in value])
+            elif value is not None:
+                setattr(args, name, spool(value, next(counter)))
+        yield
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def index_files(path: str | os.PathLike, kind: str) -> list[Path]:

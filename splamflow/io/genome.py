@@ -125,6 +125,12 @@ def _unindexed(path: Path, names: list[str], where: str) -> None:
     )
 
 
+def _empty_records(lines: list[bytes], indexed: set[str]) -> bool:
+    """True when `lines` are only headers of sequences without bases, which htslib leaves out of the
+    index (samtools faidx warns and goes on); a name the index lists is a duplicate, not one of them."""
+    return all(x.startswith(b">") for x in lines) and not indexed.intersection(_names(lines))
+
+
 def _lines_match(reader: _Reader, offset: int, length: int, bases: int, width: int) -> bool:
     """The record's first and last lines hold `bases` bases (the last one the rest) where the index puts them."""
     eol = {1: b"\n", 2: b"\r\n"}.get(width - bases)
@@ -159,13 +165,15 @@ def _check_index(path: Path, fai: Path, gzi: Path | None) -> None:
     if dups:
         raise UserError(f"FASTA index lists duplicate sequence names: {', '.join(dups[:5])}", fai)
     entries.sort()
+    indexed = {e[1] for e in entries}
     try:
         with open(path, "rb") as raw:
             reader = _Reader(raw, gzi)
             end = 0
             for offset, name, length, bases, width in entries:
                 lines = [x for x in reader.read(end, min(offset - end, _TAIL)).split(b"\n") if x.strip()]
-                if offset - end > _TAIL or len(lines) != 1 or _names(lines) != [name]:
+                if (offset - end > _TAIL or not lines or _names(lines[-1:]) != [name]
+                        or not _empty_records(lines[:-1], indexed)):
                     _unindexed(path, [n for n in _names(lines) if n != name], f"before sequence {name!r}")
                 if not _lines_match(reader, offset, length, bases, width):
                     raise UserError(
@@ -176,7 +184,7 @@ def _check_index(path: Path, fai: Path, gzi: Path | None) -> None:
             tail = reader.read(end, _TAIL)
     except (OSError, struct.error, ValueError, zlib.error) as exc:
         raise UserError(f"cannot read FASTA or its index: {exc}", path) from None
-    if tail.strip():
+    if not _empty_records([x for x in tail.split(b"\n") if x.strip()], indexed):
         _unindexed(path, _names(tail.split(b"\n")), "after the last indexed sequence")
 
 

@@ -41,7 +41,7 @@ import json
 import sys
 import time
 
-from splamflow.argtypes import non_negative_int, positive_int
+from splamflow.argtypes import batch_size, positive_int, threads
 from splamflow.errors import UserError
 from splamflow.progress import detailed
 from splamflow.score.options import (
@@ -66,14 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"shipped model name ({', '.join(SHIPPED_MODELS)}) or model file: .safetensors "
                              "(+ .json), TorchScript archive or state_dict (default: the shipped default model)")
     parser.add_argument("-o", "--output", required=True, metavar="SCORES.bed", help="output BED of scores")
-    parser.add_argument("--batch-size", type=non_negative_int, default=BATCH_SIZE,
+    parser.add_argument("--batch-size", type=batch_size, default=BATCH_SIZE,
                         help=f"junctions per forward pass (default: {CPU_BATCH_SIZE} on CPU, {GPU_BATCH_SIZE} on GPU)")
     parser.add_argument("--device", choices=DEVICES, default=DEVICE,
                         help=f"auto picks cuda, then mps, then cpu (default: {DEVICE})")
     parser.add_argument("--precision", choices=PRECISIONS, default=PRECISION,
                         help=f"{PRECISION} (default, exact), or autocast bf16/fp16 for speed")
     parser.add_argument("--stats", metavar="STATS.json", help="write counts (scored, skipped by reason) as JSON")
-    parser.add_argument("--threads", type=non_negative_int, default=THREADS,
+    parser.add_argument("--threads", type=threads, default=THREADS,
                         help="torch CPU threads (0 = the CPUs this process may use: its affinity mask and cgroup "
                              "CPU quota, rounded down; OMP_NUM_THREADS, when set, lowers it)")
     parser.add_argument("--chunk-size", type=positive_int, default=CHUNK_SIZE,

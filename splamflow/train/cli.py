@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from splamflow.argtypes import non_negative_int, positive_int
+from splamflow.argtypes import non_negative_int, positive_batch_size, positive_int, threads
 from splamflow.train.options import FINE_TUNING, FROM_SCRATCH, TrainOptions
 
 DEFAULTS = TrainOptions  # its class attributes are the defaults, stated once
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epoch-size", type=non_negative_int, default=DEFAULTS.epoch_size,
                         help="training junctions per epoch (rounded up to whole batches), drawn afresh at random "
                              "each epoch: a budget for large sets; 0 = all of them")
-    parser.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size)
+    parser.add_argument("--batch-size", type=positive_batch_size, default=DEFAULTS.batch_size)
     parser.add_argument("--init-from", metavar="MODEL", default=DEFAULTS.init_from,
                         help="fine-tune: start from this model (file or shipped name, e.g. human) instead of "
                              "random weights")
@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site-weight", type=float, default=DEFAULTS.site_weight,
                         help=f"weight of donor/acceptor terms in the loss (published code: {DEFAULTS.site_weight:g})")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    parser.add_argument("--threads", type=non_negative_int, default=DEFAULTS.threads,
+    parser.add_argument("--threads", type=threads, default=DEFAULTS.threads,
                         help="torch CPU threads (0 = the CPUs this process may use, rounded down; OMP_NUM_THREADS, "
                              "when set, lowers it)")
     parser.add_argument("--checkpoint-every", type=positive_int, default=DEFAULTS.checkpoint_every,

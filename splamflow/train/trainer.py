@@ -179,7 +179,7 @@ def _init_from(run: _Run) -> None:
 
 
 def _folders(opts: TrainOptions) -> tuple[Path, Path]:
-    """The curated-data and output folders, checked; the output folder is created."""
+    """The curated-data and output folders, checked (the caller creates the output folder)."""
     data_dir, outdir = Path(opts.data), Path(opts.outdir)
     if not data_dir.is_dir():
         raise UserError("curated data folder does not exist", data_dir)
@@ -187,7 +187,6 @@ def _folders(opts: TrainOptions) -> tuple[Path, Path]:
         raise UserError("the output folder is a file", outdir)
     if not (data_dir / "train.npz").exists():
         raise UserError("no train.npz here: run `splam_score.py curate` first", data_dir)
-    outdir.mkdir(parents=True, exist_ok=True)
     return data_dir, outdir
 
 
@@ -289,6 +288,7 @@ def train(opts: TrainOptions) -> Path:
     data_dir, outdir = _folders(opts)
     train_set = load_set(data_dir / "train.npz")
     val_set = load_set(data_dir / "validation.npz") if (data_dir / "validation.npz").exists() else None
+    outdir.mkdir(parents=True, exist_ok=True)  # only once the sets are known to be good
 
     torch.manual_seed(opts.seed)
     per_epoch = min(opts.epoch_size, len(train_set)) if opts.epoch_size else len(train_set)

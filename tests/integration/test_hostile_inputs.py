@@ -17,6 +17,8 @@ import contextlib
 import gzip
 import json
 import shutil
+import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -347,12 +349,112 @@ CASES = [
 ]
 
 
+# Integer options of each subcommand, and values that are no integer (each must be refused by argparse).
+INT_OPTIONS = {
+    "extract": ("--threads", "--min-mapq", "--min-anchor", "--max-intron"),
+    "score": ("--threads", "--batch-size", "--chunk-size"),
+    "clean": ("--threads",),
+    "curate": ("--max-intron",),
+    "train": ("--epochs", "--batch-size", "--warmup-steps", "--threads", "--checkpoint-every", "--max-steps"),
+    "evaluate": ("--batch-size",),
+}
+NOT_INTEGERS = ("abc", "1.5", "0x10", "1e3", "9" * 5000, "\u22121", "NaN", "inf", "1,000", "0b11", "2**3", "1.0")
+FLOAT_OPTIONS = {
+    "clean": ("--threshold",),
+    "curate": ("--min-support", "--negatives-per-positive", "--validation-fraction"),
+    "train": ("--learning-rate", "--weight-decay", "--gamma", "--site-weight"),
+}
+# Outputs a file may be named by, per subcommand (the socket family).
+FILE_OUTPUTS = {
+    "extract": ("-o", "--intron-counts"),
+    "score": ("-o", "--stats"),
+    "clean": ("-o", "--discarded", "--stats", "--stats-tsv"),
+}
+
+
+def _socket(path: str) -> Callable[[Path, Path, Path], None]:
+    def setup(m: Path, i: Path, o: Path) -> None:
+        with socket.socket(socket.AF_UNIX) as server:  # the socket file stays after the close
+            server.bind(path.format(m=m, i=i, o=o))
+
+    return setup
+
+
+def _curated(name: str, folder: bool) -> Callable[[Path, Path, Path], None]:
+    def setup(m: Path, i: Path, o: Path) -> None:
+        if folder:
+            (i / "cur").mkdir()
+            hostile.write_curated(i / "cur" / "train.npz", hostile.BAD_CURATED[name])
+        else:
+            hostile.write_curated(i / "t.npz", hostile.BAD_CURATED[name])
+
+    return setup
+
+
+def _table_cases() -> list[Case]:
+    """The families of issue 23, generated: bad numbers, control characters in names, sockets as
+    outputs, oversized batches, hostile model metadata, damaged curated sets, empty devices as inputs."""
+    cases = []
+    for name, spec in SPECS.items():
+        def argv(inp: str = spec.input, out: str = spec.output, extra: str = "", spec: Spec = spec) -> str:
+            return spec.argv.format(input=inp, output=out, m="{m}", o="{o}", i="{i}") + extra
+
+        for option in INT_OPTIONS.get(name, ()):
+            for k, value in enumerate(NOT_INTEGERS):
+                cases.append(Case(f"{name}-{option[2:]}-not-an-integer-{k}", argv(extra=f" {option} {value}"),
+                                  "is not an integer"))
+        for option in FLOAT_OPTIONS.get(name, ()):
+            cases.append(Case(f"{name}-{option[2:]}-not-a-number", argv(extra=f" {option} abc"),
+                              "invalid float value"))
+        for label, char in (("newline", "{nl}"), ("escape", "{esc}"), ("carriage-return", "{cr}")):
+            cases.append(Case(f"{name}-{label}-in-input-name", argv(inp=f"{{i}}/x{char}error:forged"),
+                              "does not exist"))
+        for option in FILE_OUTPUTS.get(name, ()):
+            extra = "" if option == "-o" else f" {option} {{o}}/s.sock"
+            inp = "{m}/chr20_slice.gtf" if option == "--intron-counts" else spec.input
+            cases.append(Case(f"{name}-{option.strip('-')}-is-a-socket",
+                              argv(inp=inp, out="{o}/s.sock" if option == "-o" else spec.output, extra=extra),
+                              "is a socket", setup=_socket("{o}/s.sock")))
+    for name in ("score", "train", "evaluate"):
+        cases.append(Case(f"{name}-batch-size-beyond-memory",
+                          SPECS[name].argv.format(input=SPECS[name].input, output=SPECS[name].output, m="{m}",
+                                                  o="{o}", i="{i}") + " --batch-size 100000000",
+                          "junctions per batch need about"))
+    model_users = {
+        "score": "score {m}/junctions.bed --genome {m}/chr20_slice.fa.gz --model {i}/m.safetensors -o {o}/s.bed",
+        "evaluate": "evaluate {m}/curated/test.npz --model {i}/m.safetensors -o {o}/r",
+    }
+    for name, line in model_users.items():
+        for bad, (data, message) in hostile.BAD_SIDECARS.items():
+            cases.append(Case(f"{name}-sidecar-{bad}", line, message, setup=_model_with_sidecar(data)))
+        cases.append(Case(f"{name}-int32-weights", line, "has dtype int32, expected floating point",
+                          setup=lambda m, i, o: hostile.int32_model(i / "m.safetensors")))
+    for bad in hostile.BAD_CURATED:
+        cases.append(Case(f"evaluate-curated-{bad}", "evaluate {i}/t.npz --model {m}/model.safetensors -o {o}/r",
+                          "curated set", setup=_curated(bad, folder=False)))
+        cases.append(Case(f"train-curated-{bad}", "train {i}/cur -o {o}/model --epochs 1", "curated set",
+                          setup=_curated(bad, folder=True)))
+    for contigs in ("chrZZ", "20,chrZZ", "chr20"):
+        cases.append(Case(f"curate-test-contigs-{contigs.replace(',', '-')}-not-in-genome",
+                          f"curate --genome {{m}}/chr20_slice.fa.gz --annotation {{m}}/chr20_slice.gtf "
+                          f"--test-contigs {contigs} -o {{o}}/c", "which the genome does not have"))
+    cases.append(Case("extract-empty-device-as-input", "extract /dev/null -o {o}/j.bed", "input file is empty"))
+    cases.append(Case("clean-empty-device-as-input", "clean /dev/null --scores {m}/scores.bed -o {o}/k.bam",
+                      "input file is empty"))
+    return cases
+
+
 def _snapshot(root: Path) -> dict[str, tuple]:
-    """Every file and folder under `root`: bytes and mtime for files."""
+    """Every file and folder under `root`: bytes and mtime for files, the type of anything else."""
     out = {}
     for path in sorted(root.rglob("*")):
         key = str(path.relative_to(root))
-        out[key] = ("dir",) if path.is_dir() else (path.read_bytes(), path.stat().st_mtime_ns)
+        if path.is_dir():
+            out[key] = ("dir",)
+        elif path.is_file():
+            out[key] = (path.read_bytes(), path.stat().st_mtime_ns)
+        else:
+            out[key] = ("special", stat.S_IFMT(path.lstat().st_mode))
     return out
 
 
@@ -364,7 +466,7 @@ def _run(case: Case, material: Path, tmp_path: Path, capfd) -> None:
         case.setup(material, inputs, outputs)
     for name in case.existing:
         (outputs / name).write_bytes(SENTINEL + name.encode())
-    argv = [a.format(m=material, i=inputs, o=outputs) for a in case.argv.split()]
+    argv = [a.format(m=material, i=inputs, o=outputs, nl="\n", esc="\x1b", cr="\r") for a in case.argv.split()]
     with contextlib.ExitStack() as stack:
         for path in case.immutable:
             stack.enter_context(hostile.immutable(Path(path.format(m=material, i=inputs, o=outputs))))
@@ -388,14 +490,15 @@ def _run(case: Case, material: Path, tmp_path: Path, capfd) -> None:
     assert after == before  # no leftovers, nothing replaced or touched
 
 
-@pytest.mark.parametrize("case", _generic_cases() + CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", _generic_cases() + CASES + _table_cases(), ids=lambda c: c.id)
 def test_hostile_input_is_refused_cleanly(case, material, tmp_path, capfd):
     _run(case, material, tmp_path, capfd)
 
 
 def test_every_subcommand_is_covered():
     assert set(SPECS) == set(SUBCOMMANDS), "add a SPECS entry for each new subcommand"
-    ids = [c.id for c in _generic_cases() + CASES]
+    ids = [c.id for c in _generic_cases() + CASES + _table_cases()]
     assert len(ids) == len(set(ids))
+    assert len(ids) >= 300
     for name in SUBCOMMANDS:
         assert sum(c.id.startswith(f"{name}-") for c in CASES + _generic_cases()) >= 4, name

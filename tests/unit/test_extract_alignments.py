@@ -400,3 +400,25 @@ def test_the_newest_index_is_used_not_a_stale_csi(tmp_path, stale):
     assert len(expected) > 200
     assert extract_junctions(bam, region="20").rows() == expected
     assert extract_junctions(bam, threads=2).rows() == extract_junctions(data, threads=2).rows()
+
+
+def test_tags_of_the_wrong_type_are_ignored_and_counted(tmp_path, capsys):
+    """NH:Z:two and YC:Z:x (a writer's mistake): the record counts once, as not multi-mapped, and a
+    warning gives the number of such tags."""
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": SQ}
+    path = tmp_path / "bad_tags.bam"
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for name, tags in (("a", {"XS": "+", "NH": "two"}), ("b", {"XS": "+", "YC": "x"}), ("c", {"XS": "+"})):
+            seg = pysam.AlignedSegment(out.header)
+            seg.query_name, seg.reference_name, seg.reference_start = name, "c1", 100
+            seg.cigarstring, seg.mapping_quality = "10M50N10M", 60
+            seg.query_sequence = "A" * 20
+            for key, value in tags.items():
+                seg.set_tag(key, value, "A" if key == "XS" else "Z")
+            out.write(seg)
+    pysam.index(str(path))
+    bed = tmp_path / "j.bed"
+    assert main(["extract", str(path), "-o", str(bed), "--extended", "--paired"]) == 0
+    rows = [line.split("\t") for line in bed.read_text().splitlines()]
+    assert [(r[1], r[2], r[4]) for r in rows] == [("110", "160", "3")]
+    assert "2 YC/NH tags were not integers and were ignored" in capsys.readouterr().err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import os
 import signal
+import threading
+from pathlib import Path
 
 import pysam
 import pytest
@@ -61,29 +63,39 @@ def test_curate_reads_an_intron_bed_and_a_gtf_by_content(tmp_path):
     assert annotation_introns(named_bed) == {("1", 200, 300, "-")}
 
 
-def test_curate_refuses_a_fifo_before_sniffing_it(tmp_path, slice_fasta, capsys):
-    """A FIFO gets extract's and clean's one-line refusal instead of a hang or lost first bytes."""
+def test_curate_reads_annotations_from_fifos(tmp_path, slice_fasta, capsys):
+    """A FIFO as --annotation or --alt is read once (spooled), not sniffed away: the same sets as from files."""
+    gtf = (Path(__file__).resolve().parents[1] / "data" / "chr20_slice.gtf").read_text()
+    (tmp_path / "ann.gtf").write_text(gtf)
     fifo = tmp_path / "annotation.gtf"
     os.mkfifo(fifo)
 
+    def feed() -> None:
+        with open(fifo, "w") as out:
+            out.write(gtf)
+
     def hung(signum, frame):
-        raise TimeoutError("curate opened the FIFO")
+        raise TimeoutError("curate waited on the FIFO")
 
     previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(30)
+    signal.alarm(60)
     try:
-        for option in ("--annotation", "--alt"):
-            annotation = fifo if option == "--annotation" else tmp_path / "ann.gtf"
-            (tmp_path / "ann.gtf").write_text(GTF)
-            argv = ["curate", "--genome", str(slice_fasta), "--annotation", str(annotation), "-o", str(tmp_path / "o")]
-            if option == "--alt":
-                argv += ["--alt", str(fifo)]
-            assert main(argv) == 2
-            assert f"{option} file is empty" in capsys.readouterr().err
+        results = {}
+        for name, annotation, alt in (("files", "ann.gtf", "ann.gtf"), ("annotation", "annotation.gtf", "ann.gtf"),
+                                      ("alt", "ann.gtf", "annotation.gtf")):
+            writer = threading.Thread(target=feed) if "annotation.gtf" in (annotation, alt) else None
+            if writer:
+                writer.start()
+            argv = ["curate", "--genome", str(slice_fasta), "--annotation", str(tmp_path / annotation),
+                    "--alt", str(tmp_path / alt), "-o", str(tmp_path / name)]
+            assert main(argv) == 0, capsys.readouterr().err
+            if writer:
+                writer.join()
+            results[name] = {p.name: p.read_bytes() for p in (tmp_path / name).iterdir() if p.suffix == ".bed"}
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    assert not (tmp_path / "o").exists()
+    assert results["files"] and results["annotation"] == results["files"] == results["alt"]
 
 
 def _pipe(data: bytes) -> tuple[int, str]:

@@ -115,3 +115,18 @@ def test_files_that_are_not_fasta(tmp_path, data, message):
     with pytest.raises(UserError, match=message):
         open_genome(path)
     assert [p.name for p in tmp_path.iterdir()] == ["g.fa"]
+
+
+@pytest.mark.parametrize("bgzip", [False, True])
+def test_records_without_bases_are_accepted_as_samtools_indexes_them(tmp_path, bgzip):
+    """htslib leaves a header without sequence out of the .fai; that is no stale index."""
+    path = _fasta(tmp_path, ">empty\n>b\nACGTACGT\nAC\n>also_empty\n\n>d\nAAAA\n", bgzip=bgzip)
+    with open_genome(path) as genome:
+        assert list(genome.references) == ["b", "d"]
+        assert genome.fetch("b") == "ACGTACGTAC" and genome.fetch("d") == "AAAA"
+
+
+def test_an_empty_record_named_like_an_indexed_one_is_a_duplicate(tmp_path):
+    path = _fasta(tmp_path, ">a\nAC\n>b\n>a\nACGT\n")
+    with pytest.raises(UserError, match="that its .fai index does not list"):
+        open_genome(path).__enter__()

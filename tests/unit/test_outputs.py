@@ -5,8 +5,11 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import socket
+import stat
 import subprocess
 import tempfile
+import threading
 
 import pytest
 
@@ -219,3 +222,72 @@ def test_a_really_full_file_system(tmp_path):
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.splitlines()) == 1 and "No space left on device" in done.stderr, done.stderr
     assert leftovers == []
+
+
+def _read_fifo_in_background(fifo) -> tuple[threading.Thread, list[bytes]]:
+    got: list[bytes] = []
+
+    def read() -> None:
+        with open(fifo, "rb") as handle:
+            got.append(handle.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    return reader, got
+
+
+def test_a_fifo_output_is_written_through_not_replaced(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "spool"))
+    (tmp_path / "spool").mkdir()
+    tempfile.tempdir = None  # TMPDIR is read again
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    reader, got = _read_fifo_in_background(fifo)
+    outputs = OutputSet()
+    out, stats = outputs.add(fifo, "-o", ".bed"), outputs.add(tmp_path / "s.json", "--stats", ".json")
+    with outputs:
+        assert out.tmp.parent == tmp_path / "spool"  # the spool, not beside the FIFO
+        out.tmp.write_text("row\n")
+        stats.tmp.write_text("{}")
+    reader.join(10)
+    tempfile.tempdir = None
+    assert got == [b"row\n"]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.fifo", "s.json", "spool"]
+    assert not list((tmp_path / "spool").iterdir())
+
+
+def test_a_device_gets_nothing_when_the_block_fails_and_is_never_removed(tmp_path):
+    outputs = OutputSet()
+    out = outputs.add("/dev/null", "--discarded", ".bam")
+    out.remove_instead()
+    with pytest.raises(UserError), outputs:
+        out.tmp.write_text("x")
+        raise UserError("the work failed")
+    with outputs:
+        out.tmp.write_text("x")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and not os.path.exists("/dev/null.bai")
+
+
+def test_dash_and_dev_stdout_write_to_standard_output(tmp_path, capfd):
+    for name in ("-", "/dev/stdout"):
+        outputs = OutputSet()
+        out = outputs.add(name, "-o")
+        with outputs:
+            out.tmp.write_text(f"through {name}\n")
+        assert capfd.readouterr().out == f"through {name}\n"
+    both = OutputSet()
+    both.add("-", "-o")
+    both.add("/dev/stdout", "--stats")
+    with pytest.raises(UserError, match="two outputs name the same stream"), both:
+        pass
+
+
+def test_a_socket_output_is_refused(tmp_path):
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        outputs = OutputSet()
+        outputs.add(path, "-o")
+        with pytest.raises(UserError, match="is a socket"), outputs:
+            pass
