@@ -14,6 +14,8 @@
 - `-stub -profile test,gpu,docker` under the strict parser: the `docker run` lines Nextflow
   builds (a stand-in `docker` records them and runs the task on this machine): GPU flags and
   the CUDA image for SPLAMFLOW_SCORE only, whatever the profile order; `--device cuda`;
+- the same with `accelerator = 0` for SPLAMFLOW_SCORE in a config of the user's: the request is
+  lifted (no GPU flag, the CPU image, `--device cpu`, no turns);
 - `-stub -profile test` with and without `--publish_dir_mode rellink`, under both parsers: relative
   links or copies, and the reports in `--outdir`;
 - `nextflow config` for docker/podman with gpu in both orders, under both parsers (no unrecognized
@@ -474,6 +476,51 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
         assert image in line, line
     for task in score_dirs:
         assert "--device cuda" in (Path(task) / ".command.out").read_text(), task
+
+
+# A selector of the user's own lifts -profile gpu's request for the scorer (an accelerator of 0, as
+# the start-up check reads it: fp16 refused, no turns): the scoring tasks then get the CPU image,
+# no GPU flag and --device cpu, as without the profile
+LIFTED_CONFIG = """
+process {
+    withName: 'SPLAMFLOW_SCORE' {
+        accelerator = 0
+    }
+}
+"""
+
+
+def test_stub_gpu_request_lifted_by_a_selector_scores_on_cpu(tmp_path):
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "docker").write_text(DOCKER_STAND_IN)
+    (shims / "docker").chmod(0o755)
+    calls = tmp_path / "docker_calls.txt"
+    config = tmp_path / "lifted.config"
+    config.write_text(LIFTED_CONFIG)
+    # the legacy parser: Nextflow 25.04's v2 refuses -profile test with a -c config without profiles
+    run = pipeline(
+        tmp_path / "launch",
+        tmp_path / "results",
+        "lifted",
+        "-profile",
+        "test,gpu,docker",
+        "-stub",
+        "-c",
+        str(config),
+        env={"DOCKER_CALLS": str(calls)},
+        path_first=shims,
+    )
+    assert run.returncode == 0, run.explain()
+    assert "scoring tasks run one at a time" not in run.output
+    runs = [line for line in calls.read_text().splitlines() if line.startswith("run ")]
+    score_dirs = {str(d) for d in task_dirs(run, "SPLAMFLOW_SCORE")}
+    assert len(score_dirs) == 2 and len(runs) == len(trace(run)) == 10, runs
+    for line in runs:
+        assert "--gpus all" not in line and "0.1.0-cuda" not in line, line
+    for task in score_dirs:
+        said = (Path(task) / ".command.out").read_text()
+        assert "--device cpu" in said, said
 
 
 # Under the strict parser, Nextflow 25.04 loads the command-line params and then a config's params block

@@ -130,7 +130,7 @@ def test_pipeline_choices_are_cli_choices():
     assert set(props["strandness"]["enum"]) <= set(options["clean"]["--strandness"].choices)
     assert set(props["infer_strand"]["enum"]) <= set(options["extract"]["--infer-strand"].choices)
     score = MODULES["splamflow/splamflow/score"].sections["script"]
-    devices = set(re.findall(r"task\.accelerator \? '(\w+)' : '(\w+)'", score)[0])
+    devices = set(re.findall(r"task\.accelerator\?\.request \? '(\w+)' : '(\w+)'", score)[0])
     assert devices == {"cuda", "cpu"}
     assert devices <= set(options["score"]["--device"].choices)
 

@@ -4,7 +4,7 @@ process SPLAMFLOW_SCORE {
     label 'process_gpu'
 
     conda "${moduleDir}/environment.yml"
-    container "${ task.accelerator ? 'ghcr.io/splamflow/splamflow:0.1.0-cuda' : 'ghcr.io/splamflow/splamflow:0.1.0' }"
+    container "${ task.accelerator?.request ? 'ghcr.io/splamflow/splamflow:0.1.0-cuda' : 'ghcr.io/splamflow/splamflow:0.1.0' }"
 
     input:
     tuple val(meta), path(junctions)
@@ -25,7 +25,7 @@ process SPLAMFLOW_SCORE {
     script:
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
-    def device = task.accelerator ? 'cuda' : 'cpu'
+    def device = task.accelerator?.request ? 'cuda' : 'cpu'
     // `model` is empty (the default model shipped inside the package), or the weights, optionally
     // staged together with their JSON metadata
     def weights = [model].flatten().find { m -> !m.name.endsWith('.json') }
@@ -47,7 +47,7 @@ process SPLAMFLOW_SCORE {
     stub:
     def args = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
-    def device = task.accelerator ? 'cuda' : 'cpu'
+    def device = task.accelerator?.request ? 'cuda' : 'cpu'
     """
     echo "splam_score.py score --device ${device} ${args}"
     touch ${prefix}.scores.bed
