@@ -138,13 +138,15 @@ def strict_run(runs, resume_run) -> tuple[Run, Path]:
 
 @pytest.fixture(scope="module")
 def direct(tmp_path_factory) -> dict[str, Path]:
-    """The CLI run by hand on the test data, as the test profile configures it."""
+    """The CLI run by hand on the test data, as the test profile configures it: the BAM's extraction
+    with the genome (--infer_strand auto, the default, and the modules pass --fasta), so its
+    `#splamflow strand_source=XS,ts,motif` header is the pipeline's (and that of --infer_strand motif)."""
     out = tmp_path_factory.mktemp("direct")
     cli = str(VENV_BIN / "splam_score.py")
     genome = str(DATA / "chr20_slice.fa.gz")
     files = {}
     for name, source, extra in (
-        (SAMPLE, DATA / "chr20_slice.bam", ["--paired"]),
+        (SAMPLE, DATA / "chr20_slice.bam", ["--paired", "--infer-strand", "auto", "--genome", genome]),
         (ANNOTATION, DATA / "chr20_slice.gtf", []),
     ):
         junctions, scores = out / f"{name}.junctions.bed", out / f"{name}.scores.bed"
