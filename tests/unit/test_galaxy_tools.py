@@ -235,6 +235,14 @@ def test_data_manager_fills_the_table_the_score_form_reads():
     assert all(line.startswith("#") for line in sample if line.strip())
 
 
+def test_data_manager_refuses_an_id_the_table_already_holds():
+    """The id names the folder the entry's files move to: a second run with the same id would replace
+    the installed model's files while the table (no duplicate entries) keeps its old row."""
+    (model_id,) = [p for p in tool(DATA_MANAGER).find("inputs").iter("param") if p.get("name") == "model_id"]
+    unique = [v for v in model_id.iter("validator") if v.get("type") == "value_not_in_data_table"]
+    assert [(v.get("table_name"), v.get("metadata_column", "0")) for v in unique] == [(MODEL_TABLE, "value")]
+
+
 def _fetch(tmp_path: Path, kind: str, source: str) -> bytes:
     script = DATA_MANAGER.parent / "fetch_archive.py"
     subprocess.run([sys.executable, str(script), kind, source, str(tmp_path / "archive.pt")], check=True)
