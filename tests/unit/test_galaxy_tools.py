@@ -243,6 +243,18 @@ def test_data_manager_refuses_an_id_the_table_already_holds():
     assert [(v.get("table_name"), v.get("metadata_column", "0")) for v in unique] == [(MODEL_TABLE, "value")]
 
 
+def test_data_manager_ids_are_versions_convert_model_accepts():
+    """The form's id check admits no id that `convert-model --version` would refuse (a job failing late)."""
+    from splamflow.convert_model.options import VERSION
+
+    (model_id,) = [p for p in tool(DATA_MANAGER).find("inputs").iter("param") if p.get("name") == "model_id"]
+    (regex,) = [v.text for v in model_id.iter("validator") if v.get("type") == "regex"]
+    for candidate in ("splam_1.0.12", "a" * 80, "a" * 81, "_x", "x y", "x+y", "x/y"):
+        if re.fullmatch(regex, candidate):
+            assert VERSION.fullmatch(candidate), candidate
+    assert re.fullmatch(regex, "splam_1.0.12") and re.fullmatch(regex, "a" * 80)
+
+
 def _fetch(tmp_path: Path, kind: str, source: str) -> bytes:
     script = DATA_MANAGER.parent / "fetch_archive.py"
     subprocess.run([sys.executable, str(script), kind, source, str(tmp_path / "archive.pt")], check=True)
