@@ -271,3 +271,18 @@ def test_data_manager_fetches_plain_and_gzip_archives(tmp_path, kind, compressed
     dataset.write_bytes(gzip.compress(archive) if compressed else archive)
     source = dataset.as_uri() if kind == "url" else str(dataset)
     assert _fetch(tmp_path, kind, source) == archive
+
+
+@pytest.mark.parametrize("kind", ["history", "url"])
+def test_data_manager_fetch_failure_is_one_line(tmp_path, kind):
+    """An archive that cannot be read (a dead URL, a truncated gzip) fails the job with one line, exit 2."""
+    script = DATA_MANAGER.parent / "fetch_archive.py"
+    truncated = tmp_path / "truncated.gz"
+    truncated.write_bytes(gzip.compress(b"PK\x03\x04" * 1000)[:40])
+    source = (tmp_path / "missing.pt").as_uri() if kind == "url" else str(truncated)
+    out = tmp_path / "archive.pt"
+    proc = subprocess.run([sys.executable, str(script), kind, source, str(out)], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("fetch_archive.py: error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("archive")]
