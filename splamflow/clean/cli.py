@@ -6,8 +6,8 @@ records with none of these, --genome (--infer-strand auto or motif) keys each in
 extract does) is spurious. The scores must have been made with the same strand rule: when their
 `#splamflow` header names another `strand_source` than --infer-strand, --genome and --strandness
 give here, clean stops (exit 2) instead of silently keeping records it cannot match. Scores
-without that header (Splam's own, `extract --infer-strand none`, annotation introns) are not
-checked. Junctions without a score never remove a record. Kept + discarded = input, record for
+without that header (Splam's own, `extract --infer-strand none` without --strandness, annotation
+introns) are not checked. Junctions without a score never remove a record. Kept + discarded = input, record for
 record; NH/HI of multi-mapped reads are updated; outputs are sorted and indexed when the input is.
 A CRAM input is read with --reference and cleaned into BAM outputs.
 

@@ -30,7 +30,8 @@ Where splamflow deliberately differs from Splam 1.0.12:
   * --paired keeps proper pairs whose mates carry no NH tag (Splam 1.0.12's paired mode silently
     drops them); junction counts are the same with and without --paired, as in Splam;
   * a first line `#splamflow strand_source=... spliced_records=N unstranded_records=M` records how
-    the junctions were stranded (score copies it, clean checks it); --infer-strand none omits it;
+    the junctions were stranded (score copies it, clean checks it); --infer-strand none without
+    --strandness (Splam's format) omits it;
   * --genome (auto or motif) gives a strand to junctions of BAMs without XS tags (e.g. STAR run
     without --outSAMstrandField intronMotif), which Splam writes as '.' and its scorer then skips;
   * one output file (-o) instead of an output folder with junction.bed and temporary BAMs.
@@ -109,7 +110,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "strand of junctions of records without XS/ts (or --strandness): auto (default) = their intron "
         "motif when --genome is given (GT-AG, GC-AG, AT-AC -> '+', reverse complements -> '-', others "
         f"'.'), else '.' with a warning when more than {UNSTRANDED_WARNING_FRACTION * 100:.0f}%% of spliced records "
-        "have no strand; motif = the same, --genome required; none = '.' (Splam 1.0.12, no header line)",
+        "have no strand; motif = the same, --genome required; none = '.' (Splam 1.0.12; without --strandness, "
+        "no header line)",
     )
     alignments.add_argument(
         "--strandness", choices=STRANDNESS, default=DEFAULTS.strandness,
@@ -279,7 +281,8 @@ def _run_alignments(args: argparse.Namespace, bed: Path, per_sample: Path | None
     stats = junctions.stats
     rows = junctions.rows()
     source = strand_source(args.infer_strand, args.genome, args.strandness)
-    header = "" if args.infer_strand == "none" else provenance_line(
+    splam_format = args.infer_strand == "none" and args.strandness == "none"  # Splam 1.0.12's bytes
+    header = "" if splam_format else provenance_line(
         {"strand_source": source, "spliced_records": stats.spliced, "unstranded_records": stats.unstranded})
     write_bed(bed, ((contig, start, end, junction_name(i), count, strand, *((unique, multi) if args.extended else ()))
                     for i, (contig, start, end, strand, (count, unique, multi)) in enumerate(rows, 1)), header)

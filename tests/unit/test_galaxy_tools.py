@@ -235,6 +235,26 @@ def test_data_manager_fills_the_table_the_score_form_reads():
     assert all(line.startswith("#") for line in sample if line.strip())
 
 
+def test_data_manager_refuses_an_id_the_table_already_holds():
+    """The id names the folder the entry's files move to: a second run with the same id would replace
+    the installed model's files while the table (no duplicate entries) keeps its old row."""
+    (model_id,) = [p for p in tool(DATA_MANAGER).find("inputs").iter("param") if p.get("name") == "model_id"]
+    unique = [v for v in model_id.iter("validator") if v.get("type") == "value_not_in_data_table"]
+    assert [(v.get("table_name"), v.get("metadata_column", "0")) for v in unique] == [(MODEL_TABLE, "value")]
+
+
+def test_data_manager_ids_are_versions_convert_model_accepts():
+    """The form's id check admits no id that `convert-model --version` would refuse (a job failing late)."""
+    from splamflow.convert_model.options import VERSION
+
+    (model_id,) = [p for p in tool(DATA_MANAGER).find("inputs").iter("param") if p.get("name") == "model_id"]
+    (regex,) = [v.text for v in model_id.iter("validator") if v.get("type") == "regex"]
+    for candidate in ("splam_1.0.12", "a" * 80, "a" * 81, "_x", "x y", "x+y", "x/y"):
+        if re.fullmatch(regex, candidate):
+            assert VERSION.fullmatch(candidate), candidate
+    assert re.fullmatch(regex, "splam_1.0.12") and re.fullmatch(regex, "a" * 80)
+
+
 def _fetch(tmp_path: Path, kind: str, source: str) -> bytes:
     script = DATA_MANAGER.parent / "fetch_archive.py"
     subprocess.run([sys.executable, str(script), kind, source, str(tmp_path / "archive.pt")], check=True)
@@ -251,3 +271,18 @@ def test_data_manager_fetches_plain_and_gzip_archives(tmp_path, kind, compressed
     dataset.write_bytes(gzip.compress(archive) if compressed else archive)
     source = dataset.as_uri() if kind == "url" else str(dataset)
     assert _fetch(tmp_path, kind, source) == archive
+
+
+@pytest.mark.parametrize("kind", ["history", "url"])
+def test_data_manager_fetch_failure_is_one_line(tmp_path, kind):
+    """An archive that cannot be read (a dead URL, a truncated gzip) fails the job with one line, exit 2."""
+    script = DATA_MANAGER.parent / "fetch_archive.py"
+    truncated = tmp_path / "truncated.gz"
+    truncated.write_bytes(gzip.compress(b"PK\x03\x04" * 1000)[:40])
+    source = (tmp_path / "missing.pt").as_uri() if kind == "url" else str(truncated)
+    out = tmp_path / "archive.pt"
+    proc = subprocess.run([sys.executable, str(script), kind, source, str(out)], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("fetch_archive.py: error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("archive")]
