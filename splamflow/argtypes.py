@@ -34,6 +34,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+SEED_MAX = 2**64 - 1  # what both numpy's and torch's generators accept
+
+
+def seed(text: str) -> int:
+    """A random seed: an integer in [0, 2**64 - 1] (numpy refuses negative seeds, torch larger ones)."""
+    value = non_negative_int(text)
+    if value > SEED_MAX:
+        raise argparse.ArgumentTypeError(f"{value} is larger than 2**64 - 1")
+    return value
+
+
 def _capped_threads(value: int) -> int:
     from splamflow.cpus import available_cpus
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from splamflow.argtypes import positive_int
+from splamflow.argtypes import positive_int, seed
 from splamflow.curate.options import CurateOptions
 from splamflow.errors import UserError
 
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--validation-fraction", type=float, default=DEFAULTS.validation_fraction,
                         help="share of training-contig junctions kept for per-epoch validation")
     parser.add_argument("--max-intron", type=positive_int, default=DEFAULTS.max_intron, help="longest intron kept")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed,
+    parser.add_argument("--seed", type=seed, default=DEFAULTS.seed,
                         help="random seed (Negative-Random, validation split)")
     parser.add_argument("-o", "--outdir", required=True, help="output folder")
 

@@ -189,9 +189,13 @@ def _positives(opts: CurateOptions) -> tuple[set[Junction], set[Junction], set[t
     return mane, alt, splice_sites(mane | alt_all)
 
 
-def _labelled(opts: CurateOptions, genome: GenomeSet, rng: np.random.Generator) -> list[tuple[Junction, str]]:
-    """Every junction of the recipe with its category: positives, then Negative-1, then Negative-Random
-    (as many per contig as the positives there, times --negatives-per-positive, less the Negative-1)."""
+def _labelled(opts: CurateOptions, genome: GenomeSet, rng: np.random.Generator
+              ) -> tuple[list[tuple[Junction, str]], np.ndarray]:
+    """Every junction of the recipe with its category, and their codes: positives, then Negative-1,
+    then Negative-Random (as many per contig as the positives kept there, times
+    --negatives-per-positive, less the Negative-1). Junctions the scorer would skip (windows past a
+    contig end, N at a site) are dropped before the negatives are counted, so an annotation reaching
+    beyond a truncated contig does not leave its set with extra negatives."""
     mane, alt, forbidden = _positives(opts)
     loci = gene_loci(opts.annotation)
     counts: dict[Junction, float] = {}
@@ -204,20 +208,28 @@ def _labelled(opts: CurateOptions, genome: GenomeSet, rng: np.random.Generator) 
             raise UserError("--min-support needs --bam (read support comes from alignments)")
         mane = {j for j in mane if counts.get(j, 0) > opts.min_support}
         alt = {j for j in alt if counts.get(j, 0) > opts.min_support}
+    lengths = np.array([e - s for _, s, e, _ in sorted(mane | alt)], dtype=np.int64)
+    if len(lengths) == 0:
+        raise UserError("no positive introns found in the annotation", opts.annotation)
     labelled = [(j, "positive_mane") for j in sorted(mane)] + [(j, "positive_alt") for j in sorted(alt)]
-    negative_1 = one_read_negatives(counts, loci, forbidden) if counts else []
-    labelled += [(j, "negative_1") for j in negative_1]
-    positives_per_contig = Counter(contig for (contig, *_), _ in labelled[: len(mane) + len(alt)])
-    n1_per_contig = Counter(contig for contig, *_ in negative_1)
+    labelled += [(j, "negative_1") for j in (one_read_negatives(counts, loci, forbidden) if counts else [])]
+    labelled, codes = _encoded(genome, labelled)
+    positives_per_contig = Counter(contig for (contig, *_), cat in labelled if cat in POSITIVE)
+    n1_per_contig = Counter(contig for (contig, *_), cat in labelled if cat == "negative_1")
     want = {
         c: max(0, round(n * opts.negatives_per_positive) - n1_per_contig.get(c, 0))
         for c, n in positives_per_contig.items()
     }
-    lengths = np.array([e - s for _, s, e, _ in sorted(mane | alt)], dtype=np.int64)
-    if len(lengths) == 0:
-        raise UserError("no positive introns found in the annotation", opts.annotation)
-    negatives = random_negatives(genome, loci, want, lengths, forbidden, rng)
-    return labelled + [(j, "negative_random") for j in negatives]
+    negatives, negative_codes = _encoded(
+        genome, [(j, "negative_random") for j in random_negatives(genome, loci, want, lengths, forbidden, rng)])
+    return labelled + negatives, np.concatenate([codes, negative_codes])
+
+
+def _encoded(genome: GenomeSet, labelled: list[tuple[Junction, str]]
+             ) -> tuple[list[tuple[Junction, str]], np.ndarray]:
+    """The junctions the scorer can window, with their codes."""
+    codes, keep = encode_junctions(genome, [j for j, _ in labelled])
+    return [lab for lab, k in zip(labelled, keep) if k], codes[keep]
 
 
 def _manifest(opts: CurateOptions) -> dict:
@@ -264,10 +276,7 @@ def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
     if unknown:
         raise UserError(f"--test-contigs names {', '.join(unknown[:3])}, which the genome does not have "
                         f"(it has {', '.join(genome.references[:3])}{', ...' if len(genome.references) > 3 else ''})")
-    labelled = _labelled(opts, genome, rng)
-    codes, keep = encode_junctions(genome, [j for j, _ in labelled])
-    labelled = [lab for lab, k in zip(labelled, keep) if k]
-    codes = codes[keep]
+    labelled, codes = _labelled(opts, genome, rng)
 
     split = np.array(["test" if j[0] in opts.test_contigs else "train" for j, _ in labelled], dtype="U10")
     val = (split == "train") & (rng.random(len(split)) < opts.validation_fraction)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from splamflow.argtypes import non_negative_int, positive_batch_size, threads
+from splamflow.argtypes import non_negative_int, positive_batch_size, seed, threads
 from splamflow.evaluate.options import BATCH_SIZE
 from splamflow.score.options import DEVICE, DEVICES
 from splamflow.versions import SHIPPED_MODELS
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_batch_size, default=BATCH_SIZE)
     parser.add_argument("--sample", type=non_negative_int, default=0,
                         help="score a random sample of this many junctions (0 = all; the report says so)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of --sample")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed of --sample")
     parser.add_argument("--threads", type=threads, default=0,
                         help="torch CPU threads (0 = the CPUs this process may use; OMP_NUM_THREADS lowers it)")
     parser.add_argument("--record-in-metadata", action="store_true",

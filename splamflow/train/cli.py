@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from splamflow.argtypes import non_negative_int, positive_batch_size, positive_int, threads
+from splamflow.argtypes import non_negative_int, positive_batch_size, positive_int, seed, threads
 from splamflow.train.options import FINE_TUNING, FROM_SCRATCH, TrainOptions
 
 DEFAULTS = TrainOptions  # its class attributes are the defaults, stated once
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gamma", type=float, default=DEFAULTS.gamma, help="focal-loss gamma")
     parser.add_argument("--site-weight", type=float, default=DEFAULTS.site_weight,
                         help=f"weight of donor/acceptor terms in the loss (published code: {DEFAULTS.site_weight:g})")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--seed", type=seed, default=DEFAULTS.seed)
     parser.add_argument("--threads", type=threads, default=DEFAULTS.threads,
                         help="torch CPU threads (0 = the CPUs this process may use, rounded down; OMP_NUM_THREADS, "
                              "when set, lowers it)")

@@ -34,3 +34,25 @@ def test_batch_sizes_beyond_memory_are_refused(monkeypatch):
         argtypes.batch_size("65")
     with pytest.raises(argparse.ArgumentTypeError, match="must be at least 1"):
         argtypes.positive_batch_size("0")
+
+
+@pytest.mark.parametrize("command", ["curate", "train", "evaluate"])
+@pytest.mark.parametrize("text", ["-1", str(argtypes.SEED_MAX + 1), "x"])
+def test_seeds_numpy_or_torch_refuse_are_usage_errors(command, text, capsys):
+    from splamflow.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "data", "-o", "out", "--seed", text])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"error: argument --seed: {text}" in err[0].replace("'", ""), err
+
+
+def test_every_seed_accepted_is_one_numpy_and_torch_take():
+    import numpy as np
+    import torch
+
+    for value in (0, argtypes.SEED_MAX):
+        assert argtypes.seed(str(value)) == value
+        np.random.default_rng([value, 3])
+        torch.Generator().manual_seed(value)
