@@ -69,16 +69,18 @@ def test_clean_reads_bam_and_scores_from_fifos_and_writes_to_devices(tmp_path, c
                      for line in (tmp_path / "j.bed").read_text().splitlines() if not line.startswith("#"))
     bam_fifo, bam_writer = _fifo(tmp_path, "bam", BAM.read_bytes())
     scores_fifo, scores_writer = _fifo(tmp_path, "scores", scores.encode())
+    null = tmp_path / "null"  # /dev/null through a link: a regression replaces the link, never /dev/null itself
+    null.symlink_to("/dev/null")
     capfdbinary.readouterr()
-    assert main(["clean", str(bam_fifo), "--scores", str(scores_fifo), "-o", "-", "--discarded", "/dev/null",
+    assert main(["clean", str(bam_fifo), "--scores", str(scores_fifo), "-o", "-", "--discarded", str(null),
                  "--quiet"]) == 0
     bam_writer.join()
     scores_writer.join()
     (tmp_path / "kept.bam").write_bytes(capfdbinary.readouterr().out)
     with pysam.AlignmentFile(str(tmp_path / "kept.bam")) as kept, pysam.AlignmentFile(str(BAM)) as src:
         assert 0 < sum(1 for _ in kept) < sum(1 for _ in src)
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and not os.path.exists("/dev/null.bai")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bam", "j.bed", "kept.bam", "scores"]
+    assert null.is_symlink() and stat.S_ISCHR(os.stat(null).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bam", "j.bed", "kept.bam", "null", "scores"]
 
 
 def test_a_fifo_nobody_writes_to_gives_way_to_sigterm(tmp_path):
