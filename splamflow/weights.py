@@ -19,6 +19,7 @@ describes (`save_model` always records it; a hand-written sidecar without one is
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -92,7 +93,10 @@ def _bounded_number(kind: type):
     def parse(text: str):
         if len(text) > METADATA_MAX_NUMBER:
             raise ValueError(f"a number of {len(text):,} characters")
-        return kind(text)
+        value = kind(text)
+        if not math.isfinite(value):  # 1e999: an infinity that json.dumps would write back as bare Infinity
+            raise ValueError(f"{text} is not a finite number")
+        return value
 
     return parse
 

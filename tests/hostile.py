@@ -246,6 +246,7 @@ BAD_SIDECARS = {
     "nested-100000-deep": (b'{"n": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nests more than 32 levels"),
     "nested-40-deep": (b'{"n": ' + b"[" * 40 + b"]" * 40 + b"}", "nests more than 32 levels"),
     "bare-nan": (b'{"version": "x", "auprc": NaN}', "NaN is not a JSON number"),
+    "overflowing-float": (b'{"version": "x", "auprc": 1e999}', "1e999 is not a finite number"),
     "newline-in-version": (b'{"version": "v1\\nsplam_score.py score: error: forged"}', '"version" must be one'),
     "version-a-number": (b'{"version": 3}', '"version" must be a JSON str'),
     "sha256-a-list": (b'{"sha256": [1]}', '"sha256" must be a JSON str'),

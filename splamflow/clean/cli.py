@@ -36,7 +36,7 @@ from splamflow.argtypes import (
 )
 from splamflow.clean.options import MIN_BAD_FRACTION, MIN_INTRONS, THRESHOLD, CleanOptions
 from splamflow.errors import UserError
-from splamflow.io.files import require_file, with_indexes
+from splamflow.io.files import given_name, require_file, with_indexes
 from splamflow.io.sniff import ALIGNMENTS, ANNOTATION, annotation_format, annotation_name_format, input_kind
 from splamflow.outputs import Output, OutputSet, is_stream
 
@@ -178,9 +178,9 @@ def _command_line(args: argparse.Namespace) -> str:
     words = [
         "splam_score.py",
         "clean",
-        args.input,
+        given_name(args.input),
         "--scores",
-        args.scores,
+        given_name(args.scores),
         "-o",
         args.output,
         *(["--discarded", args.discarded] if args.discarded else []),
@@ -329,7 +329,7 @@ def _check_strand_source(args: argparse.Namespace) -> None:
 
 
 def _names(args: argparse.Namespace) -> dict[str, str]:
-    return {"input": args.input, "scores": args.scores, "output": args.output}
+    return {"input": given_name(args.input), "scores": given_name(args.scores), "output": args.output}
 
 
 def run(args: argparse.Namespace) -> int:

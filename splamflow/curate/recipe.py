@@ -27,7 +27,7 @@ from splamflow.errors import UserError
 from splamflow.io.annotation import read_transcripts
 from splamflow.io.bed import JunctionKey, read_junctions, write_bed
 from splamflow.io.curated import CuratedSet, save_set
-from splamflow.io.files import sha256_file, with_indexes
+from splamflow.io.files import given_name, sha256_file, with_indexes
 from splamflow.io.genome import GenomeSet
 from splamflow.io.sniff import input_kind, looks_like_bed
 from splamflow.outputs import Output, OutputSet
@@ -37,6 +37,7 @@ from splamflow.windows import N_CODE, SEQ_LEN, junction_input
 CATEGORIES = ("positive_mane", "positive_alt", "negative_random", "negative_1")
 POSITIVE = {"positive_mane", "positive_alt"}
 SETS = ("train", "validation", "test")
+_PIPED = ("annotation", "alt", "bam")  # options that may name a pipe (recorded by its name, not its spool)
 Junction = JunctionKey
 
 
@@ -235,7 +236,8 @@ def _encoded(genome: GenomeSet, labelled: list[tuple[Junction, str]]
 def _manifest(opts: CurateOptions) -> dict:
     return {
         "format": "splamflow-curated-v1",
-        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(opts).items()},
+        "options": {k: (list(v) if isinstance(v, tuple) else given_name(v) if k in _PIPED and v else v)
+                    for k, v in vars(opts).items()},
         "inputs": {
             k: {"path": os.path.basename(v), "sha256": sha256_file(v)}
             for k, v in [*((f"genome{i + 1}", g) for i, g in enumerate(opts.genome)),

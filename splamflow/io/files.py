@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from splamflow.errors import UserError
+from splamflow.errors import UserError, one_line
 
 GZIP_MAGIC = b"\x1f\x8b"  # gzip and bgzip (BGZF) files alike
 
@@ -65,13 +65,26 @@ def is_pipe(path: str | os.PathLike) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
 
 
+# The spooled copies of this run's pipes -> the names the user gave (`-`, /dev/fd/63, a FIFO).
+_GIVEN: dict[str, str] = {}
+
+
+def given_name(path: str | os.PathLike) -> str:
+    """The name the user gave for `path`: the pipe's own name for a spooled copy, else `path` itself.
+
+    Provenance (a BAM's @PG command line, stats, manifests) records this, never the temporary copy.
+    """
+    return _GIVEN.get(os.fspath(path), os.fspath(path))
+
+
 @contextlib.contextmanager
 def spooled_inputs(args: argparse.Namespace, names: Iterable[str]) -> Iterator[None]:
     """Copy each input of `args` (attributes `names`) that is a pipe into a temporary file and use that.
 
     Formats are sniffed and some inputs read twice, which a pipe (`<(cat x.bed)`, a FIFO, `-`) cannot
-    give. The copy keeps the pipe's name and is removed when the block ends. Reading happens in Python,
-    so a FIFO that no one writes to still gives way to SIGTERM.
+    give. The copy keeps the pipe's name and is removed when the block ends; errors raised in the
+    block name the pipe, not the copy (see also `given_name`). Reading happens in Python, so a FIFO
+    that no one writes to still gives way to SIGTERM.
     """
     folder: Path | None = None
 
@@ -88,6 +101,7 @@ def spooled_inputs(args: argparse.Namespace, names: Iterable[str]) -> Iterator[N
                 shutil.copyfileobj(src, out, 1 << 20)
         except OSError as exc:
             raise UserError(f"cannot read the input: {exc.strerror or exc}", value) from None
+        _GIVEN[os.fspath(copy)] = value
         return os.fspath(copy)
 
     counter = itertools.count()
@@ -99,7 +113,13 @@ def spooled_inputs(args: argparse.Namespace, names: Iterable[str]) -> Iterator[N
             elif value is not None:
                 setattr(args, name, spool(value, next(counter)))
         yield
+    except UserError as exc:
+        message = str(exc)
+        for copy, name in _GIVEN.items():
+            message = message.replace(one_line(copy), one_line(name))
+        raise UserError(message) from None
     finally:
+        _GIVEN.clear()
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -89,7 +89,7 @@ def _count(provenance: dict[str, str], key: str) -> int | None:
 
 def run(args: argparse.Namespace) -> int:
     from splamflow.io.bed import provenance_line, read_junctions, read_provenance
-    from splamflow.io.files import require_file, with_indexes
+    from splamflow.io.files import given_name, require_file, with_indexes
     from splamflow.io.genome import open_genome
     from splamflow.outputs import OutputSet
 
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
                 if detailed():  # off a terminal the summary line names the model
                     print(f"model: {loaded.describe()}", file=sys.stderr)
                 if not rows:
-                    print(f"no junctions in {args.junctions}: the outputs are empty", file=sys.stderr)
+                    print(f"no junctions in {given_name(args.junctions)}: the outputs are empty", file=sys.stderr)
             started = time.perf_counter()
             with open(scores_out.tmp, "w", newline="\n") as handle:
                 if provenance:

@@ -5,6 +5,7 @@ Each pipe case is compared with the same command on regular files: the same byte
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -68,16 +69,18 @@ def test_clean_reads_bam_and_scores_from_fifos_and_writes_to_devices(tmp_path, c
                      for line in (tmp_path / "j.bed").read_text().splitlines() if not line.startswith("#"))
     bam_fifo, bam_writer = _fifo(tmp_path, "bam", BAM.read_bytes())
     scores_fifo, scores_writer = _fifo(tmp_path, "scores", scores.encode())
+    null = tmp_path / "null"  # /dev/null through a link: a regression replaces the link, never /dev/null itself
+    null.symlink_to("/dev/null")
     capfdbinary.readouterr()
-    assert main(["clean", str(bam_fifo), "--scores", str(scores_fifo), "-o", "-", "--discarded", "/dev/null",
+    assert main(["clean", str(bam_fifo), "--scores", str(scores_fifo), "-o", "-", "--discarded", str(null),
                  "--quiet"]) == 0
     bam_writer.join()
     scores_writer.join()
     (tmp_path / "kept.bam").write_bytes(capfdbinary.readouterr().out)
     with pysam.AlignmentFile(str(tmp_path / "kept.bam")) as kept, pysam.AlignmentFile(str(BAM)) as src:
         assert 0 < sum(1 for _ in kept) < sum(1 for _ in src)
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and not os.path.exists("/dev/null.bai")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bam", "j.bed", "kept.bam", "scores"]
+    assert null.is_symlink() and stat.S_ISCHR(os.stat(null).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bam", "j.bed", "kept.bam", "null", "scores"]
 
 
 def test_a_fifo_nobody_writes_to_gives_way_to_sigterm(tmp_path):
@@ -91,3 +94,30 @@ def test_a_fifo_nobody_writes_to_gives_way_to_sigterm(tmp_path):
     assert proc.returncode == 143, err
     assert err.strip() == "splam_score.py extract: interrupted by SIGTERM"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.bed"]
+
+
+def test_errors_in_a_piped_input_name_the_pipe_not_its_spooled_copy(tmp_path, capfd):
+    fifo, writer = _fifo(tmp_path, "in.bed", b"20\t100\tx\tJ\t1\t+\n")
+    capfd.readouterr()
+    assert main(["score", str(fifo), "--genome", str(GENOME), "-o", str(tmp_path / "s.bed"), "--quiet"]) == 2
+    writer.join()
+    err = capfd.readouterr().err
+    assert err == f"splam_score.py score: error: {fifo}:1: start/end are not integers: '100', 'x'\n"
+
+
+def test_clean_records_the_pipes_it_read_not_their_spooled_copies(tmp_path):
+    assert main(["extract", str(BAM), "-o", str(tmp_path / "j.bed"), "--quiet"]) == 0
+    scores = "".join("\t".join([*line.split("\t")[:6], "0.9", "0.05"]) + "\n"
+                     for line in (tmp_path / "j.bed").read_text().splitlines() if not line.startswith("#"))
+    bam_fifo, bam_writer = _fifo(tmp_path, "bam", BAM.read_bytes())
+    scores_fifo, scores_writer = _fifo(tmp_path, "scores", scores.encode())
+    out = tmp_path / "kept.bam"
+    assert main(["clean", str(bam_fifo), "--scores", str(scores_fifo), "-o", str(out), "--stats",
+                 str(tmp_path / "stats.json"), "--quiet"]) == 0
+    bam_writer.join()
+    scores_writer.join()
+    with pysam.AlignmentFile(str(out)) as kept:
+        command_line = kept.header.to_dict()["PG"][-1]["CL"]
+    assert command_line.startswith(f"splam_score.py clean {bam_fifo} --scores {scores_fifo} -o {out} ")
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert (stats["input"], stats["scores"]) == (str(bam_fifo), str(scores_fifo))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import threading
@@ -96,6 +97,9 @@ def test_curate_reads_annotations_from_fifos(tmp_path, slice_fasta, capsys):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert results["files"] and results["annotation"] == results["files"] == results["alt"]
+    # the manifest records the FIFO by its name, not by its spooled temporary copy
+    recorded = json.loads((tmp_path / "alt" / "manifest.json").read_text())["options"]
+    assert (recorded["annotation"], recorded["alt"]) == (str(tmp_path / "ann.gtf"), str(fifo))
 
 
 def _pipe(data: bytes) -> tuple[int, str]:

@@ -258,15 +258,18 @@ def test_a_fifo_output_is_written_through_not_replaced(tmp_path, monkeypatch):
 
 
 def test_a_device_gets_nothing_when_the_block_fails_and_is_never_removed(tmp_path):
+    null = tmp_path / "null"  # /dev/null through a link: a regression replaces the link, never /dev/null itself
+    null.symlink_to("/dev/null")
     outputs = OutputSet()
-    out = outputs.add("/dev/null", "--discarded", ".bam")
+    out = outputs.add(null, "--discarded", ".bam")
     out.remove_instead()
     with pytest.raises(UserError), outputs:
         out.tmp.write_text("x")
         raise UserError("the work failed")
     with outputs:
         out.tmp.write_text("x")
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and not os.path.exists("/dev/null.bai")
+    assert null.is_symlink() and stat.S_ISCHR(os.stat(null).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
 
 
 def test_dash_and_dev_stdout_write_to_standard_output(tmp_path, capfd):
