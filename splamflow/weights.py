@@ -62,8 +62,9 @@ def write_model(net: SplamNet, weights: Path, sidecar: Path, metadata: dict) -> 
     from safetensors.torch import save
 
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    # serialised in memory, so that a failed write (disk full) is an OSError with its errno
-    weights.write_bytes(save(state, metadata={"format": "splamflow", "architecture": "splam"}))
+    # serialised in memory, so that a failed write (disk full) is an OSError with its errno; one metadata
+    # key only: safetensors writes several in a random order, and the same weights must give the same bytes
+    weights.write_bytes(save(state, metadata={"format": "splamflow"}))
     meta = {"architecture": ARCHITECTURE, "parameters": N_PARAMETERS, **metadata, "sha256": sha256_file(weights)}
     sidecar.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
     return meta

@@ -76,3 +76,16 @@ def test_a_sidecar_sha256_is_checked_when_recorded(tmp_path, random_model):
     (tmp_path / "m.json").write_text(json.dumps({"version": "x", "sha256": "0" * 64}))
     with pytest.raises(UserError, match="the sidecar belongs to other weights"):
         load_model(weights)
+
+
+def test_the_same_weights_give_the_same_bytes(tmp_path):
+    """Saving (or converting) one model twice must give one sha256, which the sidecar records."""
+    from splamflow.weights import save_model
+
+    net = SplamNet()
+    digests = set()
+    for i in range(12):  # safetensors wrote several metadata keys in a random order, different per call
+        path = tmp_path / f"m{i}.safetensors"
+        save_model(net, path, {"version": "same"})
+        digests.add(sha256_file(path))
+    assert len(digests) == 1
