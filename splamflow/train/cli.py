@@ -6,7 +6,7 @@ acceptor terms of the loss x5 (--site-weight 5; 1 gives the plain focal loss).
 
 Fine-tuning: --init-from MODEL starts from that model's weights instead of random ones (a file in any
 format `score --model` reads, or a shipped name such as `human`). Its schedule has its own defaults:
-peak learning rate 0.003 after a 100-step warm-up, then the same cosine decay (--learning-rate and
+peak learning rate 1e-4 after a 100-step warm-up, then the same cosine decay (--learning-rate and
 --warmup-steps override them). The model's metadata records the parent (name, version, sha256); a
 checkpoint resumes only with the same parent.
 

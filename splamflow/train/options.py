@@ -12,7 +12,7 @@ VALIDATION_BATCH_SIZE = 64  # rows per forward pass of that validation
 #: fine-tuning schedule used with --init-from (a tenth of the seed's peak, a short warm-up: the
 #: starting weights already solve the task, and a large step would first undo them).
 FROM_SCRATCH = (0.03, 1000)
-FINE_TUNING = (0.003, 100)
+FINE_TUNING = (0.0001, 100)
 
 
 @dataclass
