@@ -42,7 +42,7 @@ import pysam
 from splamflow import __version__
 from splamflow.clean.options import CleanOptions
 from splamflow.clean.scores import Scores, spurious
-from splamflow.errors import UserError
+from splamflow.errors import UserError, one_line
 from splamflow.io.alignments import (
     MATE_UNMAPPED,
     PAIRED,
@@ -163,7 +163,8 @@ def _header_with_pg(header: pysam.AlignmentHeader, command_line: str) -> pysam.A
     if programs:
         pg["PP"] = programs[-1]["ID"]
     if command_line:
-        pg["CL"] = command_line
+        # a SAM header field is one line without tabs: a newline or tab in a path would break the header
+        pg["CL"] = one_line(command_line)
     data["PG"] = [*programs, pg]
     return pysam.AlignmentHeader.from_dict(data)
 

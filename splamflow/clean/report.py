@@ -14,6 +14,7 @@ import numpy as np
 
 from splamflow import __version__
 from splamflow.clean.scores import SPURIOUS, Rule, Scores
+from splamflow.errors import one_line
 from splamflow.io.bed import field_text
 
 PROG = "splam_score.py clean"
@@ -27,11 +28,11 @@ _ANNOTATION_COLUMNS = ("transcripts_in", "transcripts_kept", "transcripts_remove
 
 
 def warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    print(f"{PROG}: warning: {one_line(message)}", file=sys.stderr)
 
 
 def info(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    print(f"{PROG}: {one_line(message)}", file=sys.stderr)
 
 
 def sample_name(input_path: str, sample: str | None) -> str:

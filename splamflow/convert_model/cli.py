@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from splamflow.errors import UserError
+    from splamflow.errors import UserError, one_line
     from splamflow.io.files import require_file, sha256_file
     from splamflow.outputs import OutputSet
     from splamflow.weights import load_model, metadata_path, write_model
@@ -63,6 +63,6 @@ def run(args: argparse.Namespace) -> int:
             "converted_from": {"format": loaded.format, "file": source.name},
             "source_sha256": sha256_file(source),
         })
-    print(f"converted {source} ({loaded.format}) -> {output} + {sidecar.final.name} "
-          f"(version {meta['version']}, sha256 {meta['sha256'][:12]}...)", file=sys.stderr)
+    print(one_line(f"converted {source} ({loaded.format}) -> {output} + {sidecar.final.name} "
+                   f"(version {meta['version']}, sha256 {meta['sha256'][:12]}...)"), file=sys.stderr)
     return 0

@@ -23,7 +23,7 @@ import sys
 
 from splamflow.argtypes import positive_int, seed
 from splamflow.curate.options import CurateOptions
-from splamflow.errors import UserError
+from splamflow.errors import UserError, one_line
 
 DEFAULTS = CurateOptions  # its class attributes are the defaults, stated once
 
@@ -74,5 +74,5 @@ def run(args: argparse.Namespace) -> int:
     manifest = curate(opts, args.outdir)
     sets = "; ".join(f"{name} {s['n']:,} (" + ", ".join(f"{c} {k:,}" for c, k in s["categories"].items()) + ")"
                      for name, s in manifest["sets"].items())
-    print(f"curate: {sets}; written to {args.outdir} (details in its manifest.json)", file=sys.stderr)
+    print(one_line(f"curate: {sets}; written to {args.outdir} (details in its manifest.json)"), file=sys.stderr)
     return 0

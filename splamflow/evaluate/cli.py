@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from splamflow.argtypes import non_negative_int, positive_batch_size, seed, threads
+from splamflow.errors import one_line
 from splamflow.evaluate.options import BATCH_SIZE
 from splamflow.score.options import DEVICE, DEVICES
 from splamflow.versions import SHIPPED_MODELS
@@ -49,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
                       record=args.record_in_metadata, sample=args.sample, seed=args.seed)
     print(markdown(report), file=sys.stderr)
     if args.record_in_metadata:
-        print(f"metrics recorded in {metadata_path(args.model)}", file=sys.stderr)
+        print(one_line(f"metrics recorded in {metadata_path(args.model)}"), file=sys.stderr)
     return 0

@@ -59,7 +59,7 @@ from splamflow.argtypes import (
     positive_threads,
     strand_source,
 )
-from splamflow.errors import UserError
+from splamflow.errors import UserError, one_line
 from splamflow.extract.options import SPLAM_MAX_INTRON, THREADS, UNSTRANDED_WARNING_FRACTION, ExtractOptions
 from splamflow.io.alignments import FLAG_NAMES, STRANDNESS
 from splamflow.io.files import require_file, with_indexes
@@ -196,9 +196,9 @@ def run(args: argparse.Namespace) -> int:
             _run_alignments(args, bed.tmp, per_sample.tmp if per_sample else None)
     for line in summary:
         if line.startswith(WARNING):
-            print(f"splam_score.py extract: {line}", file=sys.stderr)
+            print(f"splam_score.py extract: {one_line(line)}", file=sys.stderr)
     # one line, terminal or not
-    print("extract: " + "; ".join(s for s in summary if not s.startswith(WARNING)), file=sys.stderr)
+    print("extract: " + one_line("; ".join(s for s in summary if not s.startswith(WARNING))), file=sys.stderr)
     return 0
 
 

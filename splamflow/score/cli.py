@@ -42,7 +42,7 @@ import sys
 import time
 
 from splamflow.argtypes import batch_size, positive_int, threads
-from splamflow.errors import UserError
+from splamflow.errors import UserError, one_line
 from splamflow.progress import detailed
 from splamflow.score.options import (
     BATCH_SIZE,
@@ -120,9 +120,10 @@ def run(args: argparse.Namespace) -> int:
             loaded = load_model(model)
             if not args.quiet:
                 if detailed():  # off a terminal the summary line names the model
-                    print(f"model: {loaded.describe()}", file=sys.stderr)
+                    print(one_line(f"model: {loaded.describe()}"), file=sys.stderr)
                 if not rows:
-                    print(f"no junctions in {given_name(args.junctions)}: the outputs are empty", file=sys.stderr)
+                    print(one_line(f"no junctions in {given_name(args.junctions)}: the outputs are empty"),
+                          file=sys.stderr)
             started = time.perf_counter()
             with open(scores_out.tmp, "w", newline="\n") as handle:
                 if provenance:
@@ -146,9 +147,9 @@ def run(args: argparse.Namespace) -> int:
                 stats_out.tmp.write_text(json.dumps(stats, indent=2) + "\n")
     if not args.quiet:
         skipped = ", ".join(f"{k} {v}" for k, v in stats["skipped"].items())
-        print(
+        print(one_line(
             f"scored {stats['scored']} of {stats['rows']} junctions in {seconds:.1f} s "
-            f"on {stats['device']} ({stats['precision']}) with model {loaded.describe()}; skipped: {skipped}",
+            f"on {stats['device']} ({stats['precision']}) with model {loaded.describe()}; skipped: {skipped}"),
             file=sys.stderr,
         )
     return 0

@@ -20,7 +20,7 @@ import torch
 
 from splamflow import __version__, progress
 from splamflow.cpus import auto_threads
-from splamflow.errors import UserError
+from splamflow.errors import UserError, one_line
 from splamflow.evaluate.metrics import summarize
 from splamflow.io.curated import CuratedSet, load_set
 from splamflow.io.files import sha256_file
@@ -160,7 +160,7 @@ class _Run:
                             "use a new output folder", path) from None
         self.step, self.history, self.step_log = step, history, step_log
         if detailed():
-            progress.note(f"resuming from step {self.step}/{self.total_steps} ({path})")
+            progress.note(one_line(f"resuming from step {self.step}/{self.total_steps} ({path})"))
 
 
 def _sha256(parent: object) -> str | None:
@@ -175,7 +175,7 @@ def _init_from(run: _Run) -> None:
     run.parent = {"name": name, "version": loaded.metadata.get("version"), "format": loaded.format,
                   "sha256": sha256_file(loaded.path)}
     if detailed():
-        progress.note(f"fine-tuning from {loaded.describe()}")
+        progress.note(one_line(f"fine-tuning from {loaded.describe()}"))
 
 
 def _folders(opts: TrainOptions) -> tuple[Path, Path]:
@@ -277,7 +277,7 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
     final = run.outdir / "model.safetensors"
     save_model(run.net, final, meta)
     _plot_curves(run.history, run.step_log, run.outdir)
-    print(f"model written to {final}", flush=True)
+    print(one_line(f"model written to {final}"), flush=True)
     return final
 
 

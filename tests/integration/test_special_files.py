@@ -121,3 +121,18 @@ def test_clean_records_the_pipes_it_read_not_their_spooled_copies(tmp_path):
     assert command_line.startswith(f"splam_score.py clean {bam_fifo} --scores {scores_fifo} -o {out} ")
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert (stats["input"], stats["scores"]) == (str(bam_fifo), str(scores_fifo))
+
+
+def test_a_newline_in_an_output_name_cannot_forge_an_error_line(tmp_path, capfd, random_model):
+    """Successful runs print paths in their summary lines: escaped, so stderr holds no forged `error:` line."""
+    folder = tmp_path / "a\nerror: forged"
+    folder.mkdir()
+    junctions, scores = folder / "j.bed", folder / "s.bed"
+    cleaned = folder / "c.bam"
+    assert main(["extract", str(BAM), "-o", str(junctions)]) == 0
+    assert main(["score", str(junctions), "--genome", str(GENOME), "--model", str(random_model),
+                 "-o", str(scores)]) == 0
+    assert main(["clean", str(BAM), "--scores", str(scores), "-o", str(cleaned), "--threshold", "0.5"]) == 0
+    err = capfd.readouterr().err
+    assert "forged" in err  # the names are printed, escaped
+    assert not [line for line in err.splitlines() if line.startswith("error: forged")], err
