@@ -230,7 +230,9 @@ def main() -> int:
     run = args.run_dir.resolve()
     if run.exists():
         shutil.rmtree(run)
-    for sub in ("tmp", "jobs", "data", "results"):
+    # dm-data too: Galaxy mounts the data manager's folder into every container job, so it must exist
+    # even when no data manager runs (--test-index)
+    for sub in ("tmp", "jobs", "data", "results", "dm-data"):
         (run / sub).mkdir(parents=True)
     config = write_config(run, args.project_venv.resolve())
     port = free_port()
