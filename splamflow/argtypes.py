@@ -26,12 +26,15 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    value = non_negative_int(text)
+def _at_least_one(value: int) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    return _at_least_one(non_negative_int(text))
 
 
 SEED_MAX = 2**64 - 1  # what both numpy's and torch's generators accept
@@ -86,10 +89,7 @@ def batch_size(text: str) -> int:
 
 def positive_batch_size(text: str) -> int:
     """A batch size >= 1, checked like `batch_size`."""
-    value = batch_size(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+    return _at_least_one(batch_size(text))
 
 
 INFER_STRAND = ("auto", "motif", "none")

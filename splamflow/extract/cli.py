@@ -263,14 +263,13 @@ def sample_names(paths: list[str]) -> list[str]:
 
 def _run_alignments(args: argparse.Namespace, bed: Path, per_sample: Path | None) -> list[str]:
     """Write the junctions to the temporary output; return the summary."""
+    from splamflow.extract.alignments import union
     from splamflow.io.bed import junction_name, provenance_line, write_bed
     from splamflow.io.genome import open_genome
 
     if args.reference:
         open_genome(args.reference).close()  # a FASTA htslib would crash on is refused here
-    # --genome (--infer-strand motif) is checked before the alignments are read, opened once
-    from splamflow.extract.alignments import union
-
+    # --genome (auto or motif) is checked before the alignments are read, opened once for every input
     with open_genome(args.genome) if args.genome else contextlib.nullcontext() as genome:
         parts, notes = [], []
         for path in args.inputs:
