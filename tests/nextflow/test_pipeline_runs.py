@@ -447,12 +447,22 @@ exit 1
 """
 
 
-def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
+def _docker_stand_in(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder holding the `docker` stand-in (put it first on PATH) and the file it records its calls in."""
     shims = tmp_path / "bin"
     shims.mkdir()
     (shims / "docker").write_text(DOCKER_STAND_IN)
     (shims / "docker").chmod(0o755)
-    calls = tmp_path / "docker_calls.txt"
+    return shims, tmp_path / "docker_calls.txt"
+
+
+def _docker_runs(calls: Path) -> list[str]:
+    """The `docker run` command lines the stand-in recorded."""
+    return [line for line in calls.read_text().splitlines() if line.startswith("run ")]
+
+
+def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
+    shims, calls = _docker_stand_in(tmp_path)
     outdir = tmp_path / "results"
     run = pipeline(
         tmp_path / "launch",
@@ -466,7 +476,7 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
     )
     assert run.returncode == 0, run.explain()
     assert unknown_config_options(run) == []
-    runs = [line for line in calls.read_text().splitlines() if line.startswith("run ")]
+    runs = _docker_runs(calls)
     rows = trace(run)
     assert len(runs) == len(rows) == 10, runs
     score_dirs = {str(d) for d in task_dirs(run, "SPLAMFLOW_SCORE")}
@@ -493,11 +503,7 @@ process {
 
 
 def test_stub_gpu_request_lifted_by_a_selector_scores_on_cpu(tmp_path):
-    shims = tmp_path / "bin"
-    shims.mkdir()
-    (shims / "docker").write_text(DOCKER_STAND_IN)
-    (shims / "docker").chmod(0o755)
-    calls = tmp_path / "docker_calls.txt"
+    shims, calls = _docker_stand_in(tmp_path)
     config = tmp_path / "lifted.config"
     config.write_text(LIFTED_CONFIG)
     # the legacy parser: Nextflow 25.04's v2 refuses -profile test with a -c config without profiles
@@ -515,7 +521,7 @@ def test_stub_gpu_request_lifted_by_a_selector_scores_on_cpu(tmp_path):
     )
     assert run.returncode == 0, run.explain()
     assert "scoring tasks run one at a time" not in run.output
-    runs = [line for line in calls.read_text().splitlines() if line.startswith("run ")]
+    runs = _docker_runs(calls)
     score_dirs = {str(d) for d in task_dirs(run, "SPLAMFLOW_SCORE")}
     assert len(score_dirs) == 2 and len(runs) == len(trace(run)) == 10, runs
     for line in runs:
