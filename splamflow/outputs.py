@@ -107,15 +107,11 @@ def is_stream(path: str | os.PathLike) -> bool:
 
 
 def _copy_to_stream(source: Path, target: int | Path) -> None:
-    with open(source, "rb") as src:
-        if isinstance(target, int):
-            if target in (1, 2):  # text already printed there comes first
-                (sys.stdout if target == 1 else sys.stderr).flush()
-            with open(target, "wb", closefd=False) as out:
-                shutil.copyfileobj(src, out, 1 << 20)
-        else:
-            with open(target, "wb") as out:
-                shutil.copyfileobj(src, out, 1 << 20)
+    if target in (1, 2):  # text already printed there comes first
+        (sys.stdout if target == 1 else sys.stderr).flush()
+    # a file descriptor stays open (it is the caller's); a device or FIFO path is opened and closed here
+    with open(source, "rb") as src, open(target, "wb", closefd=not isinstance(target, int)) as out:
+        shutil.copyfileobj(src, out, 1 << 20)
 
 
 def _umask() -> int:
