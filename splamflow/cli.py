@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "train a Splam model on a curated set",
     "evaluate": "evaluate a model on held-out curated junctions",
     "convert-model": "convert the published splam.pt (or a state_dict) to safetensors + JSON metadata",
+    "prepare-genome": "write a genome FASTA (plain, gzip or bgzip) as an indexed plain or bgzip FASTA",
 }
 
 # Inputs (argparse names) that may be pipes: copied to a temporary file first (io.files.spooled_inputs).

@@ -7,7 +7,8 @@ index is then checked against the file: between two indexed sequences there must
 next header line, so a sequence the index skipped (a duplicate name) or a stale index is an error;
 and each sequence's first and last lines must have the length and the place the index gives them,
 so a sequence rewrapped (or otherwise changed in length) since it was indexed is found too, the
-last or only one included.
+last or only one included. `write_indexed` rewrites a FASTA of any form (plain gzip included) as an
+indexed plain or bgzip FASTA (`prepare-genome`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import BinaryIO
 import pysam
 
 from splamflow.errors import UserError
-from splamflow.io.files import is_gzip, require_file
+from splamflow.io.files import is_gzip, open_decompressed, require_file
 from splamflow.outputs import OutputSet
 
 # Bytes read after the last sequence: anything but white space there is an unindexed record.
@@ -201,6 +202,30 @@ def open_genome(path: str | os.PathLike) -> pysam.FastaFile:
         return pysam.FastaFile(str(p))
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read FASTA: {exc}", p) from None
+
+
+def write_indexed(source: Path, fasta: Path, fai: Path, gzi: Path | None) -> None:
+    """Write the FASTA `source` (plain, gzip or bgzip) as `fasta`, bgzip when `gzi` is given (plain
+    otherwise), and index it: `fai` and `gzi` as `samtools faidx` writes them."""
+    try:
+        with open_decompressed(source) as src:
+            start = src.read(1 << 20)
+            if start[:4] == b"BAM\x01":
+                raise UserError("not a FASTA file: this is a BAM file", source)
+            if not start.lstrip().startswith(b">"):
+                raise UserError("not a FASTA file: it does not start with a '>' header line", source)
+            with pysam.BGZFile(str(fasta), "wb") if gzi else open(fasta, "wb") as out:
+                while start:
+                    out.write(start)
+                    start = src.read(1 << 20)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UserError(f"cannot read FASTA: {exc}", source) from None
+    extra = ["--gzi-idx", str(gzi)] if gzi else []
+    try:
+        pysam.faidx(str(fasta), "--fai-idx", str(fai), *extra)
+    except pysam.SamtoolsError:
+        raise UserError("cannot index FASTA: `samtools faidx` fails on it (lines of one sequence must "
+                        "all have the same length)", source) from None
 
 
 class GenomeSet:

@@ -106,6 +106,7 @@ SPECS = {
     "evaluate": Spec("evaluate {input} --model {m}/model.safetensors -o {output}", "{m}/curated/test.npz",
                      "{o}/report", folder_output=True, number="--batch-size"),
     "convert-model": Spec("convert-model {input} -o {output}", "{m}/state.pt", "{o}/m.safetensors", number=None),
+    "prepare-genome": Spec("prepare-genome {input} -o {output}", "{m}/chr20_slice.fa.gz", "{o}/g.fa.gz", number=None),
 }
 
 
@@ -344,6 +345,18 @@ CASES = [
          setup=lambda m, i, o: shutil.copy(m / "state.pt", i / "m.json")),
     Case("convert-model-bad-version", "convert-model {m}/state.pt -o {o}/m.safetensors --version ../x",
          "argument --version: '../x': use 1-80 letters"),
+    Case("prepare-genome-bam", "prepare-genome {m}/chr20_slice.bam -o {o}/g.fa.gz",
+         "not a FASTA file: this is a BAM file", existing=("g.fa.gz",)),
+    Case("prepare-genome-not-fasta", "prepare-genome {m}/chr20_slice.gtf -o {o}/g.fa",
+         "does not start with a '>' header line"),
+    Case("prepare-genome-truncated-gzip", "prepare-genome {i}/g.fa.gz -o {o}/g.fa.gz", "cannot read FASTA",
+         setup=lambda m, i, o: (i / "g.fa.gz").write_bytes(
+             gzip.compress(gzip.decompress((m / "chr20_slice.fa.gz").read_bytes()))[:100_000])),
+    Case("prepare-genome-ragged-lines", "prepare-genome {i}/g.fa -o {o}/g.fa.gz", "cannot index FASTA",
+         setup=_write("{i}/g.fa", b">20\nACGT\nACGTACGT\nAC\n"), existing=("g.fa.gz.fai",)),
+    Case("prepare-genome-index-is-the-input", "prepare-genome {i}/g.fai -o {i}/g",
+         "FASTA index is the same file as the genome FASTA",
+         setup=lambda m, i, o: (i / "g.fai").write_text(">20\nACGT\n")),
     Case("curate-output-folder-in-proc", "curate --genome {m}/chr20_slice.fa.gz --annotation {m}/chr20_slice.gtf "
          "-o /proc/splamflow-curated", "cannot create the output folder"),
 ]
