@@ -31,6 +31,8 @@ process SPLAMFLOW_CLEAN {
     // the genome gives unstranded records their intron motif's strand (--infer-strand auto, the
     // default, or motif); the CLI refuses --genome with --infer-strand none (in any spelling argparse accepts)
     def genome = fasta && !(args =~ /--infer-strand(=|\s+)none\b/).find() ? "--genome ${fasta}" : ''
+    // a CRAM is decoded against the genome it was compressed with: the pipeline's FASTA
+    def reference = fasta && input.name.endsWith('.cram') ? "--reference ${fasta}" : ''
     if (annotation_ext in ['gtf', 'gff', 'gff3']) {
         """
         splam_score.py clean \\
@@ -55,6 +57,7 @@ process SPLAMFLOW_CLEAN {
             --sample ${prefix} \\
             --plot ${prefix}.clean.png \\
             ${genome} \\
+            ${reference} \\
             ${args}
         """
     }

@@ -24,6 +24,8 @@ process SPLAMFLOW_EXTRACT {
     // the genome gives unstranded records their intron motif's strand (--infer-strand auto, the
     // default, or motif); the CLI refuses --genome with --infer-strand none (in any spelling argparse accepts)
     def genome = fasta && !(args =~ /--infer-strand(=|\s+)none\b/).find() ? "--genome ${fasta}" : ''
+    // a CRAM is decoded against the genome it was compressed with: the pipeline's FASTA
+    def reference = fasta && input.name.endsWith('.cram') ? "--reference ${fasta}" : ''
     if (is_annotation) {
         """
         splam_score.py extract \\
@@ -39,6 +41,7 @@ process SPLAMFLOW_EXTRACT {
             -o ${prefix}.junctions.bed \\
             --threads ${task.cpus} \\
             ${genome} \\
+            ${reference} \\
             ${args}
         """
     }
