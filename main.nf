@@ -13,6 +13,7 @@
 include { SPLAMFLOW               } from './workflows/splamflow'
 include { PIPELINE_INITIALISATION } from './subworkflows/local/utils_splamflow_pipeline'
 include { PIPELINE_COMPLETION     } from './subworkflows/local/utils_splamflow_pipeline'
+include { PREPARE_GENOME          } from './subworkflows/local/prepare_genome'
 
 workflow {
 
@@ -21,10 +22,14 @@ workflow {
         params
     )
 
+    PREPARE_GENOME(
+        PIPELINE_INITIALISATION.out.fasta
+    )
+
     SPLAMFLOW(
         PIPELINE_INITIALISATION.out.alignments,
         PIPELINE_INITIALISATION.out.annotation,
-        PIPELINE_INITIALISATION.out.fasta,
+        PREPARE_GENOME.out.fasta,
         PIPELINE_INITIALISATION.out.model,
         PIPELINE_INITIALISATION.out.chunk_size
     )

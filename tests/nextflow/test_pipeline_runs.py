@@ -27,9 +27,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -312,6 +314,65 @@ def test_strict_parser_runs_with_typed_parameters(strict_run, direct):
             path = outdir / name / f"{name}.{ending}"
             assert path.is_file() and not path.is_symlink(), f"not a copy: {path}"
     assert unknown_config_options(run) == []
+
+
+# --------------------------------------------------------------------------------------------
+# an rnaseq-style launch: a TSV sheet in a subfolder, paths relative to the launch folder, a CRAM
+# row beside the BAM row, and the genome as Ensembl ships it (plain gzip, no index)
+# --------------------------------------------------------------------------------------------
+
+LIMITS_CONFIG = """
+process {
+    resourceLimits = [cpus: 2, memory: 6.GB, time: 1.h]
+}
+"""
+
+
+def test_rnaseq_style_sheet_with_a_cram_row_and_a_plain_gzip_genome(tmp_path, direct):
+    launch = tmp_path / "launch"
+    (launch / "data").mkdir(parents=True)
+    (launch / "ref").mkdir()
+    (launch / "sheets").mkdir()
+    for name in ("chr20_slice.bam", "chr20_slice.bam.bai"):
+        shutil.copy(DATA / name, launch / "data" / name)
+    cram = launch / "data" / "chr20_slice.cram"
+    pysam.view("-C", "-T", str(DATA / "chr20_slice.fa.gz"), "-o", str(cram), str(DATA / "chr20_slice.bam"),
+               catch_stdout=False)
+    pysam.index(str(cram))
+    genome = launch / "ref" / "genome.fa.gz"
+    genome.write_bytes(gzip.compress(gzip.decompress((DATA / "chr20_slice.fa.gz").read_bytes())))
+    # quoted cells, an empty index cell (the .crai beside the CRAM is found), relative to the launch folder
+    (launch / "sheets" / "samples.tsv").write_text(
+        'sample\tbam\tbai\n"from_bam"\tdata/chr20_slice.bam\t"data/chr20_slice.bam.bai"\nfrom_cram\t"data/chr20_slice.cram"\t\n'
+    )
+    (tmp_path / "limits.config").write_text(LIMITS_CONFIG)
+    outdir = tmp_path / "results"
+    run = nextflow(
+        ["run", str(ROOT), "--input", "sheets/samples.tsv", "--fasta", "ref/genome.fa.gz", "--paired", "true",
+         "--score_chunk_size", "100", "--outdir", str(outdir), "-c", str(tmp_path / "limits.config")],
+        launch,
+    )
+    assert run.returncode == 0, run.explain()
+    (prepare,) = task_dirs(run, "SPLAMFLOW_PREPAREGENOME")
+    words = " ".join(_script(prepare).replace("\\", "").split())
+    assert "prepare-genome genome.fa.gz -o prepared/genome.fa.gz" in words, words
+    for process in ("SPLAMFLOW_EXTRACT", "SPLAMFLOW_CLEAN"):
+        scripts = {d.name: _script(d) for d in task_dirs(run, process)}
+        assert sorted("--reference genome.fa.gz" in text for text in scripts.values()) == [False, True], scripts
+        assert all("--genome genome.fa.gz" in text for text in scripts.values()), scripts
+    bam, cram_out = outdir / "from_bam", outdir / "from_cram"
+    # the CRAM row gives what the BAM row gives, and the BAM row what the CLI gives on the committed genome
+    for ending in ("junctions.bed", "scores.bed"):
+        assert (cram_out / f"from_cram.{ending}").read_bytes() == (bam / f"from_bam.{ending}").read_bytes(), ending
+    assert (bam / "from_bam.junctions.bed").read_bytes() == direct[f"{SAMPLE}.junctions"].read_bytes()
+    assert (bam / "from_bam.scores.bed").read_bytes() == direct[f"{SAMPLE}.scores"].read_bytes()
+    for ending in ("cleaned.bam", "discarded.bam"):
+        from_bam = list(map(_identity, _bam_records(bam / f"from_bam.{ending}")))
+        assert list(map(_identity, _bam_records(cram_out / f"from_cram.{ending}"))) == from_bam, ending
+    counts = [json.loads((outdir / name / f"{name}.clean_stats.json").read_text())["counts"]
+              for name in ("from_bam", "from_cram")]
+    assert counts[0] == counts[1] and counts[0]["records_discarded"] > 0, counts
+    assert not (launch / "ref" / "genome.fa.gz.fai").exists(), "the genome's folder is left as it was"
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,6 +671,10 @@ BAD_INPUT = {
     "unknown_column": (
         ["--input", str(SHEETS / "unknown_column.csv")],
         ["unknown_column.csv line 1: unknown column(s) condition"],
+    ),
+    "sheet_and_parameters": (
+        ["--input", str(SHEETS / "missing_bam_file.csv"), "--threshold", "2"],
+        ["missing_bam_file.csv line 2: bam: file not found", "--threshold must be at most 1, not 2"],
     ),
     "parameters": (
         ["--treshold", "0.05", "--score-chunk-size", "50", "--threshold", "abc", "--batch_size", "0"]

@@ -7,7 +7,7 @@
     Prints "validation: N checks passed", or fails naming every check that did not hold.
 */
 
-include { readSamplesheet; checkParameters; fastaIndexProblems; annotationMeta; modelFiles; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
+include { readSamplesheet; delimitedRecords; checkParameters; fastaIndexes; annotationMeta; modelFiles; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
 include { chunkIndex; chunksInOrder; chunkTasks } from '../../workflows/splamflow'
 
 workflow {
@@ -25,13 +25,13 @@ workflow {
 
     def cases = []
 
-    // committed samplesheets
-    def valid = readSamplesheet(sheets.resolve('valid.csv'), schema_input)
+    // committed samplesheets: their paths are relative to the repository, launched from there
+    def valid = readSamplesheet(sheets.resolve('valid.csv'), schema_input, root, true)
     cases << [valid.problems == [], "valid.csv has no problem: ${valid.problems}"]
     cases << [valid.rows.collect { row -> row[0] } == [[id: 's1', type: 'alignments'], [id: 's2', type: 'alignments']], "valid.csv metas: ${valid.rows}"]
-    cases << [valid.rows.every { row -> row[1] == data.resolve('chr20_slice.bam') }, 'valid.csv: BAM resolved against the sheet folder']
+    cases << [valid.rows.every { row -> row[1] == data.resolve('chr20_slice.bam') }, 'valid.csv: BAM resolved against the launch folder']
     cases << [valid.rows[1][2] == data.resolve('chr20_slice.bam.bai'), 'valid.csv: index found next to the BAM when the bai cell is empty']
-    def test_sheet = readSamplesheet(root.resolve('assets/samplesheet_test.csv'), schema_input)
+    def test_sheet = readSamplesheet(root.resolve('assets/samplesheet_test.csv'), schema_input, root, true)
     cases << [test_sheet.problems == [] && test_sheet.rows.size() == 1 && test_sheet.rows[0][0].id == 'chr20_rnaseq', "test samplesheet: ${test_sheet}"]
 
     // bad samplesheets: each must give the problem quoted
@@ -45,28 +45,85 @@ workflow {
         [writeSheet(scratch, 'fields.csv', "sample,bam\ns1,${bam},extra\n"), 'fields.csv line 2: 3 fields, the header has 2'],
         [writeSheet(scratch, 'empty_cell.csv', "sample,bam\n,${bam}\n"), 'empty_cell.csv line 2: sample is empty'],
         [writeSheet(scratch, 'bad_id.csv', "sample,bam\nmy sample,${bam}\n"), 'bad_id.csv line 2: sample: sample must start with a letter or digit'],
-        [writeSheet(scratch, 'not_bam.csv', "sample,bam\ns1,${data.resolve('chr20_slice.gtf')}\n"), 'not_bam.csv line 2: bam: bam must be a path ending in .bam'],
-        [writeSheet(scratch, 'bad_bai.csv', "sample,bam,bai\ns1,${bam},${data.resolve('chr20_slice.gtf')}\n"), 'bad_bai.csv line 2: bai: bai must be a path ending in .bai or .csi'],
+        [writeSheet(scratch, 'not_bam.csv', "sample,bam\ns1,${data.resolve('chr20_slice.gtf')}\n"), 'not_bam.csv line 2: bam: bam must be a path ending in .bam or .cram'],
+        [writeSheet(scratch, 'bad_bai.csv', "sample,bam,bai\ns1,${bam},${data.resolve('chr20_slice.gtf')}\n"), 'bad_bai.csv line 2: bai: bai must be a path ending in .bai, .csi or .crai'],
         [writeSheet(scratch, 'repeated.csv', "sample,bam,bam\ns1,${bam},${bam}\n"), 'repeated.csv line 1: column(s) bam appear more than once']
     ]
     expected.each { sheet, text ->
-        def problems = readSamplesheet(sheet, schema_input).problems
+        def problems = readSamplesheet(sheet, schema_input, root, true).problems
         cases << [problems.any { message -> message.contains(text) }, "expected '${text}' in ${problems}"]
     }
-    def blank = readSamplesheet(writeSheet(scratch, 'blank_lines.csv', "sample,bam\n\ns1,${bam}\n\n"), schema_input)
+    def blank = readSamplesheet(writeSheet(scratch, 'blank_lines.csv', "sample,bam\n\ns1,${bam}\n\n"), schema_input, root, true)
     cases << [blank.problems == [] && blank.rows.size() == 1, "blank lines are skipped: ${blank}"]
-    def several = readSamplesheet(writeSheet(scratch, 'several.csv', "sample,bam\ns1,${bam}\ns1,${bam}\ns2,/nope.bam\n"), schema_input)
+    def several = readSamplesheet(writeSheet(scratch, 'several.csv', "sample,bam\ns1,${bam}\ns1,${bam}\ns2,/nope.bam\n"), schema_input, root, true)
     cases << [several.problems.size() == 2, "every problem is reported at once: ${several.problems}"]
 
-    // FASTA index
-    cases << [fastaIndexProblems(data.resolve('chr20_slice.fa.gz').toString()) == [], 'indexed bgzip FASTA is fine']
-    def no_index = fastaIndexProblems(root.resolve('tests/workflow/data/no_index.fa').toString())
-    cases << [no_index.size() == 1 && no_index[0].contains('has no index no_index.fa.fai: create it with `samtools faidx'), "${no_index}"]
+    // an rnaseq-style launch: the sheet in a subfolder, paths relative to the launch folder (here
+    // `launch`), not to the sheet's folder; quoted fields (RFC 4180), TSV, CRAM rows
+    def launch = scratch.resolve('launch')
+    ['data/s,1.bam', 'data/q"2.bam', 'data/s3.cram', 'data/s3.cram.crai', 'data/s4.bam', 'data/s4.bam.csi'].each { name ->
+        launch.resolve(name).parent.mkdirs()
+        launch.resolve(name).text = 'x'
+    }
+    def folder = launch.resolve('sheets')
+    folder.mkdirs()
+    def quoted = readSamplesheet(writeSheet(folder, 'rnaseq.csv', 'sample,bam,bai,\r\n"s1","data/s,1.bam",\r\ns2,"data/q""2.bam",""\n s3 ,data/s3.cram\ns4,data/s4.bam,,\n'), schema_input, launch, true)
+    cases << [quoted.problems == [], "rnaseq-style sheet (quotes, CRLF, trailing separators): ${quoted.problems}"]
+    cases << [quoted.rows.collect { row -> [row[0].id, row[1], row[2]] } == [
+        ['s1', launch.resolve('data/s,1.bam'), []],
+        ['s2', launch.resolve('data/q"2.bam'), []],
+        ['s3', launch.resolve('data/s3.cram'), launch.resolve('data/s3.cram.crai')],
+        ['s4', launch.resolve('data/s4.bam'), launch.resolve('data/s4.bam.csi')]
+    ], "rows resolved against the launch folder, quotes undone, indexes found beside: ${quoted.rows}"]
+    def tsv = readSamplesheet(writeSheet(folder, 'rnaseq.tsv', 'sample\tbam\tbai\ns1\tdata/s,1.bam\n"s3"\t"data/s3.cram"\tdata/s3.cram.crai\n'), schema_input, launch, true)
+    cases << [tsv.problems == [] && tsv.rows.collect { row -> [row[1].name, row[2]] } == [['s,1.bam', []], ['s3.cram', launch.resolve('data/s3.cram.crai')]], "TSV by its extension: ${tsv}"]
+    def as_tsv = readSamplesheet(writeSheet(folder, 'commas.tsv', 'sample,bam\ns1,data/s4.bam\n'), schema_input, launch, true)
+    cases << [as_tsv.problems.any { message -> message.contains('commas.tsv line 1: missing column(s) sample, bam') }, "a .tsv is read with tabs: ${as_tsv.problems}"]
+    def relative = readSamplesheet(writeSheet(folder, 'relative.csv', 'sample,bam\ns1,data/s4.bam\n'), schema_input, folder, true)
+    cases << [relative.problems == ["relative.csv line 2: bam: file not found: ${folder.resolve('data/s4.bam')}".toString()], "paths are the base's, not the sheet's: ${relative.problems}"]
+    // every row's problems at once, each on the line where its record starts (a quoted line break moves them)
+    def broken = readSamplesheet(writeSheet(folder, 'broken.csv', [
+        'sample,bam,bai',
+        's1,data/nope.bam,',                  // line 2
+        '"s 2\nwrapped",data/s4.bam',          // lines 3-4
+        's1,data/s3.cram,data/s4.bam.csi',    // line 5
+        's5,data/s3.cram',                    // line 6
+        's6,data/s4.bam,data/s3.cram.crai',   // line 7
+        's7,data/"q".bam',                    // line 8
+        '"s8"x,data/s4.bam',                  // line 9
+        's9,data/s4.bam,,,extra',             // line 10
+        's4,"data/s4.bam'                     // line 11, never closed
+    ].join('\n') + '\n'), schema_input, launch, false)
+    def wanted = [
+        "broken.csv line 2: bam: file not found: ${launch.resolve('data/nope.bam')}",
+        'broken.csv line 3: sample: sample must start with a letter or digit',
+        'broken.csv line 5: bam: data/s3.cram is a CRAM: give --fasta, the genome it was compressed against',
+        'broken.csv line 5: bai: a CRAM is indexed by a .crai file, not data/s4.bam.csi',
+        "broken.csv line 5: sample 's1' repeats line 2",
+        'broken.csv line 6: bam: data/s3.cram is a CRAM: give --fasta',
+        'broken.csv line 7: bai: a BAM is indexed by a .bai or .csi file, not data/s3.cram.crai',
+        'broken.csv line 8: a double quote inside an unquoted field',
+        'broken.csv line 9: text after the closing double quote of a field',
+        'broken.csv line 10: 5 fields, the header has 3',
+        'broken.csv line 11: a quoted field is not closed before the end of the file'
+    ]
+    wanted.each { text ->
+        cases << [broken.problems.count { message -> message.startsWith(text.toString()) } == 1, "expected '${text}' once in ${broken.problems}"]
+    }
+    cases << [broken.problems.size() == wanted.size() && broken.rows == [], "exactly these problems: ${broken.problems}"]
+    def records = delimitedRecords('a,"b\n""c"""\n\nd\t"e\tf"\n', ',', file('/x.csv')).records.collect { record -> [record.line, record.problem ? 'problem' : record.cells] }
+    cases << [records == [[1, ['a', 'b\n"c"']], [4, 'problem']], "RFC 4180 records and their lines (a quote inside an unquoted field): ${records}"]
+    def tabs = delimitedRecords('d\t"e\tf"\n', '\t', file('/x.tsv')).records.collect { record -> record.cells }
+    cases << [tabs == [['d', 'e\tf']], "a tab inside quotes in a TSV: ${tabs}"]
+
+    // FASTA indexes: all beside the FASTA, or [] (then PREPARE_GENOME writes them)
+    def slice = data.resolve('chr20_slice.fa.gz')
+    cases << [fastaIndexes(slice.toString()) == [data.resolve('chr20_slice.fa.gz.fai'), data.resolve('chr20_slice.fa.gz.gzi')], 'indexed bgzip FASTA']
+    cases << [fastaIndexes(root.resolve('tests/workflow/data/no_index.fa').toString()) == [], 'plain FASTA without .fai']
     def gz = scratch.resolve('genome.fa.gz')
     gz.text = 'x'
     scratch.resolve('genome.fa.gz.fai').text = 'x'
-    def no_gzi = fastaIndexProblems(gz.toString())
-    cases << [no_gzi.size() == 1 && no_gzi[0].contains('no index genome.fa.gz.gzi') && no_gzi[0].contains('needs both .fai and .gzi'), "${no_gzi}"]
+    cases << [fastaIndexes(gz.toString()) == [], '.gz FASTA without .gzi']
 
     // parameters against nextflow_schema.json, as the legacy parser (typed) and the strict parser (text) give them
     def good = [fasta: data.resolve('chr20_slice.fa.gz').toString(), outdir: 'results', threshold: 0.1, score_chunk_size: 500000,

@@ -16,10 +16,11 @@ SHEETS = ROOT / "tests" / "workflow" / "samplesheets"
 
 
 def sheet_paths(sheet: Path) -> list[Path]:
-    """BAM/BAI paths of a samplesheet, resolved against its folder as the input subworkflow does."""
+    """BAM/BAI paths of a committed samplesheet, resolved against the repository (the test profile's
+    --input_base_dir; relative paths are the launch folder's otherwise)."""
     with sheet.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [(sheet.parent / row[col]).resolve() for row in rows for col in ("bam", "bai") if row.get(col)]
+    return [(ROOT / row[col]).resolve() for row in rows for col in ("bam", "bai") if row.get(col)]
 
 
 def test_test_profile_inputs_exist():

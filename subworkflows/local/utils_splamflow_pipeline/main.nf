@@ -5,8 +5,9 @@
     Plain Nextflow, no plugin (nf-schema would be downloaded at run time): the checks read
     nextflow_schema.json and assets/schema_input.json and apply the keywords those files use
     (required, type, enum, minimum, maximum, pattern, exists, uniqueEntries), so the schema
-    files stay the single description of valid input. Every problem is reported at once,
-    before any task starts.
+    files stay the single description of valid input. The samplesheet is read with nf-schema's
+    rules (CSV or TSV by extension, quoted fields, paths relative to the launch folder). Every
+    problem, the parameters' and every row's, is reported at once, before any task starts.
 
     Parameter values are converted to their schema type here: the strict syntax parser
     (default from Nextflow 26.04) may pass command-line values as text ('0.05', 'true'), the
@@ -31,9 +32,8 @@ workflow PIPELINE_INITIALISATION {
     def typed = checked.typed
     def problems = checked.problems
     if (!typed.input && !typed.gtf) {
-        problems << 'give --input (a samplesheet of BAMs), --gtf (an annotation), or both'
+        problems << 'give --input (a samplesheet of BAMs/CRAMs), --gtf (an annotation), or both'
     }
-    problems.addAll(fastaIndexProblems(typed.fasta))
     def conda_problem = condaProblem(isTrue(workflow.session.config.navigate('conda.enabled')), workflow.manifest.version)
     if (conda_problem) {
         problems << conda_problem
@@ -45,8 +45,10 @@ workflow PIPELINE_INITIALISATION {
         problems << precision_problem
     }
     def rows = []
-    if (typed.input && !problems) {
-        def sheet = readSamplesheet(file(typed.input), file("${projectDir}/assets/schema_input.json"))
+    def input = typed.input ? file(typed.input) : null
+    if (input && input.isFile() && input.name ==~ /.+\.(csv|tsv)/) {
+        def base = typed.input_base_dir ? file(typed.input_base_dir) : workflow.launchDir
+        def sheet = readSamplesheet(input, file("${projectDir}/assets/schema_input.json"), base, typed.fasta != null)
         problems.addAll(sheet.problems)
         rows = sheet.rows
     }
@@ -68,14 +70,14 @@ workflow PIPELINE_INITIALISATION {
     // emits are bare names: Nextflow 25.04.0's strict parser drops `name = value` emits
     alignments = channel.fromList(rows)
     annotation = gtf_meta ? channel.of([gtf_meta, file(typed.gtf), []]) : channel.empty()
-    fasta      = channel.value([[id: file(typed.fasta).simpleName], file(typed.fasta), fastaIndexFiles(typed.fasta)])
+    fasta      = channel.value([[id: file(typed.fasta).simpleName], file(typed.fasta), fastaIndexes(typed.fasta)])
     model      = channel.value(typed.model ? modelFiles(typed.model) : [])
     chunk_size = channel.value(typed.score_chunk_size)
 
     emit:
     alignments  // channel: [ val(meta), path(bam), path(index) or [] ]
     annotation  // channel: [ val(meta), path(gtf), [] ] (empty without --gtf)
-    fasta       // channel: [ val(meta2), path(fasta), [ path(fai), path(gzi) ] ]
+    fasta       // channel: [ val(meta2), path(fasta), [ path(fai), path(gzi) ] or [] when one is missing ]
     model       // channel: [] or [ path(weights), path(json metadata) ]
     chunk_size  // value channel: junctions per scoring task
 }
@@ -390,25 +392,11 @@ def helpText(Map schema) {
     return lines.join('\n')
 }
 
-// FASTA index files that must sit next to the FASTA (.fai; .gzi too for bgzip)
-def fastaIndexFiles(String fasta) {
-    def names = ["${fasta}.fai"]
-    if (fasta.endsWith('.gz')) {
-        names << "${fasta}.gzi"
-    }
-    return names.collect { name -> file(name) }
-}
-
-def fastaIndexProblems(Object fasta) {
-    if (!fasta || !file(fasta.toString()).exists()) {
-        return []   // already reported by the schema check
-    }
-    return fastaIndexFiles(fasta.toString())
-        .findAll { index -> !index.exists() }
-        .collect { index ->
-            "--fasta ${fasta} has no index ${index.name}: create it with `samtools faidx ${fasta}`" +
-                (fasta.toString().endsWith('.gz') ? ' (bgzip-compressed FASTA needs both .fai and .gzi)' : '')
-        }
+// The index files beside a FASTA (.fai; .gzi too for a .gz name), or [] when one is missing: then
+// PREPARE_GENOME writes them (and recompresses a plain-gzip FASTA with bgzip)
+def fastaIndexes(String fasta) {
+    def indexes = [file("${fasta}.fai")] + (fasta.endsWith('.gz') ? [file("${fasta}.gzi")] : [])
+    return indexes.every { index -> index.exists() } ? indexes : []
 }
 
 // meta map of the annotation (annotation mode); its id names the output folder
@@ -428,19 +416,108 @@ def sheetLine(Object sheet, int number) {
     return "${sheet.name} line ${number}"
 }
 
-// Read and check the samplesheet against schema_input.json.
-// Returns [rows: [[meta, bam, bai or []], ...], problems: [message, ...]]
-def readSamplesheet(Object sheet, Object schema_file) {
+// The records of a CSV or TSV text as RFC 4180 reads them: a field in double quotes may hold the
+// separator, line breaks and doubled quotes (""); cells are trimmed (nf-schema's `strip`). Nextflow's
+// splitCsv, with which nf-schema reads sheets, takes neither doubled quotes nor line breaks inside
+// quotes, and Nextflow ships no CSV library: hence this reader.
+// Returns [records: [[line: its first line, cells: [...], problem: what is wrong or null], ...],
+// problems: [...]]; blank lines are skipped
+def delimitedRecords(String text, String sep, Object sheet) {
+    def s = [records: [], problems: [], cells: [], cell: new StringBuilder(), mode: 'start', line: 1, first: 1, bad: null]
+    def endCell = { ->
+        s.cells << s.cell.toString().trim()
+        s.cell = new StringBuilder()
+        s.mode = 'start'
+    }
+    def endRecord = { ->
+        endCell.call()
+        if (s.bad || s.cells.size() > 1 || s.cells[0]) {
+            s.records << [line: s.first, cells: s.cells, problem: s.bad]
+        }
+        s.cells = []
+        s.bad = null
+        s.first = s.line
+    }
+    text.replace('\r\n', '\n').each { ch ->
+        if (s.mode == 'quoted') {
+            if (ch == '"') {
+                s.mode = 'closing'
+            } else {
+                s.cell << ch
+                s.line += ch == '\n' ? 1 : 0
+            }
+        } else if (s.mode == 'closing' && ch == '"') {
+            s.cell << ch
+            s.mode = 'quoted'
+        } else if (ch == sep) {
+            endCell.call()
+        } else if (ch == '\n') {
+            s.line += 1
+            endRecord.call()
+        } else if (s.mode == 'closing' && ch.trim()) {
+            s.bad = s.bad ?: 'text after the closing double quote of a field (a double quote inside a quoted field is written twice: "")'
+        } else if (ch == '"' && s.mode == 'start' && !s.cell.toString().trim()) {
+            s.cell = new StringBuilder()
+            s.mode = 'quoted'
+        } else if (ch == '"') {
+            s.bad = s.bad ?: 'a double quote inside an unquoted field (quote the whole field and write the quote twice: "")'
+        } else if (s.mode != 'closing') {
+            s.cell << ch
+        }
+    }
+    if (s.mode == 'quoted') {
+        s.problems << "${sheetLine(sheet, s.first)}: a quoted field is not closed before the end of the file".toString()
+    } else if (s.cells || s.cell.toString().trim() || s.mode == 'closing') {
+        endRecord.call()
+    }
+    return [records: s.records, problems: s.problems]
+}
+
+// Cells less the empty ones at the end (nf-schema drops trailing separators)
+def withoutTrailingEmpty(List cells) {
+    def last = cells.findLastIndexOf { cell -> cell }
+    return cells.take(last + 1)
+}
+
+// What is wrong with a row's alignments and index: a CRAM needs --fasta (its reference) and a .crai,
+// a BAM a .bai or .csi
+def alignmentProblems(String prefix, Map row, boolean has_fasta) {
+    def problems = []
+    def cram = row.bam.endsWith('.cram')
+    if (cram && !has_fasta) {
+        problems << "${prefix}: bam: ${row.bam} is a CRAM: give --fasta, the genome it was compressed against".toString()
+    }
+    if (row.bai && cram != row.bai.endsWith('.crai')) {
+        problems << "${prefix}: bai: ${cram ? 'a CRAM is indexed by a .crai file' : 'a BAM is indexed by a .bai or .csi file'}, not ${row.bai}".toString()
+    }
+    return problems
+}
+
+// The index beside an alignments file when the sheet names none: .crai for CRAM, .bai or .csi for BAM
+def indexBeside(Object alignments) {
+    def endings = alignments.name.endsWith('.cram') ? ['.crai'] : ['.bai', '.csi']
+    return endings.collect { ending -> file("${alignments}${ending}") }.find { candidate -> candidate.exists() }
+}
+
+// Read and check the samplesheet against schema_input.json with nf-schema's rules: CSV or TSV by
+// the file's extension, RFC 4180 quoting, relative paths resolved against `base` (the launch
+// folder), every problem of every row reported. `has_fasta`: whether --fasta is given (CRAM rows need it).
+// Returns [rows: [[meta, alignments, index or []], ...], problems: [message, ...]]
+def readSamplesheet(Object sheet, Object schema_file, Object base, boolean has_fasta) {
     def schema = new groovy.json.JsonSlurper().parseText(schema_file.text)
     def properties = schema.items.properties
     def required = schema.items.required ?: []
-    def problems = []
+    def parsed = delimitedRecords(sheet.text, sheet.name.endsWith('.tsv') ? '\t' : ',', sheet)
+    def problems = parsed.problems
     def rows = []
-    def lines = sheet.readLines()
-    if (!lines || !lines[0].trim()) {
+    def records = parsed.records
+    if (!records && !problems) {
         return [rows: [], problems: ["${sheet}: empty samplesheet, expected a header line `${properties.keySet().join(',')}`"]]
     }
-    def header = lines[0].split(',', -1).collect { column -> column.trim() }
+    if (!records || records[0].problem) {
+        return [rows: [], problems: records ? problems + ["${sheetLine(sheet, records[0].line)}: ${records[0].problem}"] : problems]
+    }
+    def header = withoutTrailingEmpty(records[0].cells)
     def missing = required.findAll { column -> !(column in header) }
     def unknown = header.findAll { column -> !(column in properties.keySet()) }
     def repeated = header.findAll { column -> header.count(column) > 1 }.unique()
@@ -453,28 +530,31 @@ def readSamplesheet(Object sheet, Object schema_file) {
     if (repeated) {
         problems << "${sheetLine(sheet, 1)}: column(s) ${repeated.join(', ')} appear more than once"
     }
-    if (problems) {
+    if (missing || unknown || repeated) {
         return [rows: [], problems: problems]
     }
-    def base = sheet.toAbsolutePath().parent
     def first_seen = [:]
-    lines.eachWithIndex { line, index ->
-        def number = index + 1
-        if (index == 0 || !line.trim()) {
+    records.drop(1).each { record ->
+        def number = record.line
+        if (record.problem) {
+            problems << "${sheetLine(sheet, number)}: ${record.problem}"
             return
         }
-        def cells = line.split(',', -1).collect { cell -> cell.trim() }
-        if (cells.size() != header.size()) {
+        def cells = record.cells.size() > header.size() ? withoutTrailingEmpty(record.cells) : record.cells
+        if (cells.size() > header.size()) {
             problems << "${sheetLine(sheet, number)}: ${cells.size()} fields, the header has ${header.size()}"
             return
         }
-        def row = [header, cells].transpose().collectEntries { column, cell -> [column, cell] }
+        def row = [header, cells + [''] * (header.size() - cells.size())].transpose().collectEntries { column, cell -> [column, cell] }
         def row_problems = []
         required.findAll { column -> !row[column] }.each { column ->
             row_problems << "${sheetLine(sheet, number)}: ${column} is empty"
         }
         row.findAll { column, cell -> cell }.each { column, cell ->
             row_problems.addAll(valueProblems("${sheetLine(sheet, number)}: ${column}", cell, properties[column], base))
+        }
+        if (!row_problems) {
+            row_problems.addAll(alignmentProblems(sheetLine(sheet, number), row, has_fasta))
         }
         schema.uniqueEntries?.each { column ->
             def value = row[column]
@@ -487,9 +567,9 @@ def readSamplesheet(Object sheet, Object schema_file) {
         }
         problems.addAll(row_problems)
         if (!row_problems) {
-            def bam = resolvePath(row.bam, base)
-            def bai = row.bai ? resolvePath(row.bai, base) : [file("${bam}.bai"), file("${bam}.csi")].find { candidate -> candidate.exists() }
-            rows << [[id: row.sample, type: 'alignments'], bam, bai ?: []]
+            def alignments = resolvePath(row.bam, base)
+            def index = row.bai ? resolvePath(row.bai, base) : indexBeside(alignments)
+            rows << [[id: row.sample, type: 'alignments'], alignments, index ?: []]
         }
     }
     if (!rows && !problems) {
