@@ -43,8 +43,8 @@ def _check_content(path: Path) -> bool:
         head = raw.read(18)
     bgzf = _is_bgzf(head)
     if is_gzip(head) and not bgzf:
-        raise UserError("FASTA is compressed with plain gzip, which cannot be indexed; recompress it with "
-                        "`bgzip` (gunzip, then bgzip) or decompress it", path)
+        raise UserError("FASTA is compressed with plain gzip, which cannot be indexed; write it as bgzip with "
+                        f"`splam_score.py prepare-genome {path.name} -o genome.fa.gz` (or gunzip, then bgzip)", path)
     try:
         with pysam.BGZFile(str(path), "rb") if bgzf else open(path, "rb") as handle:
             start = handle.read(4096).lstrip()
