@@ -2,7 +2,7 @@
 
 A scratch pipeline is made with `nf-core pipelines create` (nf-core tools from
 tests/nextflow/requirements-nf-core.txt, installed into .venv-nfcore/), splamflow/extract,
-splamflow/score and splamflow/clean are installed into it with `nf-core modules --git-remote ...
+splamflow/score, splamflow/clean and splamflow/preparegenome are installed into it with `nf-core modules --git-remote ...
 install`, linted with `nf-core modules lint`, and a small workflow using them
 (tests/nextflow/consumer.nf) runs with the local executor. The installed modules' own nf-test tests
 find their setup modules and, where nf-test is installed (not in CI: it is on neither Maven
@@ -42,7 +42,7 @@ HERE = ROOT / "tests" / "nextflow"
 DATA = ROOT / "tests" / "data"
 TOOLS = ROOT / ".venv-nfcore"
 REQUIREMENTS = HERE / "requirements-nf-core.txt"
-MODULES = ["splamflow/extract", "splamflow/score", "splamflow/clean"]
+MODULES = ["splamflow/extract", "splamflow/score", "splamflow/clean", "splamflow/preparegenome"]
 TIMEOUT = 900
 
 
@@ -117,7 +117,7 @@ def run(command: list, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def pipeline(work, remote, env) -> Path:
-    """A scratch pipeline made by nf-core tools, with the three splam modules installed from `remote`."""
+    """A scratch pipeline made by nf-core tools, with the splam modules installed from `remote`."""
     nf_core = nf_core_tools()
     created = run(
         [nf_core, "pipelines", "create", "-t", HERE / "nf-core-template.yml", "-o", work / "consumer"], work, env
