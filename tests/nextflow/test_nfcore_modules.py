@@ -2,8 +2,8 @@
 
 A scratch pipeline is made with `nf-core pipelines create` (nf-core tools from
 tests/nextflow/requirements-nf-core.txt, installed into .venv-nfcore/), splamflow/extract,
-splamflow/score, splamflow/clean and splamflow/preparegenome are installed into it with `nf-core modules --git-remote ...
-install`, linted with `nf-core modules lint`, and a small workflow using them
+splamflow/score, splamflow/clean and splamflow/preparegenome are installed into it with
+`nf-core modules --git-remote ... install`, linted with `nf-core modules lint`, and a small workflow using them
 (tests/nextflow/consumer.nf) runs with the local executor. The installed modules' own nf-test tests
 find their setup modules and, where nf-test is installed (not in CI: it is on neither Maven
 Central, PyPI nor npm), run in the scratch pipeline with its data path set as a user would.
