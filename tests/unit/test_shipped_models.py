@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from splamflow import versions
+from splamflow.cli import main
 from splamflow.errors import UserError
 from splamflow.train.options import FINE_TUNING, FROM_SCRATCH, TrainOptions
 from splamflow.versions import default_model_path, resolve_model, shipped_model_path, shipped_models
@@ -59,3 +62,12 @@ def test_fine_tuning_has_its_own_schedule_defaults():
     assert (scratch.learning_rate, scratch.warmup_steps) == FROM_SCRATCH
     assert (fine.learning_rate, fine.warmup_steps) == FINE_TUNING
     assert (own.learning_rate, own.warmup_steps) == (0.01, 7)
+
+
+def test_list_models_prints_each_name_its_version_and_file(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--list-models"])
+    assert stop.value.code == 0
+    version = json.loads(default_model_path().with_suffix(".json").read_text())["version"]
+    expected = "".join(f"{name}\t{version}\t{default_model_path()}\n" for name in ("human", "default"))
+    assert capsys.readouterr().out == expected
