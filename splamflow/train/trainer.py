@@ -79,7 +79,7 @@ def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
     plt.close(fig)
 
 
-def pick_device(requested: str) -> torch.device:
+def _pick_device(requested: str) -> torch.device:
     """auto: cuda when available, else cpu; cuda asked for and absent is a user error."""
     if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
@@ -326,7 +326,7 @@ def train(opts: TrainOptions) -> Path:
     """Train (or resume) into `opts.outdir`; returns the final model path once all epochs are done,
     else the checkpoint's (a run stopped by `max_steps`)."""
     torch.set_num_threads(opts.threads or auto_threads())
-    device = pick_device(opts.device)
+    device = _pick_device(opts.device)
     data_dir, outdir = _folders(opts)
     train_set = load_set(data_dir / "train.npz")
     val_set = load_set(data_dir / "validation.npz") if (data_dir / "validation.npz").exists() else None
