@@ -19,5 +19,5 @@ SPLAM=.venv/bin/splam_score.py
 "$SPLAM" evaluate "$RUN/curated/test.npz" --model "$RUN/train/model.safetensors" -o "$RUN/evaluate" \
     --record-in-metadata
 
-cp "$RUN/train/model.safetensors" splamflow/models/splam_default.safetensors
-cp "$RUN/train/model.json" splamflow/models/splam_default.json
+cp "$RUN/train/model.safetensors" splamflow/models/splam_human.safetensors
+cp "$RUN/train/model.json" splamflow/models/splam_human.json

@@ -47,7 +47,9 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        if option_string == "--tool-versions":
+        if option_string == "--list-models":
+            print(versions.model_listing(), end="")
+        elif option_string == "--tool-versions":
             try:
                 print(versions.tool_versions(), end="")
             except UserError as exc:
@@ -79,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--tool-versions",
         action=_VersionAction,
         help="print 'tool=version' lines for splamflow, torch and the CUDA torch was built for, and exit",
+    )
+    parser.add_argument(
+        "--list-models",
+        action=_VersionAction,
+        help="print the shipped models, one 'name<TAB>version<TAB>file' line each, and exit "
+        "(`--model NAME` selects one)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, summary in SUBCOMMANDS.items():

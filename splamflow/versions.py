@@ -9,27 +9,48 @@ import ast
 import importlib.util
 import json
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
 from splamflow import __version__
 from splamflow.errors import UserError
 
-DEFAULT_MODEL_NAME = "splam_default.safetensors"
+#: A shipped model is a pair of package-data files, `splamflow/models/splam_NAME.safetensors` and its
+#: `splam_NAME.json` sidecar: `--model NAME` selects it in every layer (CLI, Nextflow, Galaxy).
+MODEL_FILE = re.compile(r"splam_([a-z0-9][a-z0-9_-]*)\.safetensors")
+DEFAULT_MODEL = "human"  # the model used when --model is omitted
+DEFAULT_ALIAS = "default"  # a name for DEFAULT_MODEL
 
-#: Models shipped as package data, selectable by name wherever a model file is accepted (`--model NAME`).
-SHIPPED_MODELS = {
-    "default": DEFAULT_MODEL_NAME,
-    "human": DEFAULT_MODEL_NAME,
-}
+
+def models_dir() -> Path:
+    """The package-data folder holding the shipped models."""
+    return Path(str(resources.files("splamflow.models")))
+
+
+def shipped_models() -> dict[str, Path]:
+    """Every shipped model's weights by name (sorted), then `default`, the alias of DEFAULT_MODEL."""
+    found = {}
+    for path in sorted(models_dir().glob("splam_*.safetensors")):
+        match = MODEL_FILE.fullmatch(path.name)
+        if match and match.group(1) != DEFAULT_ALIAS:
+            found[match.group(1)] = path
+    if DEFAULT_MODEL in found:
+        found[DEFAULT_ALIAS] = found[DEFAULT_MODEL]
+    return found
+
+
+def is_shipped_name(model: str | os.PathLike | None) -> bool:
+    """Whether `model` names a shipped model and no file of that name exists (a file wins)."""
+    return model is not None and str(model) in shipped_models() and not Path(model).exists()
 
 
 def shipped_model_path(name: str) -> Path:
-    return Path(str(resources.files("splamflow.models").joinpath(SHIPPED_MODELS[name])))
+    return models_dir() / f"splam_{DEFAULT_MODEL if name == DEFAULT_ALIAS else name}.safetensors"
 
 
 def default_model_path() -> Path:
-    return shipped_model_path("default")
+    return shipped_model_path(DEFAULT_MODEL)
 
 
 def resolve_model(model: str | os.PathLike | None) -> Path:
@@ -39,17 +60,24 @@ def resolve_model(model: str | os.PathLike | None) -> Path:
     """
     if model is None:
         return default_model_path()
-    path = Path(model)
-    if not path.exists() and str(model) in SHIPPED_MODELS:
-        return shipped_model_path(str(model))
-    return path
+    return shipped_model_path(str(model)) if is_shipped_name(model) else Path(model)
 
 
-def default_model_version() -> str:
-    meta = default_model_path().with_suffix(".json")
+def model_version(path: Path) -> str:
+    """The version its JSON sidecar records, "unknown" without one, "not installed" without the sidecar."""
+    meta = path.with_suffix(".json")
     if not meta.exists():
         return "not installed"
     return json.loads(meta.read_text()).get("version", "unknown")
+
+
+def model_listing() -> str:
+    """`name<TAB>version<TAB>file` lines, one per shipped name (`--list-models`)."""
+    return "".join(f"{name}\t{model_version(path)}\t{path}\n" for name, path in shipped_models().items())
+
+
+def default_model_version() -> str:
+    return model_version(default_model_path())
 
 
 def torch_versions() -> tuple[str, str]:

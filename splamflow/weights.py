@@ -1,7 +1,7 @@
 """Every model format `--model` accepts, read into our own `SplamNet`.
 
-`--model NAME` with a name of `splamflow.versions.SHIPPED_MODELS` (e.g. `human`) reads that shipped
-model; anything else is a file in one of these formats:
+`--model NAME` with the name of a shipped model (`splamflow.versions.shipped_models`, e.g. `human`) reads
+that shipped model; anything else is a file in one of these formats:
 
 - splamflow format: `NAME.safetensors` (the state_dict) + `NAME.json` (architecture, training data and
   recipe, metrics, sha256 of the weights). This is what we train and ship.
@@ -31,8 +31,8 @@ from splamflow.errors import UserError
 from splamflow.io.files import sha256_file
 from splamflow.model import ARCHITECTURE, N_PARAMETERS, SplamNet
 from splamflow.torchscript import read_torchscript_tensors
-from splamflow.versions import SHIPPED_MODELS, resolve_model
 from splamflow.versions import default_model_path as default_model_path  # part of this module's API
+from splamflow.versions import resolve_model, shipped_models
 
 
 @dataclass
@@ -246,9 +246,9 @@ def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
     eval-mode SplamNet."""
     p = resolve_model(path)
     if not p.exists():
-        if path is None or str(path) in SHIPPED_MODELS:
+        if path is None or str(path) in shipped_models():
             raise UserError("this shipped model is not installed", p)
-        raise UserError(f"model file does not exist (shipped models by name: {', '.join(SHIPPED_MODELS)})", p)
+        raise UserError(f"model file does not exist (shipped models by name: {', '.join(shipped_models())})", p)
     if p.stat().st_size == 0:
         raise UserError("model file is empty", p)
     fmt = _sniff(p)

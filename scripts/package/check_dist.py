@@ -3,7 +3,7 @@
 
 1. `python -m build`: the sdist, then the wheel built from the unpacked sdist (so the sdist must be
    complete), in an isolated build environment.
-2. Both carry the shipped model (byte-identical to the repository's), its metadata, the
+2. Both carry every shipped model (byte-identical to the repository's) with its metadata, the
    `splam_score.py` script and the licence; the wheel's metadata declares pyproject.toml's
    dependencies and the `splam-score` entry point; the sdist holds no build outputs or caches.
 3. The wheel goes into a fresh virtual environment with `pip install --no-deps`; the dependencies
@@ -42,8 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from recipe import load_recipe, set_sha256  # noqa: E402  (a sibling module, not a package)
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = "splamflow/models/splam_default.safetensors"
-MODEL_FILES = (MODEL, "splamflow/models/splam_default.json")
+# Every shipped model: its weights and JSON sidecar (splamflow.versions.MODEL_FILE names them).
+MODEL_FILES = tuple(sorted(p.relative_to(REPO).as_posix() for p in (REPO / "splamflow" / "models").glob("splam_*.*")
+                           if p.suffix in (".safetensors", ".json")))
 SLICE = REPO / "tests" / "data"
 # Folders that must not end up in the sdist (build outputs, caches, pipeline and test runs).
 SDIST_JUNK = {"__pycache__", "runs", "results", "work", "build", "dist", ".pytest_cache", ".ruff_cache"}
@@ -87,8 +88,9 @@ def check_wheel(wheel: Path) -> None:
             fail(f"{wheel.name} lacks {missing}")
         if not any(n.startswith(f"{info}/licenses/LICENSE") for n in names):
             fail(f"{wheel.name} carries no LICENSE")
-        if zf.read(MODEL) != (REPO / MODEL).read_bytes():
-            fail(f"{wheel.name}: {MODEL} differs from the repository's")
+        for model in MODEL_FILES:
+            if zf.read(model) != (REPO / model).read_bytes():
+                fail(f"{wheel.name}: {model} differs from the repository's")
         if "splam-score = splamflow.cli:main" not in zf.read(f"{info}/entry_points.txt").decode():
             fail(f"{wheel.name}: no splam-score entry point")
         metadata = email.message_from_bytes(zf.read(f"{info}/METADATA"))
@@ -169,6 +171,10 @@ def check_installed(python: Path, scratch: Path, label: str) -> None:
     out = run(python.parent / "splam_score.py", "--version", cwd=scratch, env=env)
     if not out.startswith(f"splam_score.py {package_version()} "):
         fail(f"{label}: splam_score.py --version printed {out!r}")
+    listed = run(python.parent / "splam_score.py", "--list-models", cwd=scratch, env=env)
+    files = {Path(line.split("\t")[2]).name for line in listed.splitlines()}
+    if files != {Path(m).name for m in MODEL_FILES if m.endswith(".safetensors")}:
+        fail(f"{label}: splam_score.py --list-models lists {sorted(files)}, the repository ships {MODEL_FILES}")
 
 
 def run_recipe_tests(python: Path, scratch: Path) -> None:

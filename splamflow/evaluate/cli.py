@@ -17,12 +17,12 @@ from splamflow.argtypes import non_negative_int, positive_batch_size, seed, thre
 from splamflow.errors import one_line
 from splamflow.evaluate.options import BATCH_SIZE
 from splamflow.score.options import DEVICE, DEVICES
-from splamflow.versions import SHIPPED_MODELS
+from splamflow.versions import shipped_models
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="curated set (.npz written by `curate`, e.g. runs/curated/test.npz)")
-    parser.add_argument("--model", help=f"model file or shipped name ({', '.join(SHIPPED_MODELS)}; default: the "
+    parser.add_argument("--model", help=f"model file or shipped name ({', '.join(shipped_models())}; default: the "
                                          "shipped default)")
     parser.add_argument("-o", "--outdir", required=True, help="report folder")
     parser.add_argument("--device", choices=DEVICES, default=DEVICE)

@@ -17,7 +17,7 @@ from splamflow.outputs import Output, OutputSet
 from splamflow.plotlib import pyplot, skip_note
 from splamflow.score.options import DEVICE
 from splamflow.score.predictor import Predictor, check_device
-from splamflow.versions import SHIPPED_MODELS, resolve_model
+from splamflow.versions import is_shipped_name, resolve_model
 from splamflow.weights import load_model, metadata_path
 
 REPORTS = ("report.json", "report.md", "pr_curve.png", "score_histograms.png", "scores.tsv")
@@ -93,7 +93,7 @@ def _json(value: object) -> str:
 
 
 def _sidecar(model: str | None) -> Path:
-    if model is None or (str(model) in SHIPPED_MODELS and not Path(model).exists()):
+    if model is None or is_shipped_name(model):
         raise UserError("--record-in-metadata needs --model with a file (a shipped model's metadata is not "
                         "rewritten)")
     meta_path = metadata_path(model)

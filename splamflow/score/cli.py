@@ -30,7 +30,7 @@ graph (oneDNN fuses each convolution with its activation and residual add); the 
 a background thread while the model runs. --precision bf16/fp16 uses autocast (fp16 on GPU
 only); scores then differ slightly from fp32 -- see the README for the measured agreement.
 --model omitted uses the shipped default model (`human`); --model NAME picks a shipped model by
-name (see models/README.md); also accepted: a splamflow .safetensors file, a TorchScript archive
+name (`splam_score.py --list-models` lists them); also accepted: a splamflow .safetensors file, a TorchScript archive
 such as the published splam.pt, or a PyTorch state_dict of the published class.
 """
 
@@ -55,7 +55,7 @@ from splamflow.score.options import (
     PRECISIONS,
     THREADS,
 )
-from splamflow.versions import SHIPPED_MODELS
+from splamflow.versions import shipped_models
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--genome", required=True, metavar="GENOME.fa",
                         help="FASTA, plain or bgzip (indexed beside it when it has no .fai)")
     parser.add_argument("--model", metavar="MODEL",
-                        help=f"shipped model name ({', '.join(SHIPPED_MODELS)}) or model file: .safetensors "
+                        help=f"shipped model name ({', '.join(shipped_models())}) or model file: .safetensors "
                              "(+ .json), TorchScript archive or state_dict (default: the shipped default model)")
     parser.add_argument("-o", "--output", required=True, metavar="SCORES.bed", help="output BED of scores")
     parser.add_argument("--batch-size", type=batch_size, default=BATCH_SIZE,

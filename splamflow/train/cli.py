@@ -10,9 +10,16 @@ peak learning rate 1e-4 after a 100-step warm-up, then the same cosine decay (--
 --warmup-steps override them). The model's metadata records the parent (name, version, sha256); a
 checkpoint resumes only with the same parent.
 
+--device cuda trains on the GPU (auto: the GPU when there is one, else the CPU); the per-epoch
+validation runs on the same device.
+
 Training writes OUTDIR/checkpoint.pt every --checkpoint-every steps and at each epoch end; running
 the same command again resumes from it (exactly: same batches, same schedule). --max-steps stops a
-run early so long trainings can be spread over several sessions. Per-epoch metrics on the
+run early so long trainings can be spread over several sessions. A checkpoint records its recipe
+(epochs, epoch size, batch size, learning rate, warm-up, weight decay, gamma, site weight, seed,
+the sha256 of train.npz and validation.npz, the parent model) and refuses to resume with another,
+naming the settings that differ; --threads, --device, --max-steps, --checkpoint-every and
+--model-version may change between sessions. Per-epoch metrics on the
 validation set go to the model's metadata and, with --verbose or on a terminal, to stderr (as do the
 step and "resuming" lines); stdout gets only the final line (model written, or stopped after N
 steps). OUTDIR/training_curves.png plots the learning rate and losses. The finished model is
@@ -25,7 +32,8 @@ import argparse
 from dataclasses import fields
 
 from splamflow.argtypes import non_negative_int, positive_batch_size, positive_int, seed, threads
-from splamflow.train.options import FINE_TUNING, FROM_SCRATCH, TrainOptions
+from splamflow.train.options import DEVICES, FINE_TUNING, FROM_SCRATCH, TrainOptions
+from splamflow.versions import shipped_models
 
 DEFAULTS = TrainOptions  # its class attributes are the defaults, stated once
 
@@ -39,8 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "each epoch: a budget for large sets; 0 = all of them")
     parser.add_argument("--batch-size", type=positive_batch_size, default=DEFAULTS.batch_size)
     parser.add_argument("--init-from", metavar="MODEL", default=DEFAULTS.init_from,
-                        help="fine-tune: start from this model (file or shipped name, e.g. human) instead of "
-                             "random weights")
+                        help="fine-tune: start from this model (a file, or a shipped name: "
+                             f"{', '.join(shipped_models())}) instead of random weights")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help=f"peak learning rate (default: {FROM_SCRATCH[0]:g}; with --init-from {FINE_TUNING[0]:g})")
     parser.add_argument("--warmup-steps", type=non_negative_int, default=None,
@@ -53,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=threads, default=DEFAULTS.threads,
                         help="torch CPU threads (0 = the CPUs this process may use, rounded down; OMP_NUM_THREADS, "
                              "when set, lowers it)")
+    parser.add_argument("--device", choices=DEVICES, default=DEFAULTS.device,
+                        help="where to train (auto: cuda when available, else cpu; cuda absent is an error)")
     parser.add_argument("--checkpoint-every", type=positive_int, default=DEFAULTS.checkpoint_every,
                         help="steps between checkpoints")
     parser.add_argument("--max-steps", type=non_negative_int, default=DEFAULTS.max_steps,

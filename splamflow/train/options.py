@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-VALIDATION_DEVICE = "cpu"  # the validation pass after each epoch scores here
-VALIDATION_BATCH_SIZE = 64  # rows per forward pass of that validation
+DEVICES = ("auto", "cpu", "cuda")  # auto: cuda when available, else cpu
+VALIDATION_BATCH_SIZE = 64  # rows per forward pass of the validation after each epoch
+
+#: The settings a checkpoint resumes only with (with the training data and the parent model); the
+#: others (threads, device, max_steps, checkpoint_every, model_version) may change between sessions.
+RECIPE = ("epochs", "epoch_size", "batch_size", "learning_rate", "warmup_steps", "weight_decay", "gamma",
+          "site_weight", "seed")
 
 #: (peak learning rate, warm-up steps): the seed's, for training from random weights, and the
 #: fine-tuning schedule used with --init-from (a tenth of the seed's peak, a short warm-up: the
@@ -31,6 +36,7 @@ class TrainOptions:
     site_weight: float = 5.0  # donor/acceptor terms of the loss, as in the published code
     seed: int = 0
     threads: int = 0  # torch CPU threads; 0 = OMP_NUM_THREADS when set, else the CPUs this process may use
+    device: str = "auto"  # one of DEVICES
     checkpoint_every: int = 50
     max_steps: int = 0  # stop (resumably) after this many steps in this invocation; 0 = no limit
     model_version: str = ""

@@ -3,7 +3,9 @@
 Recipe (seed): batch 100, AdamW, peak learning rate 0.03 reached by linear warm-up, cosine decay
 to 0, focal loss (gamma 2), 15 epochs; with --init-from, the weights of a parent model and the
 fine-tuning schedule (options.FINE_TUNING). The epoch's sample order is a function of (seed, epoch), so a
-run resumed from a mid-epoch checkpoint continues with exactly the batches it would have seen.
+run resumed from a mid-epoch checkpoint continues with exactly the batches it would have seen. A checkpoint
+records its recipe (options.RECIPE, the sha256 of the training data, the parent model) and resumes
+only with the same one.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from splamflow.progress import bar, detailed
 from splamflow.score.predictor import Predictor
 from splamflow.train.dataset import batch_tensors
 from splamflow.train.loss import focal_loss
-from splamflow.train.options import VALIDATION_BATCH_SIZE, VALIDATION_DEVICE, TrainOptions
+from splamflow.train.options import RECIPE, VALIDATION_BATCH_SIZE, TrainOptions
 from splamflow.train.schedule import learning_rate
-from splamflow.versions import SHIPPED_MODELS
+from splamflow.versions import is_shipped_name
 from splamflow.weights import load_model, save_model
 
 CHECKPOINT = "checkpoint.pt"
@@ -77,15 +79,29 @@ def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
     plt.close(fig)
 
 
+def _pick_device(requested: str) -> torch.device:
+    """auto: cuda when available, else cpu; cuda asked for and absent is a user error."""
+    if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available (use --device auto or cpu)")
+    return torch.device("cuda")
+
+
+def _cpu_state(net: SplamNet) -> dict:
+    return {k: v.cpu() for k, v in net.state_dict().items()}
+
+
 def _validate(net: SplamNet, data, opts: TrainOptions) -> dict:
     net.eval()
-    predictor = Predictor(net, device=VALIDATION_DEVICE)
+    device = next(net.parameters()).device
+    predictor = Predictor(net, device=device.type)
     donor, acceptor = predictor.predict_all(data.codes, batch_size=VALIDATION_BATCH_SIZE)
     losses = []
     with torch.inference_mode():
         for i in range(0, len(data), opts.batch_size):
             idx = np.arange(i, min(len(data), i + opts.batch_size))
-            x, target = batch_tensors(data, idx)
+            x, target = (t.to(device) for t in batch_tensors(data, idx))
             losses.append(float(focal_loss(net.logits(x), target, opts.gamma, opts.site_weight)) * len(idx))
     net.train()
     metrics = summarize(data.label, donor, acceptor)
@@ -100,6 +116,7 @@ class _Run:
     opts: TrainOptions
     outdir: Path
     steps_per_epoch: int
+    data: dict[str, str]  # the sha256 of each training-data file, by file name
     net: SplamNet = field(default_factory=SplamNet)
     optimizer: torch.optim.Optimizer | None = None
     step: int = 0
@@ -117,9 +134,14 @@ class _Run:
     def checkpoint_path(self) -> Path:
         return self.outdir / CHECKPOINT
 
+    @property
+    def recipe(self) -> dict:
+        """What a checkpoint resumes only with."""
+        return {**{k: getattr(self.opts, k) for k in RECIPE}, "data": self.data, "init_from": _sha256(self.parent)}
+
     def checkpoint(self) -> None:
         _save_torch(self.checkpoint_path, {
-            "model": self.net.state_dict(),
+            "model": _cpu_state(self.net),
             "optimizer": self.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "step": self.step,
@@ -128,6 +150,7 @@ class _Run:
             "step_log": self.step_log,
             "options": asdict(self.opts),
             "parent": self.parent,
+            "recipe": self.recipe,
         })
 
     def resume(self) -> None:
@@ -140,13 +163,12 @@ class _Run:
         except Exception as exc:  # torch raises many types for damaged or foreign files
             raise UserError(f"cannot read checkpoint: {_first_line(exc)}", path) from None
         try:
-            same = ckpt["options"]["data"] == self.opts.data and ckpt["total_steps"] == self.total_steps
-        except (TypeError, KeyError, IndexError):
+            differ = _differences(_saved_recipe(ckpt), self.recipe, ckpt["options"]["data"] == self.opts.data)
+        except (TypeError, KeyError, IndexError, AttributeError):
             raise UserError("not a splamflow training checkpoint; use a new output folder", path) from None
-        if not same:
-            raise UserError("checkpoint is from a different data set or recipe; use a new output folder", path)
-        if _sha256(ckpt.get("parent")) != _sha256(self.parent):
-            raise UserError("checkpoint started from another model (--init-from); use a new output folder", path)
+        if differ:
+            raise UserError(f"checkpoint was written by another recipe: {'; '.join(differ)}; use a new output "
+                            "folder, or the checkpoint's settings", path)
         try:
             step, history, step_log = ckpt["step"], ckpt["history"], ckpt["step_log"]
             if not (isinstance(step, int) and 0 <= step <= self.total_steps and isinstance(step_log, list)
@@ -167,11 +189,29 @@ def _sha256(parent: object) -> str | None:
     return parent.get("sha256") if isinstance(parent, dict) else None
 
 
+def _saved_recipe(ckpt: dict) -> dict:
+    """The recipe a checkpoint records; of a checkpoint written before recipes were recorded, its
+    options and parent (its data is then known by path only)."""
+    if "recipe" in ckpt:
+        return dict(ckpt["recipe"])
+    return {**{k: ckpt["options"][k] for k in RECIPE}, "init_from": _sha256(ckpt.get("parent"))}
+
+
+def _differences(saved: dict, current: dict, same_data_path: bool) -> list[str]:
+    """One phrase per setting in which `saved` and `current` differ."""
+    differ = [f"--{k.replace('_', '-')} {saved[k]} (now {current[k]})" for k in RECIPE if saved[k] != current[k]]
+    if saved.get("data", current["data"] if same_data_path else None) != current["data"]:
+        differ.append("the training data (train.npz or validation.npz is another file)")
+    if saved["init_from"] != current["init_from"]:
+        differ.append("--init-from (another parent model, or none)")
+    return differ
+
+
 def _init_from(run: _Run) -> None:
     """Start from the weights of the --init-from model; record it as the parent."""
     loaded = load_model(run.opts.init_from)
     run.net.load_state_dict(loaded.net.state_dict())
-    name = run.opts.init_from if str(run.opts.init_from) in SHIPPED_MODELS else loaded.path.name
+    name = run.opts.init_from if is_shipped_name(run.opts.init_from) else loaded.path.name
     run.parent = {"name": name, "version": loaded.metadata.get("version"), "format": loaded.format,
                   "sha256": sha256_file(loaded.path)}
     if detailed():
@@ -193,7 +233,8 @@ def _folders(opts: TrainOptions) -> tuple[Path, Path]:
 def _train_step(run: _Run, train_set: CuratedSet, idx: np.ndarray, epoch: int) -> float:
     """One optimizer step on the samples `idx`; returns the batch loss."""
     opts = run.opts
-    x, target = batch_tensors(train_set, idx)
+    device = next(run.net.parameters()).device
+    x, target = (t.to(device, non_blocking=True) for t in batch_tensors(train_set, idx))
     lr = learning_rate(run.step, run.total_steps, opts.learning_rate, opts.warmup_steps)
     for group in run.optimizer.param_groups:
         group["lr"] = lr
@@ -254,7 +295,7 @@ def _end_epoch(run: _Run, losses: list[float], val_set: CuratedSet | None) -> No
         progress.note("epoch summary: " + json.dumps(record))
     run.checkpoint()
     _plot_curves(run.history, run.step_log, run.outdir)
-    _save_torch(run.outdir / f"epoch{epoch:02d}.pt", run.net.state_dict())
+    _save_torch(run.outdir / f"epoch{epoch:02d}.pt", _cpu_state(run.net))
 
 
 def _save_final(run: _Run, data_dir: Path) -> Path:
@@ -267,7 +308,7 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
         "trained_with": f"splamflow {__version__}, torch {torch.__version__}",
         "training_data": manifest,
         "recipe": {k: v for k, v in asdict(opts).items()
-                   if k not in ("data", "outdir", "threads", "max_steps", "init_from")}
+                   if k not in ("data", "outdir", "threads", "device", "max_steps", "init_from")}
         | {"optimizer": "AdamW", "loss": "focal", "schedule": "linear warm-up then cosine to 0",
            "start": "fine-tuned from the parent model" if run.parent else "random weights",
            "steps": run.total_steps, "steps_per_epoch": run.steps_per_epoch},
@@ -275,7 +316,7 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
         "history": run.history["epochs"],
     }
     final = run.outdir / "model.safetensors"
-    save_model(run.net, final, meta)
+    save_model(run.net.cpu(), final, meta)
     _plot_curves(run.history, run.step_log, run.outdir)
     print(one_line(f"model written to {final}"), flush=True)
     return final
@@ -285,6 +326,7 @@ def train(opts: TrainOptions) -> Path:
     """Train (or resume) into `opts.outdir`; returns the final model path once all epochs are done,
     else the checkpoint's (a run stopped by `max_steps`)."""
     torch.set_num_threads(opts.threads or auto_threads())
+    device = _pick_device(opts.device)
     data_dir, outdir = _folders(opts)
     train_set = load_set(data_dir / "train.npz")
     val_set = load_set(data_dir / "validation.npz") if (data_dir / "validation.npz").exists() else None
@@ -292,9 +334,12 @@ def train(opts: TrainOptions) -> Path:
 
     torch.manual_seed(opts.seed)
     per_epoch = min(opts.epoch_size, len(train_set)) if opts.epoch_size else len(train_set)
-    run = _Run(opts, outdir, steps_per_epoch=int(np.ceil(per_epoch / opts.batch_size)))
+    data = {name: sha256_file(data_dir / name) for name in ("train.npz", "validation.npz")
+            if (data_dir / name).exists()}
+    run = _Run(opts, outdir, steps_per_epoch=int(np.ceil(per_epoch / opts.batch_size)), data=data)
     if opts.init_from:
         _init_from(run)
+    run.net.to(device)
     run.optimizer = torch.optim.AdamW(run.net.parameters(), lr=opts.learning_rate, weight_decay=opts.weight_decay)
     run.resume()
     run.net.train()

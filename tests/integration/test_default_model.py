@@ -35,7 +35,7 @@ def test_annotated_junctions_score_high_and_spurious_ones_low(tmp_path, slice_fa
                            for i, r in enumerate(truth)))
     out = tmp_path / "scores.bed"
     assert main(["score", str(bed), "--genome", str(slice_fasta), "-o", str(out)]) == 0
-    assert "splam_default.safetensors (splamflow safetensors" in capsys.readouterr().err
+    assert "splam_human.safetensors (splamflow safetensors" in capsys.readouterr().err
     scores = {line.split("\t")[3]: np.array(line.split("\t")[6:8], float) for line in out.read_text().splitlines()}
     annotated = np.array([scores[f"J{i}"].min() for i, r in enumerate(truth) if r["is_annotated"] == "1"])
     spurious = np.array([scores[f"J{i}"].min() for i, r in enumerate(truth) if r["is_annotated"] == "0"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -97,9 +98,11 @@ def test_fine_tuning_starts_from_the_parent_records_it_and_resumes_exactly(curat
 def test_resume_refuses_another_parent(curated, tmp_path, random_model, capsys):
     train(_opts(curated, tmp_path / "r", max_steps=1, epoch_size=32))
     argv = ["train", str(curated), "-o", str(tmp_path / "r"), "--epochs", "1", "--batch-size", "16",
-            "--epoch-size", "32", "--threads", "1", "--init-from", str(random_model)]
+            "--epoch-size", "32", "--threads", "1", "--init-from", str(random_model), "--learning-rate", "0.003",
+            "--warmup-steps", "2", "--seed", "5"]
     assert main(argv) == 2
-    assert "checkpoint started from another model (--init-from)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "checkpoint was written by another recipe: --init-from (another parent model, or none)" in err, err
 
 
 def test_evaluate_writes_reports(curated, tmp_path, random_model):
@@ -143,10 +146,76 @@ def test_evaluate_records_metrics_in_the_model_metadata(curated, tmp_path, rando
     assert load_model(model).metadata["sha256"] == meta["sha256"]
 
 
-def test_resume_refuses_another_recipe(curated, tmp_path, capsys):
+# the settings of _opts on the command line
+SAME_RECIPE = ["--epochs", "1", "--batch-size", "16", "--learning-rate", "0.003", "--warmup-steps", "2",
+               "--seed", "5"]
+
+
+def test_resume_refuses_another_recipe_naming_each_difference(curated, tmp_path, capsys):
     train(_opts(curated, tmp_path / "r", max_steps=1))
-    assert main(["train", str(curated), "-o", str(tmp_path / "r"), "--epochs", "3", "--threads", "1"]) == 2
-    assert "checkpoint is from a different data set or recipe" in capsys.readouterr().err
+    capsys.readouterr()
+    changed = ["--epochs", "3", "--batch-size", "16", "--learning-rate", "0.003", "--warmup-steps", "2",
+               "--seed", "6", "--gamma", "1", "--threads", "1"]
+    assert main(["train", str(curated), "-o", str(tmp_path / "r"), *changed]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert ("checkpoint was written by another recipe: --epochs 1 (now 3); --gamma 2.0 (now 1.0); --seed 5 (now 6); "
+            "use a new output folder, or the checkpoint's settings") in err, err
+    for setting in ("--epoch-size", "--weight-decay", "--site-weight", "--warmup-steps"):
+        argv = ["train", str(curated), "-o", str(tmp_path / "r"), *SAME_RECIPE, "--threads", "1", setting, "7"]
+        assert main(argv) == 2
+        assert f"another recipe: {setting} " in capsys.readouterr().err, setting
+
+
+def test_resume_refuses_other_training_data(curated, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(curated, data)
+    train(_opts(data, tmp_path / "r", max_steps=1))
+    shutil.copy(data / "train.npz", data / "validation.npz")  # same path, another file
+    capsys.readouterr()
+    assert main(["train", str(data), "-o", str(tmp_path / "r"), *SAME_RECIPE, "--threads", "1"]) == 2
+    assert "another recipe: the training data (train.npz or validation.npz is another file)" in capsys.readouterr().err
+
+
+def test_resume_takes_other_threads_device_steps_and_a_moved_data_folder(curated, tmp_path):
+    train(_opts(curated, tmp_path / "r", max_steps=1))
+    moved = tmp_path / "moved"
+    shutil.copytree(curated, moved)
+    argv = ["train", str(moved), "-o", str(tmp_path / "r"), *SAME_RECIPE, "--threads", "2", "--device", "cpu",
+            "--checkpoint-every", "1", "--max-steps", "1", "--model-version", "other"]
+    assert main(argv) == 0
+    assert torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)["step"] == 2
+
+
+def test_a_checkpoint_without_a_recorded_recipe_resumes_by_its_options(curated, tmp_path, capsys):
+    """Checkpoints written before the recipe was recorded: options and parent are compared, data by path."""
+    train(_opts(curated, tmp_path / "r", max_steps=1))
+    path = tmp_path / "r" / "checkpoint.pt"
+    old = torch.load(path, weights_only=True)
+    del old["recipe"]
+    torch.save(old, path)
+    train(_opts(curated, tmp_path / "r", max_steps=1))
+    assert torch.load(path, weights_only=True)["step"] == 2
+    torch.save(old, path)
+    capsys.readouterr()
+    assert main(["train", str(curated), "-o", str(tmp_path / "r"), *SAME_RECIPE[:-1], "9", "--threads", "1"]) == 2
+    assert "another recipe: --seed 5 (now 9)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
+def test_device_cuda_without_one_is_a_one_line_error(curated, tmp_path, capfd):
+    assert main(["train", str(curated), "-o", str(tmp_path / "r"), "--device", "cuda", "--max-steps", "1"]) == 2
+    err = capfd.readouterr().err
+    assert err == "splam_score.py train: error: --device cuda: no CUDA device is available (use --device auto or cpu)\n"
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_training_on_cuda_resumes_and_writes_a_cpu_model(curated, tmp_path):
+    train(_opts(curated, tmp_path / "r", max_steps=2, device="cuda"))
+    train(_opts(curated, tmp_path / "r", device="cuda"))
+    loaded = load_model(tmp_path / "r" / "model.safetensors")
+    assert loaded.metadata["history"][0]["step"] == loaded.metadata["recipe"]["steps"]
 
 
 def _foreign(kind: str, good: dict) -> object:

@@ -7,7 +7,7 @@
     Prints "validation: N checks passed", or fails naming every check that did not hold.
 */
 
-include { readSamplesheet; delimitedRecords; checkParameters; fastaIndexes; annotationMeta; modelFiles; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
+include { readSamplesheet; delimitedRecords; checkParameters; fastaIndexes; annotationMeta; modelFiles; shippedModels; isModelName; modelProblem; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
 include { chunkIndex; chunksInOrder; chunkTasks } from '../../workflows/splamflow'
 
 workflow {
@@ -169,6 +169,23 @@ workflow {
     cases << [modelFiles(weights.toString()) == [weights], 'model without metadata']
     scratch.resolve('m.json').text = '{}'
     cases << [modelFiles(weights.toString()) == [weights, scratch.resolve('m.json')], 'model with its JSON metadata']
+
+    // shipped models by name: the package's models folder, and one with a second model added
+    def shipped = shippedModels(root.resolve('splamflow/models'))
+    cases << [shipped == ['human', 'default'], "shipped models of the package: ${shipped}"]
+    def more = scratch.resolve('models')
+    more.mkdirs()
+    ['splam_human.safetensors', 'splam_human.json', 'splam_plant-2.safetensors', 'splam_plant-2.json', 'splam_Bad.safetensors', 'README.md'].each { name -> more.resolve(name).text = 'x' }
+    def two = shippedModels(more)
+    cases << [two == ['human', 'plant-2', 'default'], "a second model file adds its name: ${two}"]
+    cases << [modelProblem('plant-2', two) == null && modelProblem('default', two) == null && modelProblem(null, two) == null, 'shipped names are valid']
+    cases << [modelProblem('plant-2', shipped) == "--model 'plant-2' is not a shipped model (shipped: human, default) nor a model file (.safetensors, .pt or .pth)", "unknown name: ${modelProblem('plant-2', shipped)}"]
+    cases << [modelProblem(weights.toString(), shipped) == null, 'an existing model file is valid']
+    cases << [modelProblem('/nope/m.pt', shipped) == '--model: file not found: /nope/m.pt', "missing file: ${modelProblem('/nope/m.pt', shipped)}"]
+    cases << [isModelName('human') && !isModelName(weights.toString()) && !isModelName('m.pt'), 'names and files told apart']
+    cases << [checkParameters(good + [model: 'human'], schema).problems == [] && checkParameters(good + [model: weights.toString()], schema).problems == [], 'the schema takes a name or a file']
+    def bad_model = checkParameters(good + [model: 'My model'], schema).problems
+    cases << [bad_model == ["--model: give a shipped model's name (human, ...) or a model file ending in .safetensors, .pt or .pth ('My model')"], "${bad_model}"]
 
     // SPLAMFLOW_SCORE's settings as Nextflow's selectors give them: a GPU however it is requested,
     // one task at a time on the local executor only, fp16 without a GPU

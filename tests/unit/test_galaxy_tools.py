@@ -20,6 +20,8 @@ import pysam
 import pytest
 
 import splamflow
+from splamflow import versions
+from splamflow.versions import DEFAULT_ALIAS, DEFAULT_MODEL, model_version, shipped_models
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_DIR = ROOT / "galaxy_tool"
@@ -145,6 +147,36 @@ def test_profile_has_the_safetensors_datatype():
     tokens = {t.get("name"): t.text for t in tool(TOOL_DIR / "macros.xml").iter("token")}
     major, minor = (int(x) for x in tokens["@PROFILE@"].split("."))
     assert (major, minor) >= (25, 0)
+
+
+def shipped_choice_problems(root: ET.Element) -> list[str]:
+    """How the score form's shipped-model choice differs from the package's shipped models."""
+    (choice,) = [p for p in root.iter("param") if p.get("name") == "shipped"]
+    options = {o.get("value"): o for o in choice.iter("option")}
+    models = {name: path for name, path in shipped_models().items() if name != DEFAULT_ALIAS}
+    problems = [f"no <option> for the shipped model {name!r}: add <option value=\"{name}\">{name}: ... "
+                f"({model_version(path)})</option>" for name, path in models.items() if name not in options]
+    problems += [f"<option value={name!r}> is no shipped model" for name in options if name not in models]
+    problems += [f"<option value={name!r}> should name the model's version ({model_version(models[name])})"
+                 for name, option in options.items() if name in models and f"({model_version(models[name])})"
+                 not in option.text]
+    if [name for name, option in options.items() if option.get("selected") == "true"] != [DEFAULT_MODEL]:
+        problems.append(f"the selected <option> must be the default model, {DEFAULT_MODEL!r}")
+    return problems
+
+
+def test_the_shipped_model_choice_lists_every_shipped_model():
+    assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == []
+
+
+def test_a_second_shipped_model_missing_from_the_form_is_found(tmp_path, monkeypatch):
+    for name in ("splam_human.safetensors", "splam_plant.safetensors"):
+        (tmp_path / name).symlink_to(versions.default_model_path())
+        (tmp_path / name).with_suffix(".json").symlink_to(versions.default_model_path().with_suffix(".json"))
+    monkeypatch.setattr(versions, "models_dir", lambda: tmp_path)
+    assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == [
+        "no <option> for the shipped model 'plant': add <option value=\"plant\">plant: ... "
+        "(splamflow-grch37-chr20-v1)</option>"]
 
 
 def test_score_form_offers_only_what_runs_anywhere():

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from splamflow import versions
+from splamflow.cli import main
 from splamflow.errors import UserError
 from splamflow.train.options import FINE_TUNING, FROM_SCRATCH, TrainOptions
-from splamflow.versions import SHIPPED_MODELS, default_model_path, resolve_model, shipped_model_path
+from splamflow.versions import default_model_path, resolve_model, shipped_model_path, shipped_models
 from splamflow.weights import load_model
 
 
 def test_every_shipped_name_is_installed_with_its_metadata():
-    for name in SHIPPED_MODELS:
+    for name in shipped_models():
         path = shipped_model_path(name)
         assert path.exists() and path.with_suffix(".json").exists(), name
 
@@ -26,8 +30,29 @@ def test_names_resolve_to_package_data_and_a_file_of_that_name_wins(tmp_path, mo
 
 def test_an_unknown_name_lists_the_shipped_ones(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(UserError, match="shipped models by name: " + ", ".join(SHIPPED_MODELS)):
+    with pytest.raises(UserError, match="shipped models by name: " + ", ".join(shipped_models())):
         load_model("no_such_model")
+
+
+def test_the_registry_is_the_model_files_of_the_package_folder(tmp_path, monkeypatch):
+    for name in ("splam_human.safetensors", "splam_plant-2.safetensors", "splam_Upper.safetensors",
+                 "splam_default.safetensors", "other.safetensors", "splam_plant-2.json", "README.md"):
+        (tmp_path / name).write_bytes(b"x")
+    monkeypatch.setattr(versions, "models_dir", lambda: tmp_path)
+    assert shipped_models() == {"human": tmp_path / "splam_human.safetensors",
+                                "plant-2": tmp_path / "splam_plant-2.safetensors",
+                                "default": tmp_path / "splam_human.safetensors"}
+    monkeypatch.chdir(tmp_path)
+    assert resolve_model("plant-2") == tmp_path / "splam_plant-2.safetensors"
+    assert resolve_model("default") == default_model_path() == tmp_path / "splam_human.safetensors"
+
+
+def test_every_file_in_the_models_folder_belongs_to_a_shipped_model():
+    names = {path.name for path in shipped_models().values()}
+    for path in versions.models_dir().iterdir():
+        if path.name in ("__init__.py", "__pycache__"):
+            continue
+        assert path.with_suffix(".safetensors").name in names, f"{path.name}: not splam_NAME.safetensors or .json"
 
 
 def test_fine_tuning_has_its_own_schedule_defaults():
@@ -37,3 +62,12 @@ def test_fine_tuning_has_its_own_schedule_defaults():
     assert (scratch.learning_rate, scratch.warmup_steps) == FROM_SCRATCH
     assert (fine.learning_rate, fine.warmup_steps) == FINE_TUNING
     assert (own.learning_rate, own.warmup_steps) == (0.01, 7)
+
+
+def test_list_models_prints_each_name_its_version_and_file(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--list-models"])
+    assert stop.value.code == 0
+    version = json.loads(default_model_path().with_suffix(".json").read_text())["version"]
+    expected = "".join(f"{name}\t{version}\t{default_model_path()}\n" for name in ("human", "default"))
+    assert capsys.readouterr().out == expected

@@ -27,7 +27,7 @@ def test_tool_versions_are_what_torch_reports(capsys):
     ]
 
 
-@pytest.mark.parametrize("flag", ["--version", "--tool-versions"])
+@pytest.mark.parametrize("flag", ["--version", "--tool-versions", "--list-models"])
 def test_version_flags_do_not_import_torch(flag):
     code = (
         "import sys\nfrom splamflow.cli import main\n"

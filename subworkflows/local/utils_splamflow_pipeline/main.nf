@@ -34,6 +34,10 @@ workflow PIPELINE_INITIALISATION {
     if (!typed.input && !typed.gtf) {
         problems << 'give --input (a samplesheet of BAMs/CRAMs), --gtf (an annotation), or both'
     }
+    def model_problem = modelProblem(typed.model, shippedModels(file("${projectDir}/splamflow/models")))
+    if (model_problem) {
+        problems << model_problem
+    }
     def conda_problem = condaProblem(isTrue(workflow.session.config.navigate('conda.enabled')), workflow.manifest.version)
     if (conda_problem) {
         problems << conda_problem
@@ -71,7 +75,8 @@ workflow PIPELINE_INITIALISATION {
     alignments = channel.fromList(rows)
     annotation = gtf_meta ? channel.of([gtf_meta, file(typed.gtf), []]) : channel.empty()
     fasta      = channel.value([[id: file(typed.fasta).simpleName], file(typed.fasta), fastaIndexes(typed.fasta)])
-    model      = channel.value(typed.model ? modelFiles(typed.model) : [])
+    // a shipped model's name goes to the scorer as `--model NAME` (conf/modules.config), no file is staged
+    model      = channel.value(typed.model && !isModelName(typed.model) ? modelFiles(typed.model) : [])
     chunk_size = channel.value(typed.score_chunk_size)
 
     emit:
@@ -402,6 +407,34 @@ def fastaIndexes(String fasta) {
 // meta map of the annotation (annotation mode); its id names the output folder
 def annotationMeta(String gtf) {
     return [id: file(gtf).name.replaceAll(/\.(gtf|gff|gff3)(\.gz)?$/, ''), type: 'annotation']
+}
+
+// The names of the models shipped in the package (splamflow/models/splam_NAME.safetensors, as
+// splamflow.versions reads them), sorted, then `default`, the name of the one used without --model
+def shippedModels(Object folder) {
+    def names = (folder.listFiles() ?: []).collect { path -> (path.name =~ /^splam_([a-z0-9][a-z0-9_-]*)\.safetensors$/) }
+        .findAll { match -> match.matches() && match.group(1) != 'default' }
+        .collect { match -> match.group(1) }
+    return names.sort() + ['default']
+}
+
+// --model is a shipped model's name (no '.', no '/') or a file
+def isModelName(Object model) {
+    return model.toString() ==~ /[a-z0-9][a-z0-9_-]*/
+}
+
+// An unknown name, or a file that does not exist (a value of neither form fails the schema's pattern)
+def modelProblem(Object model, List names) {
+    if (!model) {
+        return null
+    }
+    if (isModelName(model)) {
+        return model in names ? null : "--model '${model}' is not a shipped model (shipped: ${names.join(', ')}) nor a model file (.safetensors, .pt or .pth)".toString()
+    }
+    if (model.toString() ==~ /\S+\.(safetensors|pt|pth)/ && !file(model.toString()).exists()) {
+        return "--model: file not found: ${file(model.toString())}".toString()
+    }
+    return null
 }
 
 // Model weights plus their JSON metadata when it sits next to them (splamflow format)
