@@ -9,7 +9,7 @@ two outputs.
 
 Two streaming passes over the input, with memory proportional to the *removed* records only:
 
-1. Decide every record and remember, for the removed ones: their ordinal in the file (8 bytes,
+1. Decide every record and remember, for the removed ones: their ordinal in their chunk (8 bytes,
    in an array walked by a cursor in pass 2); in `--paired` mode the key by which their mate will
    recognise them (name, segment, position, mate position); for multi-mapped ones (`NH` > 1), the
    hit they were (name, segment, `HI` or position). Nothing is kept for the records that stay, so a
@@ -19,6 +19,13 @@ Two streaming passes over the input, with memory proportional to the *removed* r
    gives sorted outputs, which are then indexed), fixing on the way: survivors whose mate went away
    (`--paired`), mates dropped with their pair (`--drop-pairs`), and `NH`/`HI` of the multi-mapped
    reads that lost alignments.
+
+A coordinate-sorted, indexed BAM is read in chunks of about `--chunk-records` records
+(`io.bam_chunks`); both passes run chunk by chunk, in `--threads` worker processes, each chunk
+written as a part of each output and the parts gathered in order. Pass 1's findings are merged
+before pass 2, so a mate or a sibling hit in another chunk is found as in one pass. The chunks, and
+so the output bytes, depend on the input and `--chunk-records` only, not on `--threads`. Other
+inputs (unsorted, unindexed, SAM, CRAM) are read in one pass each, with `--threads` BGZF threads.
 
 `HI` renumbering keeps mates consistent: the hits a read keeps are numbered from the aligner's first
 index (0 or 1: the smallest `HI` among the first 100,000 records carrying one) in their original
