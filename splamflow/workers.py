@@ -12,6 +12,7 @@ from splamflow import signals
 
 T = TypeVar("T")
 R = TypeVar("R")
+_STOPPED: list[ProcessPoolExecutor] = []  # pools stopped by an error or an interruption, kept until exit
 
 
 def _start(initializer: Callable[..., None] | None, initargs: tuple) -> None:
@@ -53,6 +54,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         process.kill()
         process.join()
+    # Keep the pool: its manager thread still has to see the workers die, and a pool collected
+    # before that (a generator's frame lets go of it at once) leaves the tasks cancelled above to
+    # that thread, which then fails on them with a traceback on stderr.
+    _STOPPED.append(pool)
 
 
 def _mp_context():
