@@ -34,8 +34,12 @@ def parallel_map(
     try:
         # The workers are forked here; a signal that comes before they ignore it waits until they do.
         with signals.deferred():
-            results = pool.map(fn, tasks)
-        yield from results
+            futures = [pool.submit(fn, task) for task in tasks]
+        # Not pool.map: its results iterator cancels the queued tasks from this thread when it stops,
+        # racing the pool's manager thread, which fails on a cancelled task when the workers die.
+        futures.reverse()
+        while futures:
+            yield futures.pop().result()
     except BaseException:
         _stop(pool)
         raise
@@ -54,9 +58,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         process.kill()
         process.join()
-    # Keep the pool: its manager thread still has to see the workers die, and a pool collected
-    # before that (a generator's frame lets go of it at once) leaves the tasks cancelled above to
-    # that thread, which then fails on them with a traceback on stderr.
+    # Keep the pool until exit, as a caller's frame held by the traceback would: its manager thread
+    # cancels the queued tasks only while the pool exists.
     _STOPPED.append(pool)
 
 
