@@ -9,20 +9,22 @@ scores BED is tests/data/golden/scores.bed (the CLI's scores of those junctions)
 way, so clean removes the same spurious alignments in every copy. Both live in a temporary folder
 (under --workdir) that is deleted afterwards.
 
-Runs, each as a child process, one after the other:
-`splam_score.py extract BAM -o J.bed --threads T`,
+Runs, each as a child process, one after the other: `splam_score.py extract BAM -o J.bed --threads T`,
 `splam_score.py clean BAM --scores S.bed -o C.bam --discarded D.bam --paired --threads T`, and
 `samtools view -b -@ T-1 BAM -o R.bam` + `samtools index -@ T-1 R.bam` (samtools' `-@` counts the
 threads *besides* the main one, so `-@ T-1` is T threads in all; without samtools on the PATH it is
-skipped, and said so). Prints wall time, CPU time and records/s for each, the 2-thread / 1-thread
-speed-ups, each tool's ratio to samtools at the same thread count, and checks that the outputs of
-every thread count are byte-identical (junction BED, cleaned and discarded BAM). A benchmark, not
-a test: the figures depend on the machine and its load.
+skipped, and said so), each tool at every thread count back to back. Prints wall time, CPU time
+(user + system of the run's processes), records per wall and per CPU second and the 1-minute load
+average before and after each run, the speed-ups over the first thread count, each tool's ratio to
+samtools at the same thread count, and checks that the outputs of every thread count are
+byte-identical (junction BED, cleaned and discarded BAM and their indexes). A benchmark, not a test:
+the figures depend on the machine and its load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -138,14 +140,18 @@ def main() -> int:
               file=sys.stderr, flush=True)
         runs: dict[str, dict[str, dict]] = {}
         for threads in thread_counts:
-            out = folder / f"t{threads}"
-            out.mkdir()
-            for name, cmds in commands(bam, scores, threads, samtools).items():
-                wall, cpu = timed(cmds, out)
+            (folder / f"t{threads}").mkdir()
+        # tool by tool, its thread counts back to back: the machine's load changes less between them
+        for name in commands(bam, scores, 1, samtools):
+            for threads in thread_counts:
+                load = os.getloadavg()[0]
+                wall, cpu = timed(commands(bam, scores, threads, samtools)[name], folder / f"t{threads}")
                 runs.setdefault(name, {})[str(threads)] = {
-                    "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "records_per_s": round(n / wall)}
-                print(f"{name} --threads {threads}: {wall:.1f} s wall, {cpu:.1f} s CPU, {n / wall:,.0f} records/s",
-                      file=sys.stderr, flush=True)
+                    "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "records_per_s": round(n / wall),
+                    "records_per_cpu_s": round(n / cpu), "load_before": round(load, 1),
+                    "load_after": round(os.getloadavg()[0], 1)}
+                print(f"{name} --threads {threads}: {wall:.1f} s wall, {cpu:.1f} s CPU, {n / wall:,.0f} records/s "
+                      f"(load average {load:.1f} before)", file=sys.stderr, flush=True)
         first = str(thread_counts[0])
         same = {
             name: all((folder / f"t{t}" / name).read_bytes() == (folder / f"t{first}" / name).read_bytes()
