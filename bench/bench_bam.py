@@ -16,7 +16,9 @@ threads *besides* the main one, so `-@ T-1` is T threads in all; without samtool
 skipped, and said so), each tool at every thread count back to back. Prints wall time, CPU time
 (user + system of the run's processes), records per wall and per CPU second and the 1-minute load
 average before and after each run, the speed-ups over the first thread count, each tool's ratio to
-samtools at the same thread count, and checks that the outputs of every thread count are
+samtools at the same thread count, a calibration (the same pure-Python loop in 1 and in 2 processes,
+before and after the runs: the 2-process speed-up this machine gives at that moment), and checks
+that the outputs of every thread count are
 byte-identical (junction BED, cleaned and discarded BAM and their indexes). A benchmark, not a test:
 the figures depend on the machine and its load.
 """
@@ -24,6 +26,7 @@ the figures depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import shutil
@@ -101,6 +104,26 @@ def timed(cmds: list[list[str]], cwd: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def calibration(work: int = 30_000_000) -> float:
+    """How much faster the same pure-Python CPU work ends in 2 processes than in 1, here and now:
+    the most any 2-process run can gain on this machine at this load (a shared machine may give
+    this session's processes one share of the CPUs, however many there are)."""
+    walls = []
+    for procs in (1, 2):
+        start = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(procs) as pool:
+            pool.map(_burn, [work // procs] * procs)
+        walls.append(time.perf_counter() - start)
+    return round(walls[0] / walls[1], 2)
+
+
 def commands(bam: Path, scores: Path, threads: int, samtools: str | None) -> dict[str, list[list[str]]]:
     """The runs at one thread count, writing into the current folder under the same names at every
     count (clean's @PG line holds the output names as given)."""
@@ -138,6 +161,7 @@ def main() -> int:
         bam, scores, n = make_inputs(folder, args.copies)
         print(f"made {n:,} records ({bam.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s",
               file=sys.stderr, flush=True)
+        calibrated = [calibration()]
         runs: dict[str, dict[str, dict]] = {}
         for threads in thread_counts:
             (folder / f"t{threads}").mkdir()
@@ -152,13 +176,15 @@ def main() -> int:
                     "load_after": round(os.getloadavg()[0], 1)}
                 print(f"{name} --threads {threads}: {wall:.1f} s wall, {cpu:.1f} s CPU, {n / wall:,.0f} records/s "
                       f"(load average {load:.1f} before)", file=sys.stderr, flush=True)
+        calibrated.append(calibration())
         first = str(thread_counts[0])
         same = {
             name: all((folder / f"t{t}" / name).read_bytes() == (folder / f"t{first}" / name).read_bytes()
                       for t in thread_counts)
             for name in ("j.bed", "c.bam", "c.bam.bai", "d.bam", "d.bam.bai")
         }
-    results: dict = {"records": n, "samtools": samtools, "runs": runs, "same_bytes_across_threads": same}
+    results: dict = {"records": n, "samtools": samtools, "runs": runs, "same_bytes_across_threads": same,
+                     "two_process_calibration_before_after": calibrated}
     for name, by_threads in runs.items():
         results.setdefault("speedup", {})[name] = {
             t: round(by_threads[first]["wall_s"] / v["wall_s"], 2) for t, v in by_threads.items() if t != first}
