@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pysam
+from tqdm import tqdm
 
 from splamflow import __version__
 from splamflow.clean.options import CleanOptions
@@ -77,7 +78,7 @@ from splamflow.io.bam_chunks import (
 )
 from splamflow.io.genome import open_genome
 from splamflow.motifs import MotifStrands
-from splamflow.progress import bar, index_total
+from splamflow.progress import bar, counted, index_total
 from splamflow.workers import parallel_map
 
 MateKey = tuple[str, int, int, int, int, int]
@@ -285,11 +286,12 @@ class _Job:
     discarded: Path | None
     parts: Path | None = None  # where the workers write their parts
     removed: _Removed | None = None
+    shown: tqdm | None = None  # a bar shown on a terminal, advanced record by record when the parent does the work
 
     def reads(self, bam: pysam.AlignmentFile, chunk: int) -> Iterator[pysam.AlignedSegment]:
-        if self.chunks is None:
-            return records(bam, self.path, self.opts.reference)
-        return records(chunk_records(bam, self.chunks[chunk]), self.path, self.opts.reference)
+        reads = bam if self.chunks is None else chunk_records(bam, self.chunks[chunk])
+        reads = records(reads, self.path, self.opts.reference)
+        return reads if self.shown is None else counted(reads, self.shown)
 
 
 _job: _Job | None = None  # the job of this process (set in each worker, or by the parent for its own runs)
@@ -522,9 +524,11 @@ def clean_alignments(
 
     plans = []
     with bar(total, "clean: pass 1 of 2", "read") as shown:
+        job.shown = shown if workers <= 1 and not shown.disable else None
         for plan in _run(job, _decide, n_chunks, workers):
             plans.append(plan)
-            shown.update(plan.records)
+            if workers > 1:
+                shown.update(plan.records)
     if expected is not None:
         check_total(path, sum(p.records for p in plans), expected)
     seen: set = set()
@@ -541,10 +545,12 @@ def clean_alignments(
         if n_chunks > 1:
             job.parts = Path(stack.enter_context(tempfile.TemporaryDirectory(
                 prefix=".splamflow-parts-", dir=kept[0].parent)))
+        job.shown = shown if workers <= 1 and not shown.disable else None
         for part_stats, part_nh in _run(job, _copy, n_chunks, workers):
             _add_stats(stats, part_stats)
             nh_changed |= part_nh
-            shown.update(part_stats.records_in)
+            if workers > 1:
+                shown.update(part_stats.records_in)
         if job.parts is not None:
             blocks = header_blocks(header, job.parts)
             gather([_part_paths(job, i)[0] for i in range(n_chunks)], blocks, kept[0])
