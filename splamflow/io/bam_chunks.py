@@ -46,7 +46,8 @@ def plan_chunks(bam: pysam.AlignmentFile, records: int) -> list[list[Region]]:
     for stat in bam.get_index_statistics():
         if not stat.total:
             continue
-        pieces = -(-stat.total // records)
+        length = bam.get_reference_length(stat.contig)
+        pieces = min(-(-stat.total // records), max(length, 1))  # never an empty piece
         if pieces == 1:
             group.append(Region(stat.contig))
             size += stat.total
@@ -57,7 +58,6 @@ def plan_chunks(bam: pysam.AlignmentFile, records: int) -> list[list[Region]]:
         if group:
             chunks.append(group)
             group, size = [], 0
-        length = bam.get_reference_length(stat.contig)
         bounds = [length * i // pieces for i in range(pieces)]
         chunks += [[Region(stat.contig, lo, hi)] for lo, hi in zip(bounds, [*bounds[1:], None])]
     if bam.nocoordinate:

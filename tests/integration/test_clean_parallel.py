@@ -18,7 +18,7 @@ from splamflow.clean.alignments import clean_alignments
 from splamflow.clean.options import CleanOptions
 from splamflow.clean.scores import read_scores
 from splamflow.cli import main
-from splamflow.io.bam_chunks import plan_chunks
+from splamflow.io.bam_chunks import chunk_records, plan_chunks
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BAM = DATA / "chr20_slice.bam"
@@ -137,3 +137,22 @@ def test_an_index_of_another_bam_is_an_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "index it again with `samtools index`" in err and str(bam) in err
     assert not (tmp_path / "kept.bam").exists()
+
+
+def test_a_short_contig_with_many_records_is_cut_per_base_at_most(tmp_path):
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6", "SO": "coordinate"},
+                                              "SQ": [{"SN": "tiny", "LN": 5}]})
+    bam = tmp_path / "tiny.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for i in range(50):
+            read = pysam.AlignedSegment(header)
+            read.query_name, read.reference_id, read.reference_start = f"r{i:02d}", 0, i // 10
+            read.cigarstring, read.query_sequence = "1M", "A"
+            out.write(read)
+    pysam.index(str(bam))
+    with pysam.AlignmentFile(str(bam)) as handle:
+        chunks = plan_chunks(handle, 3)
+        assert [[(r.start, r.end) for r in chunk] for chunk in chunks] == [[(0, 1)], [(1, 2)], [(2, 3)], [(3, 4)],
+                                                                           [(4, None)]]
+        names = [read.query_name for chunk in chunks for read in chunk_records(handle, chunk)]
+    assert names == [f"r{i:02d}" for i in range(50)]
