@@ -31,6 +31,7 @@ from splamflow.argtypes import (
     add_infer_strand_arguments,
     check_infer_strand,
     non_negative_int,
+    positive_int,
     positive_threads,
     strand_source,
 )
@@ -121,8 +122,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="mark discarded records unmapped like Splam (default: keep them as they were)",
     )
-    bam.add_argument("--threads", type=positive_threads, default=CleanOptions.threads,
-                     help=f"BGZF compression/decompression threads (default {CleanOptions.threads})")
+    bam.add_argument(
+        "--threads", type=positive_threads, default=CleanOptions.threads, metavar="N",
+        help="worker processes, each cleaning chunks of a coordinate-sorted, indexed BAM (other inputs are "
+        "read in one pass with N BGZF threads); the outputs' bytes do not depend on N "
+        f"(default {CleanOptions.threads})",
+    )
+    bam.add_argument(
+        "--chunk-records", type=positive_int, default=CleanOptions.chunk_records, metavar="N",
+        help="records per chunk of a sorted, indexed BAM, from its index: the unit of parallel work; each "
+        f"chunk starts a new BGZF block of the outputs (default {CleanOptions.chunk_records:,})",
+    )
     gtf = parser.add_argument_group("annotations (GTF/GFF3 input)")
     gtf.add_argument(
         "--min-bad-fraction",
@@ -204,6 +214,8 @@ def _command_line(args: argparse.Namespace) -> str:
         words += ["--infer-strand", args.infer_strand]
     if args.genome:
         words += ["--genome", args.genome]
+    if args.chunk_records != CleanOptions.chunk_records:  # it places the BGZF blocks; --threads changes nothing
+        words += ["--chunk-records", str(args.chunk_records)]
     return shlex.join(words)
 
 
@@ -259,6 +271,7 @@ def _clean_alignments(args: argparse.Namespace, scores, files: _Files, genome: p
         strandness=args.strandness,
         mark_unmapped=args.mark_unmapped,
         threads=args.threads,
+        chunk_records=args.chunk_records,
         command_line=_command_line(args),
         reference=args.reference,
     )

@@ -13,13 +13,10 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
 
 import pysam
 
-from splamflow import signals
 from splamflow.errors import UserError
 from splamflow.extract.options import THREADS, ExtractOptions
 from splamflow.io.alignments import (
@@ -34,6 +31,7 @@ from splamflow.io.alignments import (
 )
 from splamflow.io.bed import STRAND_ORDER
 from splamflow.progress import bar, counted, index_total
+from splamflow.workers import parallel_map
 
 # (contig index, start, end, strand) -> [count, unique-mapped count, multi-mapped count]
 Counts = dict[tuple[int, int, int, str], list[int]]
@@ -285,38 +283,10 @@ def extract_junctions(
                 result.merge(*_run_task(task))
                 shown.update(result.stats.records - shown.n)
             return result
-        pool = ProcessPoolExecutor(max_workers=threads, mp_context=_mp_context(), initializer=signals.ignore_in_worker)
-        try:
-            # The workers are forked here; a signal that comes before they ignore it waits until they do.
-            with signals.deferred():
-                results = pool.map(_run_task, tasks)
-            for counts, stats in results:
-                result.merge(counts, stats)
-                shown.update(stats.records)
-        except BaseException:
-            _stop(pool)
-            raise
-        pool.shutdown()
+        for counts, stats in parallel_map(_run_task, tasks, threads):
+            result.merge(counts, stats)
+            shown.update(stats.records)
     return result
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and kill the running workers now (an error or an interruption).
-
-    The workers ignore SIGTERM, so none of them has died on its own when this runs: the pool's
-    manager thread learns of the shutdown (and forgets the cancelled tasks) before any worker dies.
-    """
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    # Python < 3.14 has no public call that stops running workers; they hold no output files.
-    for process in processes:
-        process.kill()
-        process.join()
-
-
-def _mp_context():
-    """fork where available: workers need no re-import of the caller's main module."""
-    return get_context("fork" if "fork" in get_all_start_methods() else "spawn")
 
 
 def junction_counts(

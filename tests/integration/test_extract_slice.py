@@ -15,6 +15,7 @@ from pathlib import Path
 import pysam
 import pytest
 
+from splamflow.extract.alignments import extract_junctions
 from splamflow.motifs import motif_strand
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,20 @@ def test_bam_matches_truth_table(tmp_path):
     assert [r[3] for r in rows] == [f"JUNC{i:08d}" for i in range(1, len(rows) + 1)]
     keys = [(int(r[1]), int(r[2]), "+-.".index(r[5])) for r in rows]
     assert keys == sorted(keys)
+
+
+def test_threads_give_the_same_bytes(tmp_path):
+    """Worker processes by genome chunk: the same BED at 1 and 2 (CLI) and 3 (API: the CLI caps
+    --threads at the CPUs) workers."""
+    outputs = []
+    for threads in (1, 2):
+        out = tmp_path / f"t{threads}.bed"
+        done = extract(BAM, "-o", out, "--genome", GENOME, "--threads", threads)
+        assert done.returncode == 0, done.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[1] == outputs[0] and len(outputs[0].splitlines()) > 100
+    junctions = {t: extract_junctions(BAM, threads=t) for t in (1, 3)}
+    assert junctions[3].rows() == junctions[1].rows() and junctions[3].stats == junctions[1].stats
 
 
 def test_motif_inference_on_the_slice_without_xs(tmp_path):

@@ -139,22 +139,38 @@ def test_clean_interrupted(tmp_path, big):
                 "--paired", "--stats", out / "s.json", "--stats-tsv", out / "s_mqc.tsv"], out, before, pause=0.3)
 
 
-def test_extract_with_worker_processes_interrupted(tmp_path, big):
-    bam, _ = big
-    out, before = _output_folder(tmp_path, "j.bed")
-    proc = _start(["extract", bam, "-o", out / "j.bed", "--threads", "2"])
+@pytest.mark.parametrize("command", ["extract", "clean"])
+def test_with_worker_processes_interrupted(tmp_path, big, command):
+    """Workers stopped mid-chunk; clean's workers have written part files beside the outputs."""
+    bam, scores = big
+    out, before = _output_folder(tmp_path, "j.bed", "kept.bam")
+    argv = ["extract", bam, "-o", out / "j.bed", "--threads", "2"] if command == "extract" else \
+        ["clean", bam, "--scores", scores, "-o", out / "kept.bam", "--discarded", out / "gone.bam", "--paired",
+         "--threads", "2", "--chunk-records", "20000"]
+    proc = _start(argv)
     workers: list[int] = []
     try:
+        if command == "clean":  # in pass 2, once a worker has written into its part
+            _wait_for(proc, lambda: any(part.stat().st_size for folder in out.glob(".splamflow-parts-*")
+                                        for part in folder.glob("kept.*.bam")))
         workers = _hold_workers(proc)
         proc.send_signal(signal.SIGTERM)
         _resume(workers)
-        _assert_interrupted(proc, "extract", out, before)
+        _assert_interrupted(proc, command, out, before)
         assert not [pid for pid in workers if _running(pid)], "worker processes outlived the interrupted run"
     finally:  # whatever failed, leave no process of this test behind
         for pid in [proc.pid, *workers]:
             if _running(pid):
                 os.kill(pid, signal.SIGKILL)
         proc.wait()
+
+
+def _wait_for(proc: subprocess.Popen, ready) -> None:
+    deadline = time.monotonic() + 300
+    while not ready():
+        assert proc.poll() is None, f"finished before it could be interrupted: {proc.stderr.read()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
 
 
 def _hold_workers(proc: subprocess.Popen) -> list[int]:

@@ -1,6 +1,12 @@
 process SPLAMFLOW_EXTRACT {
     tag "${meta.id}"
     label 'process_low'
+    // Sized by the input (a process_low selector of the pipeline that installs this module takes
+    // precedence; splamflow's conf/base.config sets none): 2 CPUs up to 2 GB, 4 up to 20 GB, 8 beyond
+    // (worker processes, --threads); memory and time grow with them and double on a retry.
+    cpus   { input.size() < 2e9 ? 2 : input.size() < 2e10 ? 4 : 8 }
+    memory { (4.GB + 1.GB * task.cpus) * task.attempt }
+    time   { (2.h + 1.h * Math.ceil(input.size() / 1e10)) * task.attempt }
 
     conda "${moduleDir}/environment.yml"
     container 'ghcr.io/splamflow/splamflow:0.1.0'
