@@ -530,6 +530,8 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
     )
     assert run.returncode == 0, run.explain()
     assert unknown_config_options(run) == []
+    # the gpu profile's accelerator closure reads only params: resolved at start, no warning
+    assert "cannot be evaluated at start" not in run.output
     runs = _docker_runs(calls)
     rows = trace(run)
     assert len(runs) == len(rows) == 11, runs
