@@ -8,8 +8,8 @@ process MULTIQC {
 
     input:
     // every file in its own numbered folder: two samples' files of the same name do not collide
-    path multiqc_files, stageAs: "?/*"
-    path multiqc_config
+    path(multiqc_files, stageAs: "?/*")
+    path(multiqc_config)
 
     output:
     path "*multiqc_report.html", emit: report
