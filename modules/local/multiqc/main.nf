@@ -12,8 +12,8 @@ process MULTIQC {
     path(multiqc_config)
 
     output:
-    path "*multiqc_report.html", emit: report
-    path "*_data"              , emit: data
+    path "multiqc_report.html", emit: report
+    path "multiqc_data"       , emit: data
     tuple val("${task.process}"), val('multiqc'), eval("multiqc --version | sed 's/^.* //'"), emit: versions_multiqc, topic: versions
 
     when:
@@ -22,10 +22,13 @@ process MULTIQC {
     script:
     def args = task.ext.args ?: ''
     def config = multiqc_config ? "--config ${multiqc_config}" : ''
+    // fixed names: with --title MultiQC would name both files after the title
     """
     multiqc \\
         --force \\
         --no-version-check \\
+        --filename multiqc_report.html \\
+        --cl-config 'data_dir_name: multiqc_data' \\
         ${config} \\
         ${args} \\
         .
