@@ -1,4 +1,5 @@
-"""matplotlib, an optional extra (`pip install 'splamflow[plots]'`), imported only when a plot is drawn."""
+"""matplotlib, a dependency of splamflow imported only when a plot is drawn (so commands that draw
+nothing start without it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from types import ModuleType
 
 from splamflow.errors import UserError
 
-INSTALL_HINT = "pip install 'splamflow[plots]' (or matplotlib)"
+INSTALL_HINT = "splamflow depends on it; this environment lacks it: pip install matplotlib"
 
 
 def pyplot() -> ModuleType | None:

@@ -23,6 +23,7 @@ include { SPLAMFLOW_SCORE                              } from '../modules/splamf
 include { JUNCTIONS_MERGE                          } from '../modules/splamflow/junctions/merge/main'
 include { SPLAMFLOW_CLEAN                              } from '../modules/splamflow/splamflow/clean/main'
 include { SPLAMFLOW_CLEAN as SPLAMFLOW_CLEAN_ANNOTATION     } from '../modules/splamflow/splamflow/clean/main'
+include { MULTIQC                                      } from '../modules/local/multiqc/main'
 
 workflow SPLAMFLOW {
 
@@ -60,6 +61,19 @@ workflow SPLAMFLOW {
 
     SPLAMFLOW_CLEAN(ch_alignments.join(ch_merged.alignments, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
     SPLAMFLOW_CLEAN_ANNOTATION(ch_annotation.join(ch_merged.annotation, failOnDuplicate: true, failOnMismatch: true), ch_fasta)
+
+    // one MultiQC report: every sample's clean counts and score histogram
+    def multiqc_missing = multiqcMissing()
+    if (multiqc_missing) {
+        log.warn(multiqc_missing)
+    }
+    if (!params.skip_multiqc.toString().toBoolean() && !multiqc_missing) {
+        def ch_multiqc_files = SPLAMFLOW_CLEAN.out.mqc.mix(SPLAMFLOW_CLEAN.out.score_histogram)
+            .map { _meta, table -> table }
+            .collect()
+        def ch_multiqc_config = channel.value(file(params.multiqc_config ?: "${projectDir}/assets/multiqc_config.yml", checkIfExists: true))
+        MULTIQC(ch_multiqc_files, ch_multiqc_config)
+    }
 
     junctions   = ch_junctions
     scores      = JUNCTIONS_MERGE.out.bed
@@ -112,4 +126,19 @@ def chunksInOrder(Map meta, List indexed) {
         error("splamflow: sample ${meta.id}: scored chunks ${indices} are not exactly 0..${indices.size() - 1}")
     }
     return sorted.collect { pair -> pair[1] }
+}
+
+// Why MultiQC cannot run, or null: where tasks run the software on PATH (no container engine, no
+// conda), `pip install splamflow` does not bring MultiQC. PATH is this machine's: on a grid
+// executor the nodes are taken to share it. Nothing to say with --skip_multiqc.
+def multiqcMissing() {
+    if (params.skip_multiqc.toString().toBoolean()) {
+        return null
+    }
+    def conda = workflow.session.config.navigate('conda.enabled')
+    if (workflow.containerEngine || conda.toString().toBoolean()) {
+        return null
+    }
+    def on_path = (System.getenv('PATH') ?: '').tokenize(File.pathSeparator).any { dir -> new File(dir, 'multiqc').canExecute() }
+    return on_path ? null : 'splamflow: no multiqc on PATH (install it: pip install multiqc==1.35, or use a container profile): the MultiQC report is skipped'
 }

@@ -1,8 +1,10 @@
 """Structure checks of the Nextflow modules and schemas that need no Nextflow (run by nextflow_lint.sh).
 
-- every module folder under modules/splamflow/ has main.nf, meta.yml, environment.yml and
-  tests/main.nf.test whose `script`/`process` name the module and which has a stub test; a module
-  that switches on `task.accelerator` also has tests/main.gpu.nf.test tagged "gpu";
+- every module folder under modules/splamflow/ (the modules other pipelines install) has main.nf,
+  meta.yml, environment.yml and tests/main.nf.test whose `script`/`process` name the module and which
+  has a stub test; a module that switches on `task.accelerator` also has tests/main.gpu.nf.test
+  tagged "gpu"; those under modules/local/ (this pipeline's own, run by its tests) the same but the
+  nf-test files;
 - meta.yml and environment.yml validate against modules/meta-schema.json and
   modules/environment-schema.json (the schemas `nf-core modules lint` reads from this repository)
   and against nf-core/modules' own, vendored at a pinned commit in scripts/checks/nf-core-schemas/;
@@ -59,11 +61,12 @@ def meta_names(entries: list) -> list[str]:
     return names
 
 
-def check_module(folder: Path, validators: dict[tuple[str, Path], jsonschema.Draft202012Validator]) -> None:
+def check_module(folder: Path, validators: dict[tuple[str, Path], jsonschema.Draft202012Validator],
+                 nf_tests: bool = True) -> None:
     main = folder / "main.nf"
     text = main.read_text()
     process = re.search(r"^process\s+(\w+)", text, re.MULTILINE).group(1)
-    for required in ("meta.yml", "environment.yml", "tests/main.nf.test"):
+    for required in ("meta.yml", "environment.yml", *(["tests/main.nf.test"] if nf_tests else [])):
         if not (folder / required).is_file():
             problem(folder, f"missing {required}")
     if "task.accelerator" in text:
@@ -218,6 +221,9 @@ def main() -> int:
         problem(modules, "no module under modules/splamflow/")
     for folder in folders:
         check_module(folder, validators)
+    local = sorted(path.parent for path in (modules / "local").glob("**/main.nf"))
+    for folder in local:
+        check_module(folder, validators, nf_tests=False)
     check_schemas()
     check_environment_schema(
         validators["environment.yml", modules / "environment-schema.json"],
@@ -233,7 +239,7 @@ def main() -> int:
         print(line)
     if problems:
         return 1
-    print(f"nextflow_meta_check: {len(folders)} modules, schemas and samplesheets OK")
+    print(f"nextflow_meta_check: {len(folders) + len(local)} modules, schemas and samplesheets OK")
     return 0
 
 

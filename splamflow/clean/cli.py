@@ -79,7 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sample",
         metavar="NAME",
-        help="sample name in --stats-tsv (default: the input file name without extension)",
+        help="sample name in --stats-tsv and --score-histogram (default: the input file name without extension)",
+    )
+    parser.add_argument(
+        "--score-histogram",
+        metavar="SCORES_mqc.json",
+        help="write the distribution of junction scores (the lower of donor and acceptor, bins of 0.05) as "
+        "MultiQC custom content, a line graph named by --sample (name it *_mqc.json)",
     )
     parser.add_argument(
         "--plot",
@@ -229,6 +235,7 @@ class _Files:
     discarded_index: Output | None = None
     stats: Output | None = None
     stats_tsv: Output | None = None
+    score_histogram: Output | None = None
     plot: Output | None = None
     report: Output | None = None
 
@@ -251,6 +258,7 @@ def _outputs(args: argparse.Namespace, kind: str) -> tuple[OutputSet, _Files]:
     else:
         files = _Files(main=outputs.add(args.output, "-o", ".gz" if args.output.endswith(".gz") else ""))
     for name, flag, suffix in (("stats", "--stats", ".json"), ("stats_tsv", "--stats-tsv", ".tsv"),
+                               ("score_histogram", "--score-histogram", ".json"),
                                ("plot", "--plot", ".png"), ("report", "--report", ".tsv")):
         if getattr(args, name):
             setattr(files, name, outputs.add(getattr(args, name), flag, suffix))
@@ -295,6 +303,9 @@ def _clean_alignments(args: argparse.Namespace, scores, files: _Files, genome: p
     if files.stats_tsv:
         report.write_alignment_mqc(files.stats_tsv.tmp, report.sample_name(args.input, args.sample),
                                    args.threshold, stats)
+    if files.score_histogram:
+        report.write_score_histogram(files.score_histogram.tmp, report.sample_name(args.input, args.sample),
+                                     args.threshold, scores)
     if files.plot:
         report.write_plot(files.plot.tmp, scores, args.threshold, SPURIOUS, dict(stats.spurious_per_record),
                           f"splamflow clean: {Path(args.input).name}")
@@ -321,6 +332,9 @@ def _clean_annotation(args: argparse.Namespace, scores, files: _Files) -> tuple[
     if files.stats_tsv:
         report.write_annotation_mqc(files.stats_tsv.tmp, report.sample_name(args.input, args.sample),
                                     args.threshold, args.min_bad_fraction, args.min_introns, stats)
+    if files.score_histogram:
+        report.write_score_histogram(files.score_histogram.tmp, report.sample_name(args.input, args.sample),
+                                     args.threshold, scores)
     if files.plot:
         report.write_plot(files.plot.tmp, scores, args.threshold, BAD, stats.bad_per_transcript,
                           f"splamflow clean: {Path(args.input).name}")

@@ -1,5 +1,5 @@
-"""What `clean` reports: the stats JSON, the MultiQC table, the plot's data, the per-transcript TSV
-and the summary on stderr. The clean-ups count; this module only words and writes the counts."""
+"""What `clean` reports: the stats JSON, the MultiQC table and score histogram, the plot's data, the
+per-transcript TSV and the summary on stderr. The clean-ups count; this module only words and writes the counts."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ PROG = "splam_score.py clean"
 _SUFFIXES = (".gz", ".bam", ".sam", ".cram", ".gtf", ".gff3", ".gff")
 
 # MultiQC columns (after Sample) of the annotation table, from AnnotationStats.
+# Bins of width 0.05 over [0, 1] in the MultiQC score histogram.
+HISTOGRAM_BINS = 20
+
 _ANNOTATION_COLUMNS = ("transcripts_in", "transcripts_kept", "transcripts_removed", "genes_removed",
                        "introns_unique", "introns_scored", "introns_bad", "introns_unscored")
 
@@ -98,6 +101,33 @@ def write_annotation_mqc(path: Path, sample: str, threshold: float, min_bad_frac
               f"Transcripts removed by splamflow clean (more than {min_bad_fraction:g} of at least {min_introns} "
               f"introns with both scores < {threshold:g})",
               {k: getattr(stats, k) for k in _ANNOTATION_COLUMNS})
+
+
+def score_histogram(scores: Scores) -> dict[str, float]:
+    """Percent of the scored junctions per bin of their lower score (min of donor and acceptor), keyed by
+    the bin's centre as text ('0.025' ... '0.975'); every bin is present, 0 when empty."""
+    values = np.array(list(scores.table.values()), dtype=np.float64).reshape(-1, 2).min(axis=1)
+    counts, edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(0.0, 1.0))
+    percent = 100 * counts / max(len(values), 1)
+    return {f"{(lo + hi) / 2:.3f}": round(float(p), 4) for lo, hi, p in zip(edges[:-1], edges[1:], percent)}
+
+
+def write_score_histogram(path: Path, sample: str, threshold: float, scores: Scores) -> None:
+    """The --score-histogram file: `score_histogram` as MultiQC custom content (JSON, a line graph);
+    MultiQC draws one line per sample from every file with this id."""
+    content = {
+        "id": "splamflow_score_histogram",
+        "section_name": "Splam junction scores",
+        "description": f"Distribution of the lower of the donor and acceptor scores of each scored junction "
+                       f"(percent of the sample's scored junctions per bin of 0.05); below {threshold:g} a "
+                       f"junction is spurious.",
+        "plot_type": "linegraph",
+        "pconfig": {"id": "splamflow_score_histogram_plot", "title": "splamflow: junction scores",
+                    "xlab": "lower of donor and acceptor score", "ylab": "% of scored junctions",
+                    "xmin": 0, "xmax": 1, "ymin": 0},
+        "data": {sample: score_histogram(scores)},
+    }
+    write_json(path, content)
 
 
 def write_plot(path: Path, scores: Scores, threshold: float, rule: Rule, per_item: Mapping[int, int],

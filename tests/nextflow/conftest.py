@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nextflow.nfrun import Run, pipeline
+from tests.nextflow.nfrun import Run, multiqc_venv, pipeline
 
 PACKAGES = ["openjdk-17-jdk-headless", "maven"]
 
@@ -36,7 +36,8 @@ def runs(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def test_run(runs) -> tuple[Run, Path]:
-    """`-profile test` with the local executor: the run and its --outdir."""
+    """`-profile test` with the local executor (MultiQC from .venv-multiqc): the run and its --outdir."""
+    multiqc_venv()
     outdir = runs / "results"
     run = pipeline(runs / "launch", outdir, "first", "-profile", "test")
     assert run.returncode == 0, run.explain()

@@ -1,6 +1,8 @@
 """Run the real Nextflow (tests/nextflow/nextflow, jars from Maven Central) and read what it leaves.
 
-The local executor runs splamflow from the project's .venv: its bin/ goes first on PATH. Each
+The local executor runs splamflow from the project's .venv: its bin/ goes first on PATH, then that of
+.venv-multiqc/ (MultiQC at the pipeline's pin, `multiqc_venv`: its dependencies conflict with the image
+pins that .venv holds, so it has an environment of its own, as in its container). Each
 call runs in its own launch folder (Nextflow keeps `-resume` state there) and returns the exit
 status, the console output and the launch folder.
 """
@@ -17,6 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "tests" / "nextflow" / "nextflow"
 VENV_BIN = ROOT / ".venv" / "bin"
+MULTIQC_VENV = ROOT / ".venv-multiqc"
+# MultiQC and every package it resolved to; the MULTIQC module's conda and container pins name this version
+MULTIQC_CONSTRAINTS = ROOT / "scripts" / "checks" / "multiqc-constraints.txt"
 # the Nextflow release the tests run; docs/nextflow.md names the versions tested
 NXF_VER = "25.04.4"
 TIMEOUT = 900
@@ -40,10 +45,29 @@ class Run:
         return f"nextflow {' '.join(self.args)} (in {self.launch_dir}) exited {self.returncode}:\n{self.output[-6000:]}"
 
 
+def multiqc_pin() -> str:
+    """The MultiQC version of MULTIQC_CONSTRAINTS."""
+    return next(line.split("==")[1] for line in MULTIQC_CONSTRAINTS.read_text().splitlines()
+                if line.lower().startswith("multiqc=="))
+
+
+def multiqc_venv() -> Path:
+    """.venv-multiqc/bin with MultiQC at its pin, installed on first use (as scripts/checks/clean_multiqc.sh does)."""
+    bin_dir = MULTIQC_VENV / "bin"
+    found = subprocess.run([str(bin_dir / "multiqc"), "--version"], capture_output=True, text=True,
+                           check=False) if (bin_dir / "multiqc").is_file() else None
+    if not (found and found.stdout.split()[-1:] == [multiqc_pin()]):
+        if not (bin_dir / "python").is_file():
+            subprocess.run(["python3", "-m", "venv", str(MULTIQC_VENV)], check=True)
+        subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "-c", str(MULTIQC_CONSTRAINTS), f"multiqc=={multiqc_pin()}"], check=True, timeout=TIMEOUT)
+    return bin_dir
+
+
 def environment(extra: dict[str, str] | None = None, path_first: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("NXF_SYNTAX_PARSER", None)
-    bins = [str(VENV_BIN)] + ([str(path_first)] if path_first else [])
+    bins = [str(VENV_BIN), str(MULTIQC_VENV / "bin")] + ([str(path_first)] if path_first else [])
     env["PATH"] = os.pathsep.join(bins + [env.get("PATH", "")])
     env["NXF_VER"] = NXF_VER
     env["NXF_ANSI_LOG"] = "false"

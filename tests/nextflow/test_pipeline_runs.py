@@ -2,11 +2,14 @@
 
 - `-profile test` (BAM sample + GTF annotation of the chr20 slice, 100 junctions per scoring task):
   published files, merged scores byte-identical to `splam_score.py score` run directly, cleaned +
-  discarded = input record for record, versions naming splamflow and torch, the MultiQC table,
-  >= 3 SPLAMFLOW_SCORE tasks for the BAM sample;
+  discarded = input record for record (the discarded BAM not published), versions naming splamflow,
+  torch and MultiQC, the MultiQC table, the MultiQC report whose parsed data holds the sample's clean
+  counts and score histogram, >= 3 SPLAMFLOW_SCORE tasks for the BAM sample;
 - the same command with `-resume` re-executes no task;
 - the strict syntax parser (NXF_SYNTAX_PARSER=v2) with typed command-line parameters and 50
-  junctions per task: same merged bytes, the parameters (--infer_strand motif too) reach the tasks;
+  junctions per task: same merged bytes, the parameters (--infer_strand motif too) reach the tasks,
+  `--save_discarded true` publishes the discarded BAM, `--multiqc_config` and a `--multiqc_title` with
+  quotes, `$` and backquotes reach MultiQC as given;
 - `-stub -profile test,gpu` with every parameter given as text (as the strict parser may pass
   them): GPU device for SPLAMFLOW_SCORE only, false stays false; room for two scoring tasks at once
   and a barrier at which each waits for the other: with gpu (maxForks 1) the first waits in vain,
@@ -20,6 +23,7 @@
   links or copies, and the reports in `--outdir`;
 - `nextflow config` for docker/podman with gpu in both orders, under both parsers (no unrecognized
   config option under v2 but the named false positives);
+- `-stub -profile test` without multiqc on PATH: one warning, no report; with `--skip_multiqc`: neither;
 - `-stub -profile test` without `--outdir`: results in ./results, and a task that exits 175 (a
   Fusion snapshot of a reclaimed spot instance) is retried;
 - bad input fails before any task with the pipeline's message; `--help`; Nextflow 24.10 refused.
@@ -27,6 +31,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -41,7 +46,7 @@ import pytest
 import torch
 
 import splamflow
-from tests.nextflow.nfrun import ROOT, VENV_BIN, Run, nextflow, pipeline, tasks_of, trace
+from tests.nextflow.nfrun import ROOT, VENV_BIN, Run, multiqc_pin, nextflow, pipeline, tasks_of, trace
 
 pytestmark = pytest.mark.nextflow
 
@@ -80,7 +85,7 @@ RESOURCE_LIMITS = {"process.resourceLimits.cpus", "process.resourceLimits.memory
 
 def _pipeline_names() -> tuple[set[str], set[str]]:
     """(process names and aliases, process labels) of the pipeline's code."""
-    modules = [path.read_text() for path in ROOT.glob("modules/splamflow/*/*/main.nf")]
+    modules = [path.read_text() for path in ROOT.glob("modules/**/main.nf")]
     code = [path.read_text() for path in (*ROOT.glob("workflows/**/*.nf"), *ROOT.glob("subworkflows/**/*.nf"))]
     names = {name for text in modules for name in re.findall(r"^process (\w+)", text, re.MULTILINE)}
     names |= {name for text in code for name in re.findall(r"^include \{ *\w+ +as +(\w+)", text, re.MULTILINE)}
@@ -115,9 +120,15 @@ def resume_run(runs, test_run) -> tuple[Run, Path]:
     return run, outdir
 
 
+# a title the shell would otherwise split, expand or run
+MULTIQC_TITLE = "Splam's run: $HOME `id` \"quoted\""
+
+
 @pytest.fixture(scope="module")
 def strict_run(runs, resume_run) -> tuple[Run, Path]:
     outdir = runs / "results_strict"
+    multiqc_config = runs / "my_multiqc_config.yml"
+    multiqc_config.write_text("report_comment: a MultiQC configuration of my own\n")
     run = pipeline(
         runs / "launch_strict",
         outdir,
@@ -132,6 +143,12 @@ def strict_run(runs, resume_run) -> tuple[Run, Path]:
         "true",
         "--infer_strand",
         "motif",
+        "--save_discarded",
+        "true",
+        "--multiqc_config",
+        str(multiqc_config),
+        "--multiqc_title",
+        MULTIQC_TITLE,
         env=V2,
     )
     assert run.returncode == 0, run.explain()
@@ -166,10 +183,9 @@ PUBLISHED = {
         "scores.bed",
         "cleaned.bam",
         "cleaned.bam.bai",
-        "discarded.bam",
-        "discarded.bam.bai",
         "clean_stats.json",
         "clean_stats_mqc.tsv",
+        "score_histogram_mqc.json",
         "clean.png",
     ],
     ANNOTATION: [
@@ -195,6 +211,8 @@ def test_test_profile_publishes_every_output(test_run):
     assert len(list((outdir / ANNOTATION / "score_chunks").glob(f"{ANNOTATION}.chunk_*.score_stats.json"))) == 2
     for name in ("execution_report_first.html", "execution_timeline_first.html", "pipeline_dag_first.html"):
         assert (outdir / "pipeline_info" / name).is_file(), name
+    # without --save_discarded the discarded alignments stay in the work folder
+    assert not list(outdir.glob("**/*.discarded.bam*"))
 
 
 def test_scatter_runs_three_or_more_scoring_tasks_per_sample(test_run):
@@ -233,10 +251,11 @@ def _identity(record: pysam.AlignedSegment) -> tuple:
 
 
 def test_cleaned_plus_discarded_is_the_input_record_for_record(test_run):
-    _, outdir = test_run
+    run, outdir = test_run
     source = _bam_records(DATA / "chr20_slice.bam")
     kept = _bam_records(outdir / SAMPLE / f"{SAMPLE}.cleaned.bam")
-    dropped = _bam_records(outdir / SAMPLE / f"{SAMPLE}.discarded.bam")
+    (clean_task,) = task_dirs(run, "SPLAMFLOW_CLEAN")  # not published without --save_discarded
+    dropped = _bam_records(clean_task / f"{SAMPLE}.discarded.bam")
     assert dropped, "the test data has spurious junctions: some records must be discarded"
     assert Counter(map(_identity, source)) == Counter(map(_identity, kept)) + Counter(map(_identity, dropped))
     # discarded records are written unchanged
@@ -267,6 +286,7 @@ def test_versions_name_splamflow_and_torch(test_run):
     for process in ("SPLAMFLOW_EXTRACT", "SPLAMFLOW_CLEAN", "SPLAMFLOW_EXTRACT_ANNOTATION",
                     "SPLAMFLOW_CLEAN_ANNOTATION"):
         assert versions[process]["splamflow"] == splamflow.__version__, process
+    assert versions["MULTIQC"]["multiqc"] == multiqc_pin()
     assert versions["Workflow"]["Nextflow"] == "25.04.4"
     assert versions["Workflow"]["splamflow"] == splamflow.__version__
 
@@ -282,6 +302,35 @@ def test_multiqc_table_has_the_clean_counts(test_run):
     assert table["Sample"] == SAMPLE
     for key in ("records_in", "records_kept", "records_discarded", "junctions_scored", "junctions_spurious"):
         assert int(table[key]) == counts[key], key
+
+
+def test_multiqc_report_holds_the_clean_counts_and_score_histogram(test_run):
+    _, outdir = test_run
+    report = outdir / "multiqc" / "multiqc_report.html"
+    assert report.is_file() and "splamflow" in report.read_text()
+    data = outdir / "multiqc" / "multiqc_data"
+    multiqc = json.loads((data / "multiqc_data.json").read_text())
+    # the pipeline's assets/multiqc_config.yml, no title
+    assert multiqc["config_report_comment"].startswith("This report has been generated by the splamflow pipeline")
+    assert multiqc["config_title"] is None
+
+    def table(name: str) -> dict[str, dict[str, str]]:
+        with (data / name).open(newline="") as handle:
+            return {row["Sample"]: row for row in csv.DictReader(handle, delimiter="\t")}
+
+    counts = json.loads((outdir / SAMPLE / f"{SAMPLE}.clean_stats.json").read_text())["counts"]
+    clean = table("multiqc_splamflow_clean_table.txt")
+    assert set(clean) == {SAMPLE}
+    for key in ("records_in", "records_kept", "records_discarded", "junctions_scored", "junctions_spurious"):
+        assert float(clean[SAMPLE][key]) == counts[key], key
+    # MultiQC's line-graph data: percent of the sample's scored junctions per score bin, as clean wrote it
+    histogram = table("multiqc_splamflow_score_histogram_plot.txt")
+    assert set(histogram) == {SAMPLE}
+    written = json.loads((outdir / SAMPLE / f"{SAMPLE}.score_histogram_mqc.json").read_text())["data"][SAMPLE]
+    assert {x: float(y) for x, y in histogram[SAMPLE].items() if x != "Sample"} == written
+    assert sum(written.values()) == pytest.approx(100, abs=0.01)
+    lowest = sum(y for x, y in written.items() if float(x) < 0.1)
+    assert lowest == pytest.approx(100 * counts["junctions_spurious"] / counts["junctions_scored"], abs=0.01)
 
 
 def test_resume_runs_no_task_again(test_run, resume_run):
@@ -313,6 +362,14 @@ def test_strict_parser_runs_with_typed_parameters(strict_run, direct):
         for ending in endings:
             path = outdir / name / f"{name}.{ending}"
             assert path.is_file() and not path.is_symlink(), f"not a copy: {path}"
+    # --save_discarded true: the discarded alignments are published, with their index
+    dropped = json.loads((outdir / SAMPLE / f"{SAMPLE}.clean_stats.json").read_text())["counts"]["records_discarded"]
+    assert len(_bam_records(outdir / SAMPLE / f"{SAMPLE}.discarded.bam")) == dropped > 0
+    assert (outdir / SAMPLE / f"{SAMPLE}.discarded.bam.bai").is_file()
+    # --multiqc_config replaces the pipeline's; --multiqc_title reaches MultiQC as one word, as given
+    multiqc = json.loads((outdir / "multiqc" / "multiqc_data" / "multiqc_data.json").read_text())
+    assert multiqc["config_report_comment"].strip() == "a MultiQC configuration of my own"
+    assert multiqc["config_title"] == MULTIQC_TITLE
     assert unknown_config_options(run) == []
 
 
@@ -495,16 +552,31 @@ def test_stub_test_profile_writes_to_results_and_retries_exit_175(tmp_path):
     ), attempts
 
 
+def test_stub_without_multiqc_on_path_skips_the_report_with_one_warning(tmp_path):
+    # PATH as `pip install splamflow` leaves it (no .venv-multiqc), no container engine: one warning, no task
+    path = os.pathsep.join([str(VENV_BIN), *(p for p in os.environ["PATH"].split(os.pathsep) if "multiqc" not in p)])
+    launch = tmp_path / "launch"
+    run = pipeline(launch, tmp_path / "results", "nomultiqc", "-profile", "test", "-stub", env={"PATH": path})
+    assert run.returncode == 0, run.explain()
+    assert run.output.count("no multiqc on PATH") == 1, run.output
+    assert not tasks_of(trace(run), "MULTIQC")
+    # --skip_multiqc: no task and nothing to warn about
+    run = pipeline(launch, tmp_path / "results", "skip", "-profile", "test", "-stub", "--skip_multiqc")
+    assert run.returncode == 0, run.explain()
+    assert "no multiqc on PATH" not in run.output
+    assert not tasks_of(trace(run), "MULTIQC") and tasks_of(trace(run), "SPLAMFLOW_CLEAN")
+
+
 DOCKER_STAND_IN = """#!/usr/bin/env bash
 # records what Nextflow asks of docker; `docker run ... IMAGE CMD...` runs CMD on this machine
 echo "$*" >> "$DOCKER_CALLS"
 [ "$1" = run ] || exit 0
 shift
 while [ $# -gt 0 ]; do
-    case "$1" in ghcr.io/splamflow/*) shift; exec "$@" ;; esac
+    case "$1" in ghcr.io/splamflow/*|quay.io/biocontainers/multiqc:*) shift; exec "$@" ;; esac
     shift
 done
-echo "docker stand-in: no splamflow image in the command" >&2
+echo "docker stand-in: no splamflow or MultiQC image in the command" >&2
 exit 1
 """
 
@@ -538,15 +610,20 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
     )
     assert run.returncode == 0, run.explain()
     assert unknown_config_options(run) == []
+    # the gpu profile's accelerator closure reads only params: resolved at start, no warning
+    assert "cannot be evaluated at start" not in run.output
     runs = _docker_runs(calls)
     rows = trace(run)
-    assert len(runs) == len(rows) == 10, runs
+    assert len(runs) == len(rows) == 11, runs
     score_dirs = {str(d) for d in task_dirs(run, "SPLAMFLOW_SCORE")}
+    (multiqc_dir,) = task_dirs(run, "MULTIQC")
     for line in runs:
         is_score = any(d in line for d in score_dirs)
         assert "-u " in line, line  # the docker profile's runOptions survive
         assert ("--gpus all" in line) == is_score, line
-        image = "ghcr.io/splamflow/splamflow:0.1.0-cuda " if is_score else "ghcr.io/splamflow/splamflow:0.1.0 "
+        image = ("ghcr.io/splamflow/splamflow:0.1.0-cuda " if is_score
+                 else "quay.io/biocontainers/multiqc:1.35--pyhdfd78af_1 " if str(multiqc_dir) in line
+                 else "ghcr.io/splamflow/splamflow:0.1.0 ")
         assert image in line, line
     for task in score_dirs:
         assert "--device cuda" in (Path(task) / ".command.out").read_text(), task
@@ -585,7 +662,7 @@ def test_stub_gpu_request_lifted_by_a_selector_scores_on_cpu(tmp_path):
     assert "scoring tasks run one at a time" not in run.output
     runs = _docker_runs(calls)
     score_dirs = {str(d) for d in task_dirs(run, "SPLAMFLOW_SCORE")}
-    assert len(score_dirs) == 2 and len(runs) == len(trace(run)) == 10, runs
+    assert len(score_dirs) == 2 and len(runs) == len(trace(run)) == 11, runs
     for line in runs:
         assert "--gpus all" not in line and "0.1.0-cuda" not in line, line
     for task in score_dirs:

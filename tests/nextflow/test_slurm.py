@@ -2,16 +2,19 @@
 tests/nextflow/slurm/start_slurm.sh as a one-node cluster on this machine with two GPUs declared as
 GRES (stand-in device files: scoring runs on CPU, tests/nextflow/slurm/slurm.config).
 
-`-profile test,gpu -c slurm.config` runs every task as a SLURM job, and slurmctld's own records
-(`scontrol show job`, kept for an hour after a job ends) show that every SPLAMFLOW_SCORE job, and no
-other job, asked for a GPU; the scoring jobs ran side by side, never more at once than the node's
-two GPUs; the published outputs are the bytes of the local-executor run; `-resume` under SLURM
-submits nothing. Skipped only where SLURM is missing and cannot be installed (not root, or no apt).
+`-profile test,gpu -c slurm.config -c site.config` runs every task as a SLURM job, and slurmctld's own
+records (`scontrol show job`, kept for an hour after a job ends) show that every SPLAMFLOW_SCORE job,
+and no other job, asked for a GPU, and that every job kept the site's process-wide clusterOptions;
+the scoring jobs ran side by side, never more at once than the node's two GPUs; the published
+outputs are the bytes of the local-executor run; `-resume` under SLURM submits nothing. A stub run
+with site clusterOptions that already ask for a GPU (a closure giving a list) adds no second one.
+Skipped only where SLURM is missing and cannot be installed (not root, or no apt).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -25,9 +28,9 @@ pytestmark = pytest.mark.nextflow
 SLURM = ROOT / "tests" / "nextflow" / "slurm"
 SCORE = "SPLAMFLOW_SCORE"
 GPUS = 2  # the GRES of start_slurm.sh's node
-# files whose bytes depend on the run, not on the results: reports, and the scoring speed and
+# files whose bytes depend on the run, not on the results: reports (MultiQC's too), and the scoring speed and
 # model path of each chunk's stats
-NOT_COMPARED = ("pipeline_info/", ".score_stats.json")
+NOT_COMPARED = ("pipeline_info/", ".score_stats.json", "multiqc/")
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def slurm(tmp_path_factory) -> dict[str, str]:
 def slurm_runs(slurm, tmp_path_factory) -> tuple[Run, Run, Path]:
     """The SLURM run, its -resume, and their --outdir."""
     where = tmp_path_factory.mktemp("slurm_run")
-    args = ("-profile", "test,gpu", "-c", str(SLURM / "slurm.config"))
+    args = ("-profile", "test,gpu", "-c", str(SLURM / "slurm.config"), "-c", str(SLURM / "site.config"))
     first = pipeline(where, where / "results", "slurm", *args, env=slurm)
     assert first.returncode == 0, first.explain()
     again = pipeline(where, where / "results", "slurm_resume", *args, "-resume", env=slurm)
@@ -75,10 +78,28 @@ def test_every_scoring_job_and_no_other_asks_slurm_for_a_gpu(slurm, slurm_runs):
     records = jobs(first, slurm)
     scoring = {name: fields for name, fields in records.items() if name.split(" ")[0].split(":")[-1] == SCORE}
     assert len(scoring) == 5, sorted(records)  # 3 chunks of the BAM's junctions, 2 of the annotation's
-    assert len(records) == 13, sorted(records)
+    assert len(records) == 14, sorted(records)
     for name, fields in records.items():
         wanted = "gres:gpu:1" if name in scoring else None
         assert fields.get("TresPerNode") == wanted, f"{name}: {fields}"
+        # the site's process-wide clusterOptions, on the scoring jobs too (the GPU selector adds to them)
+        assert fields.get("Comment") == "site", f"{name}: {fields}"
+
+
+def test_site_options_that_ask_for_a_gpu_get_no_second_request(slurm, tmp_path):
+    args = ("-profile", "test,gpu", "-stub", "-c", str(SLURM / "slurm.config"), "-c", str(SLURM / "site_gpu.config"))
+    run = pipeline(tmp_path, tmp_path / "results", "site_gpu", *args, env=slurm)
+    assert run.returncode == 0, run.explain()
+    records = jobs(run, slurm)
+    assert any(name.split(" ")[0].split(":")[-1] == SCORE for name in records), sorted(records)
+    for row in trace(run):
+        header = [line for line in (Path(row["workdir"]) / ".command.run").read_text().splitlines()
+                  if line.startswith("#SBATCH")]
+        assert header.count("#SBATCH --gres=gpu:1") == 1 and not any("--gpus" in line for line in header), header
+        # the site's closure, evaluated for the task
+        (comment,) = [line.split("=", 1)[1] for line in header if line.startswith("#SBATCH --comment=")]
+        assert re.fullmatch(r"site-\d+", comment) and records[row["name"]]["Comment"] == comment, header
+        assert records[row["name"]]["TresPerNode"] == "gres:gpu:1", records[row["name"]]
 
 
 def test_scoring_jobs_share_the_gpus_without_taking_turns(slurm, slurm_runs):
@@ -110,6 +131,6 @@ def test_outputs_are_the_bytes_of_the_local_run(slurm_runs, test_run):
 def test_resume_under_slurm_submits_nothing(slurm_runs):
     first, again, _ = slurm_runs
     rows = trace(again)
-    assert len(rows) == len(trace(first)) == 13
+    assert len(rows) == len(trace(first)) == 14
     assert {row["status"] for row in rows} == {"CACHED"}, [(row["name"], row["status"]) for row in rows]
     assert tasks_of(rows, SCORE) and "Submitted process" not in again.output

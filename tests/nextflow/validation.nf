@@ -7,7 +7,7 @@
     Prints "validation: N checks passed", or fails naming every check that did not hold.
 */
 
-include { readSamplesheet; delimitedRecords; checkParameters; fastaIndexes; annotationMeta; modelFiles; shippedModels; isModelName; modelProblem; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem } from '../../subworkflows/local/utils_splamflow_pipeline'
+include { readSamplesheet; delimitedRecords; checkParameters; fastaIndexes; annotationMeta; modelFiles; shippedModels; isModelName; modelProblem; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem; requestsGpu; acceleratorNote } from '../../subworkflows/local/utils_splamflow_pipeline'
 include { chunkIndex; chunksInOrder; chunkTasks } from '../../workflows/splamflow'
 
 workflow {
@@ -210,6 +210,25 @@ workflow {
     not_score.each { what, config ->
         cases << [precisionProblem('fp16', processSettings(config, score, null)) == '--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or fp32', "no GPU for the scorer from ${what}"]
     }
+    // an accelerator closure is resolved as Nextflow would for the task, with the run's params
+    def closures = [
+        '{ 0 }': [{ 0 }, false],
+        '{ null }': [{ null }, false],
+        '{ [request: 0] }': [{ [request: 0] }, false],
+        '{ params.no_such_param ? 1 : 0 }': [{ params.no_such_param ? 1 : 0 }, false],
+        '{ 1 }': [{ 1 }, true],
+        '{ [request: 2, type: params.no_such_param] }': [{ [request: 2, type: params.no_such_param] }, true],
+    ]
+    closures.each { what, pair ->
+        def settings = processSettings(['withName:SPLAMFLOW_SCORE': [accelerator: pair[0]]], score, null)
+        cases << [requestsGpu(settings) == pair[1] && acceleratorNote(settings) == null, "accelerator ${what}: a GPU request is ${pair[1]}"]
+    }
+    // a closure that reads the task cannot be resolved at start: a request, and a warning that says why
+    // (compiled from text, as a configuration file's: this script may not name `task`)
+    def reads_task = new GroovyShell().evaluate('{ -> task.attempt > 1 ? 1 : 0 }')
+    def per_task = processSettings(['withName:SPLAMFLOW_SCORE': [accelerator: reads_task]], score, null)
+    cases << [requestsGpu(per_task) && acceleratorNote(per_task)?.startsWith('splamflow: the accelerator of SPLAMFLOW_SCORE is a closure that cannot be evaluated at start (task is not known before the task runs)'), "accelerator { task.attempt > 1 ? 1 : 0 }: ${acceleratorNote(per_task)}"]
+    cases << [precisionProblem('fp16', processSettings(['withName:SPLAMFLOW_SCORE': [accelerator: { 0 }]], score, null)) != null, 'fp16 refused with an accelerator closure returning 0']
     cases << [precisionProblem('bf16', processSettings([:], score, null)) == null && precisionProblem('fp32', processSettings([:], score, null)) == null, 'bf16 and fp32 run on CPU']
     cases << [processSettings([:], score, null).executor == 'local', 'the default executor is local']
     cases << [processSettings([:], score, 'slurm').executor == 'slurm' && processSettings([:], score, [name: 'lsf']).executor == 'lsf', 'the executor scope counts']

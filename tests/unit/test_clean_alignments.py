@@ -424,6 +424,35 @@ def test_stats_tsv_and_plot(tmp_path, single_end):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_score_histogram_is_multiqc_line_graph_of_the_lower_scores(tmp_path, single_end):
+    bam, _ = single_end
+    # lower scores 0.02, 0.04 (bin 0.025), 0.5 exactly (bin 0.525: a bin holds its lower edge), 1.0 (the last
+    # bin holds 1); the donor/acceptor order does not matter
+    scores = write_scores(tmp_path / "h.bed", [("1", 100, 200, "+", 0.9, 0.02), ("1", 300, 400, "+", 0.04, 0.6),
+                                               ("1", 500, 600, "-", 0.5, 0.7), ("1", 700, 800, "+", 1.0, 1.0)])
+    out = tmp_path / "s1.score_histogram_mqc.json"
+    rc, _, _, _ = run_clean(tmp_path, bam, scores, "--score-histogram", str(out), "--sample", "s1")
+    assert rc == 0
+    content = json.loads(out.read_text())
+    assert (content["id"], content["plot_type"]) == ("splamflow_score_histogram", "linegraph")
+    assert "below 0.1 a junction is spurious" in content["description"]
+    assert list(content["data"]) == ["s1"]
+    histogram = content["data"]["s1"]
+    assert list(histogram) == [f"{0.025 + 0.05 * i:.3f}" for i in range(20)]
+    assert {x: y for x, y in histogram.items() if y} == {"0.025": 50.0, "0.525": 25.0, "0.975": 25.0}
+
+
+def test_score_histogram_of_no_scores_is_all_zero(tmp_path, single_end):
+    bam, _ = single_end
+    empty = tmp_path / "empty.bed"
+    empty.write_text("")
+    out = tmp_path / "h_mqc.json"
+    rc, _, _, _ = run_clean(tmp_path, bam, empty, "--score-histogram", str(out))
+    assert rc == 0
+    data = json.loads(out.read_text())["data"]
+    assert list(data) == ["in"] and set(data["in"].values()) == {0.0}
+
+
 def test_annotation_options_refused_for_bam(tmp_path, single_end, capsys):
     bam, scores = single_end
     assert main(["clean", str(bam), "--scores", str(scores), "-o", str(tmp_path / "k.bam"),

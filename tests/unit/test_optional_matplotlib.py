@@ -1,4 +1,5 @@
-"""matplotlib is an optional extra: without it, train and evaluate still run and say what was not drawn."""
+"""matplotlib is a dependency imported only to draw: in an environment that lacks it anyway, train and
+evaluate still run and say what was not drawn, and clean --plot is a one-line error."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from splamflow.cli import main
 
 @pytest.fixture
 def no_matplotlib(monkeypatch):
-    """`import matplotlib` raises ImportError, as where the `plots` extra is not installed."""
+    """`import matplotlib` raises ImportError, as in an environment that lacks it."""
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
@@ -63,7 +64,8 @@ def test_clean_plot_without_matplotlib_is_a_one_line_error(no_matplotlib, tmp_pa
     code = main(["clean", str(data / "chr20_slice.bam"), "--scores", str(scores), "-o", str(tmp_path / "k.bam"),
                  "--discarded", str(tmp_path / "d.bam"), "--plot", str(tmp_path / "p.png")])
     assert code == 2
-    assert capsys.readouterr().err.endswith("--plot needs matplotlib: pip install 'splamflow[plots]' (or matplotlib)\n")
+    assert capsys.readouterr().err.endswith(
+        "--plot needs matplotlib: splamflow depends on it; this environment lacks it: pip install matplotlib\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.bed"]
 
 
@@ -80,3 +82,18 @@ def test_matplotlib_without_a_writable_cache_folder_is_a_user_error(monkeypatch)
     monkeypatch.setitem(sys.modules, "matplotlib", SimpleNamespace(use=no_cache_folder))
     with pytest.raises(UserError, match=r"MPLCONFIGDIR .*--tmpfs /tmp"):
         pyplot()
+
+
+def test_pip_install_brings_what_the_pipeline_clean_up_draws_with():
+    """Every SPLAMFLOW_CLEAN task passes --plot: `pip install splamflow` must bring matplotlib, as the conda
+    recipe (matplotlib-base) and the images do."""
+    from pathlib import Path
+
+    import tomllib
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parents[2]
+    assert "--plot" in (root / "modules/splamflow/splamflow/clean/main.nf").read_text()
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert "matplotlib" in {Requirement(r).name for r in project["dependencies"]}
+    assert "plots" not in project.get("optional-dependencies", {})

@@ -396,7 +396,8 @@ def test_every_module_runs_in_this_version_of_the_image():
         pytest.skip("no modules/ yet")
     assert sorted(modules.glob("splamflow/splamflow/*/main.nf")), "modules/ exists but holds no splam module"
     problems = []
-    for main_nf in sorted(modules.rglob("main.nf")):
+    # modules/local/ runs other tools, in their own images (test_multiqc_module_pins_one_multiqc)
+    for main_nf in sorted((modules / "splamflow").rglob("main.nf")):
         rel = main_nf.relative_to(ROOT)
         directives = re.findall(r"^\s*container\s+(.+)$", main_nf.read_text(), re.M)
         if len(directives) != 1:
@@ -413,6 +414,18 @@ def test_every_module_runs_in_this_version_of_the_image():
             if not ref.startswith(f"{IMAGE}:")
         ]
     assert not problems, "\n".join(problems)
+
+
+def test_multiqc_module_pins_one_multiqc():
+    """The MULTIQC module's image, Singularity image and conda package, and the MultiQC the tests run
+    (scripts/checks/multiqc-constraints.txt), are one version."""
+    module = ROOT / "modules" / "local" / "multiqc"
+    constraints = (ROOT / "scripts" / "checks" / "multiqc-constraints.txt").read_text().splitlines()
+    pin = next(line.split("==")[1] for line in constraints if line.lower().startswith("multiqc=="))
+    (directive,) = re.findall(r"^\s*container\s+(.+?)\}\"$", (module / "main.nf").read_text(), re.M | re.S)
+    images = re.findall(r"multiqc:([\w.]+)--", directive)
+    assert images and set(images) == {pin}, directive
+    assert environment_specs(module / "environment.yml") == {"multiqc": f"={pin}"}
 
 
 def test_galaxy_tool_version_token():
@@ -523,10 +536,8 @@ def test_recipe_requires_what_the_package_declares():
     run = dict(split_spec(r) for r in recipe["requirements"]["run"])
     run = {CONDA_ALIASES.get(name, name): spec for name, spec in run.items()}
     project = pyproject()["project"]
-    # the package's requirements, plus plotting (clean --plot), which conda users get without asking
-    wanted = project["dependencies"] + project["optional-dependencies"]["plots"]
-    declared = {r.name: r.specifier for r in map(Requirement, wanted)}
-    assert set(run) == set(declared) | {"python"}, "run requirements: the package's, plus plotting"
+    declared = {r.name: r.specifier for r in map(Requirement, project["dependencies"])}
+    assert set(run) == set(declared) | {"python"}, "run requirements: the package's"
     # noarch python (CFEP-25): the oldest Python the package supports, no exact pins (those are the images')
     assert SpecifierSet(project["requires-python"]) == SpecifierSet(f">={PYTHON_MIN}")
     assert run.pop("python") == f">={PYTHON_MIN}"

@@ -44,6 +44,10 @@ workflow PIPELINE_INITIALISATION {
     }
     def process_config = (workflow.session.config.navigate('process') ?: [:]) as Map
     def score_settings = processSettings(process_config, scoreProcess(), workflow.session.config.navigate('executor'))
+    def accelerator_note = acceleratorNote(score_settings)
+    if (accelerator_note) {
+        log.warn(accelerator_note)
+    }
     def precision_problem = precisionProblem(typed.precision, score_settings)
     if (precision_problem) {
         problems << precision_problem
@@ -177,14 +181,44 @@ def selectorMatches(List names, String pattern) {
     return names.any { name -> name ==~ regex } != negated
 }
 
-// Whether the scoring task asks for a GPU: an accelerator set by any selector (an accelerator given
-// as a closure counts as a GPU; 0 does not)
+// The accelerator as Nextflow resolves it for a task, where that can be done at start: a closure is
+// called with the run's params, as a configuration closure sees them. One that reads anything else
+// (task.attempt, task.executor, meta) cannot be called before its task exists: [unresolved: why]
+def resolvedAccelerator(Object accelerator) {
+    if (!(accelerator instanceof Closure)) {
+        return [value: accelerator]
+    }
+    def known = [params: params].withDefault { name -> throw new MissingPropertyException("${name} is not known before the task runs".toString()) }
+    def call = accelerator.rehydrate(known, accelerator.owner, accelerator.thisObject)
+    call.resolveStrategy = Closure.DELEGATE_ONLY
+    try {
+        return [value: call.call()]
+    } catch (Exception e) {
+        return [unresolved: e.message]
+    }
+}
+
+// Whether the scoring task asks for a GPU: an accelerator set by any selector, as resolved above (0,
+// null, or a closure returning either, is no request); a closure that cannot be resolved at start is
+// taken as a request (acceleratorNote says so)
 def requestsGpu(Map settings) {
-    def accelerator = settings.accelerator
+    def resolved = resolvedAccelerator(settings.accelerator)
+    if (resolved.unresolved) {
+        return true
+    }
+    def accelerator = resolved.value
     if (accelerator instanceof Map) {
         accelerator = accelerator.request ?: accelerator.limit
     }
     return accelerator != null && accelerator != 0
+}
+
+// The warning for an accelerator closure that cannot be resolved at start, or null
+def acceleratorNote(Map settings) {
+    def unresolved = resolvedAccelerator(settings.accelerator).unresolved
+    return unresolved
+        ? "splamflow: the accelerator of SPLAMFLOW_SCORE is a closure that cannot be evaluated at start (${unresolved}): taken as a GPU request (--precision fp16 allowed; on the local executor scoring tasks run one at a time)".toString()
+        : null
 }
 
 // The local executor of Nextflow 25.04 gives every task every GPU of the machine, and the scorer

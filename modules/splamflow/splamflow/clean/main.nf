@@ -21,6 +21,7 @@ process SPLAMFLOW_CLEAN {
     tuple val(meta), path("*.discarded.bam")         , emit: discarded    , optional: true
     tuple val(meta), path("*.discarded.bam.bai")     , emit: discarded_bai, optional: true
     tuple val(meta), path("*.clean_stats_mqc.tsv")   , emit: mqc          , optional: true
+    tuple val(meta), path("*.score_histogram_mqc.json"), emit: score_histogram, optional: true
     tuple val(meta), path("*.cleaned.{gtf,gff3,gff}"), emit: annotation   , optional: true
     tuple val(meta), path("*.transcripts.tsv")       , emit: report       , optional: true
     tuple val(meta), path("*.clean_stats.json")      , emit: stats
@@ -60,6 +61,7 @@ process SPLAMFLOW_CLEAN {
             --threads ${task.cpus} \\
             --stats ${prefix}.clean_stats.json \\
             --stats-tsv ${prefix}.clean_stats_mqc.tsv \\
+            --score-histogram ${prefix}.score_histogram_mqc.json \\
             --sample ${prefix} \\
             --plot ${prefix}.clean.png \\
             ${genome} \\
@@ -85,7 +87,7 @@ process SPLAMFLOW_CLEAN {
         echo "${args}"
         touch ${prefix}.cleaned.bam ${prefix}.cleaned.bam.bai
         touch ${prefix}.discarded.bam ${prefix}.discarded.bam.bai
-        touch ${prefix}.clean_stats_mqc.tsv
+        touch ${prefix}.clean_stats_mqc.tsv ${prefix}.score_histogram_mqc.json
         echo '{}' > ${prefix}.clean_stats.json
         touch ${prefix}.clean.png
         """
