@@ -122,7 +122,7 @@ workflow {
         'withName:SPLAMFLOW_SCORE': ['withName:SPLAMFLOW_SCORE': [accelerator: 1]],
         "withName:'.*:SPLAMFLOW_SCORE'": ['withName:.*:SPLAMFLOW_SCORE': [accelerator: 1]],
         'withLabel:process_.* with a type': ['withLabel:process_.*': [accelerator: [request: 2, type: 'nvidia-tesla-t4']]],
-        'withName:!JUNCTIONS_.*': ['withName:!JUNCTIONS_.*': [accelerator: 1]],
+        'withName:!SPLAMFLOW_(UNITE|PROJECT)': ['withName:!SPLAMFLOW_(UNITE|PROJECT)': [accelerator: 1]],
     ]
     selectors.each { what, config ->
         cases << [precisionProblem('fp16', processSettings(config, score, null)) == null, "fp16 with a GPU requested by ${what}: ${processSettings(config, score, null)}"]
