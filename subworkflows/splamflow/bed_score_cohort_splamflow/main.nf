@@ -13,6 +13,34 @@ include { SPLAMFLOW_UNITE   } from '../../../modules/splamflow/splamflow/unite/m
 include { SPLAMFLOW_SCORE   } from '../../../modules/splamflow/splamflow/score/main'
 include { SPLAMFLOW_PROJECT } from '../../../modules/splamflow/splamflow/project/main'
 
+// One [meta, chunk] per chunk file of the union; the chunk's id names its SPLAMFLOW_SCORE outputs
+def chunkTasks(Map union, List chunks) {
+    return chunks.collect { chunk ->
+        def index = chunkIndex(chunk)
+        def id = "${union.id}.chunk_${String.format('%06d', index)}".toString()
+        [[id: id, union: union, chunk: index, chunks: chunks.size()], chunk]
+    }
+}
+
+// 0-based chunk index from a SPLAMFLOW_UNITE file name: chunk_000042.bed -> 42
+def chunkIndex(Object chunk) {
+    def match = chunk.name =~ /^chunk_(\d{6})\.bed$/
+    if (!match.find()) {
+        error("splamflow: unexpected chunk file name ${chunk.name} (expected chunk_NNNNNN.bed)")
+    }
+    return match.group(1) as Integer
+}
+
+// Scored chunks sorted by chunk index, after checking that the indices are exactly 0..n-1
+def chunksInOrder(Map union, List indexed) {
+    def sorted = indexed.sort(false) { pair -> pair[0] }
+    def indices = sorted.collect { pair -> pair[0] }
+    if (indices != (0..<indices.size()).toList()) {
+        error("splamflow: union ${union.id}: scored chunks ${indices} are not exactly 0..${indices.size() - 1}")
+    }
+    return sorted.collect { pair -> pair[1] }
+}
+
 workflow BED_SCORE_COHORT_SPLAMFLOW {
 
     take:
@@ -31,20 +59,14 @@ workflow BED_SCORE_COHORT_SPLAMFLOW {
     SPLAMFLOW_UNITE(ch_cohort.map { meta, rows -> [meta, rows.collect { row -> row[1] }] }, chunk_size)
 
     ch_chunks = SPLAMFLOW_UNITE.out.chunks
-        .flatMap { meta, chunks ->
-            def files = [chunks].flatten()
-            files.collect { chunk ->
-                def index = (chunk.name =~ /^chunk_(\d{6})\.bed$/)[0][1] as Integer
-                [[id: "${meta.id}.chunk_${String.format('%06d', index)}".toString(), union: meta, chunk: index, chunks: files.size()], chunk]
-            }
-        }
+        .flatMap { meta, chunks -> chunkTasks(meta, [chunks].flatten()) }
 
     SPLAMFLOW_SCORE(ch_chunks, ch_fasta, ch_model)
 
     ch_scored = SPLAMFLOW_SCORE.out.bed
         .map { meta, scores -> [groupKey(meta.union, meta.chunks), [meta.chunk, scores]] }
         .groupTuple()
-        .map { key, indexed -> [key.getGroupTarget(), indexed.sort(false) { pair -> pair[0] }.collect { pair -> pair[1] }] }
+        .map { key, indexed -> [key.getGroupTarget(), chunksInOrder(key.getGroupTarget(), indexed)] }
 
     SPLAMFLOW_PROJECT(
         ch_cohort
