@@ -26,6 +26,8 @@ PROG = "splam_score.py"
 SUBCOMMANDS: dict[str, str] = {
     "extract": "junctions from BAM/CRAM, or introns from GTF/GFF3, as BED",
     "score": "score junctions (BED) with the Splam model",
+    "unite": "unite the junction BEDs of a cohort into one deduplicated set, in balanced chunks",
+    "project": "each sample's own scores file from the scores of a union",
     "clean": "remove spurious spliced alignments (BAM) or transcripts (GTF/GFF3)",
     "curate": "build a training/test set from a genome and annotations",
     "train": "train a Splam model on a curated set",
@@ -35,7 +37,7 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 # Inputs (argparse names) that may be pipes: copied to a temporary file first (io.files.spooled_inputs).
-PIPED_INPUTS = ("input", "inputs", "junctions", "scores", "annotation", "alt", "bam")
+PIPED_INPUTS = ("input", "inputs", "junctions", "scores", "union", "annotation", "alt", "bam")
 
 
 def _version_text() -> str:

@@ -1,27 +1,22 @@
 /*
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-    SPLAMFLOW: extract -> split -> score (one task per chunk, GPU-capable) -> merge -> clean
+    SPLAMFLOW: extract -> score the cohort once (unite, score per chunk, project) -> clean
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     Alignments (BAMs) and an annotation (GTF/GFF3) go through the same modules under two
     names each (SPLAMFLOW_EXTRACT / SPLAMFLOW_EXTRACT_ANNOTATION, SPLAMFLOW_CLEAN /
     SPLAMFLOW_CLEAN_ANNOTATION), so that conf/modules.config gives each its options by name.
 
-    Scatter/gather: JUNCTIONS_SPLIT writes chunk k (0-based) of a sample's junctions as
-    <id>.chunk_<k as 6 digits>.bed. Each chunk becomes one SPLAMFLOW_SCORE task whose meta is
-    `[id: '<id>.chunk_<k>', sample: <the sample's meta>, chunk: k, chunks: n]`. The gather
-    groups a sample's n scored chunks (groupKey with the size known up front, so no waiting
-    for the end of the channel), checks that the indices are exactly 0..n-1, sorts by index,
-    and JUNCTIONS_MERGE concatenates them in that order: the merged scores have the bytes the
-    unsplit file would have given, because scoring is row-by-row in input order.
+    Scoring is the installable subworkflow BED_SCORE_COHORT_SPLAMFLOW: the junctions of every
+    sample and of the annotation are united and scored once (one SPLAMFLOW_SCORE task per
+    chunk of at most --score_chunk_size junctions), and each gets its own scores back, byte for
+    byte what scoring it alone writes.
 ----------------------------------------------------------------------------------------
 */
 
-include { SPLAMFLOW_EXTRACT                            } from '../modules/splamflow/splamflow/extract/main'
+include { SPLAMFLOW_EXTRACT                                 } from '../modules/splamflow/splamflow/extract/main'
 include { SPLAMFLOW_EXTRACT as SPLAMFLOW_EXTRACT_ANNOTATION } from '../modules/splamflow/splamflow/extract/main'
-include { JUNCTIONS_SPLIT                          } from '../modules/splamflow/junctions/split/main'
-include { SPLAMFLOW_SCORE                              } from '../modules/splamflow/splamflow/score/main'
-include { JUNCTIONS_MERGE                          } from '../modules/splamflow/junctions/merge/main'
-include { SPLAMFLOW_CLEAN                              } from '../modules/splamflow/splamflow/clean/main'
+include { BED_SCORE_COHORT_SPLAMFLOW                        } from '../subworkflows/splamflow/bed_score_cohort_splamflow/main'
+include { SPLAMFLOW_CLEAN                                   } from '../modules/splamflow/splamflow/clean/main'
 include { SPLAMFLOW_CLEAN as SPLAMFLOW_CLEAN_ANNOTATION     } from '../modules/splamflow/splamflow/clean/main'
 include { MULTIQC                                      } from '../modules/local/multiqc/main'
 
@@ -39,21 +34,9 @@ workflow SPLAMFLOW {
     SPLAMFLOW_EXTRACT_ANNOTATION(ch_annotation, ch_fasta)
     ch_junctions = SPLAMFLOW_EXTRACT.out.bed.mix(SPLAMFLOW_EXTRACT_ANNOTATION.out.bed)
 
-    JUNCTIONS_SPLIT(ch_junctions, chunk_size)
+    BED_SCORE_COHORT_SPLAMFLOW(ch_junctions, ch_fasta, ch_model, chunk_size)
 
-    ch_chunks = JUNCTIONS_SPLIT.out.chunks
-        .flatMap { meta, chunks -> chunkTasks(meta, chunks instanceof List ? chunks : [chunks]) }
-
-    SPLAMFLOW_SCORE(ch_chunks, ch_fasta, ch_model)
-
-    ch_scored = SPLAMFLOW_SCORE.out.bed
-        .map { meta, scores -> [groupKey(meta.sample, meta.chunks), [meta.chunk, scores]] }
-        .groupTuple()
-        .map { key, indexed -> [key.getGroupTarget(), chunksInOrder(key.getGroupTarget(), indexed)] }
-
-    JUNCTIONS_MERGE(ch_scored)
-
-    ch_merged = JUNCTIONS_MERGE.out.bed
+    ch_merged = BED_SCORE_COHORT_SPLAMFLOW.out.scores
         .branch { meta, _scores ->
             annotation: meta.type == 'annotation'
             alignments: true
@@ -76,7 +59,7 @@ workflow SPLAMFLOW {
     }
 
     junctions   = ch_junctions
-    scores      = JUNCTIONS_MERGE.out.bed
+    scores      = BED_SCORE_COHORT_SPLAMFLOW.out.scores
     cleaned_bam = SPLAMFLOW_CLEAN.out.bam
     discarded   = SPLAMFLOW_CLEAN.out.discarded
     annotation  = SPLAMFLOW_CLEAN_ANNOTATION.out.annotation
@@ -99,34 +82,6 @@ workflow SPLAMFLOW {
     Functions
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 */
-
-// One [meta, chunk] per chunk file of a sample; the chunk's id names its SPLAMFLOW_SCORE outputs
-def chunkTasks(Map meta, List chunks) {
-    return chunks.collect { chunk ->
-        def index = chunkIndex(chunk)
-        def id = "${meta.id}.chunk_${String.format('%06d', index)}".toString()
-        [[id: id, sample: meta, chunk: index, chunks: chunks.size()], chunk]
-    }
-}
-
-// 0-based chunk index from a JUNCTIONS_SPLIT file name: <id>.chunk_000042.bed -> 42
-def chunkIndex(Object chunk) {
-    def match = chunk.name =~ /\.chunk_(\d{6})\.bed$/
-    if (!match.find()) {
-        error("splamflow: unexpected chunk file name ${chunk.name} (expected <id>.chunk_NNNNNN.bed)")
-    }
-    return match.group(1) as Integer
-}
-
-// Scored chunks sorted by chunk index, after checking that the indices are exactly 0..n-1
-def chunksInOrder(Map meta, List indexed) {
-    def sorted = indexed.sort(false) { pair -> pair[0] }
-    def indices = sorted.collect { pair -> pair[0] }
-    if (indices != (0..<indices.size()).toList()) {
-        error("splamflow: sample ${meta.id}: scored chunks ${indices} are not exactly 0..${indices.size() - 1}")
-    }
-    return sorted.collect { pair -> pair[1] }
-}
 
 // Why MultiQC cannot run, or null: where tasks run the software on PATH (no container engine, no
 // conda), `pip install splamflow` does not bring MultiQC. PATH is this machine's: on a grid

@@ -107,6 +107,10 @@ SPECS = {
                      "{o}/report", folder_output=True, number="--batch-size"),
     "convert-model": Spec("convert-model {input} -o {output}", "{m}/state.pt", "{o}/m.safetensors", number=None),
     "prepare-genome": Spec("prepare-genome {input} -o {output}", "{m}/chr20_slice.fa.gz", "{o}/g.fa.gz", number=None),
+    "unite": Spec("unite {input} -o {output}", "{m}/junctions.bed", "{o}/union", folder_output=True,
+                  number="--chunk-size"),
+    "project": Spec("project {input} --union {m}/junctions.bed --scores {m}/scores.bed -o {output}",
+                    "{m}/junctions.bed", "{o}/s.bed", number=None),
 }
 
 
@@ -199,6 +203,13 @@ def _bam_with_stem_index(m: Path, i: Path, o: Path) -> None:
 
 
 CASES = [
+    Case("unite-bed-row-too-short", "unite {m}/junctions.bed {i}/j.bed -o {o}/union",
+         "j.bed:1: BED row has 2 tab-separated columns", setup=_write("{i}/j.bed", b"20\t10\n")),
+    Case("project-row-not-in-the-union", "project {i}/j.bed --union {m}/junctions.bed --scores {m}/scores.bed "
+         "-o {o}/s.bed", "j.bed:1: junction 20:5-10 (+) is not in the union",
+         setup=_write("{i}/j.bed", b"20\t5\t10\tJ\t1\t+\n"), existing=("s.bed",)),
+    Case("project-scores-of-another-union", "project {m}/junctions.bed --union {i}/u.bed --scores {m}/scores.bed "
+         "-o {o}/s.bed", "is not in the union junctions", setup=_write("{i}/u.bed", b"20\t5\t10\tJ\t1\t+\n")),
     # issue 10 point 2: an index the tool writes replaced the discarded BAM
     Case("clean-discarded-is-the-index-of-output",
          "clean {m}/chr20_slice.bam --scores {m}/scores.bed -o {o}/k.bam --discarded {o}/k.bam.bai",
@@ -370,6 +381,7 @@ INT_OPTIONS = {
     "curate": ("--max-intron",),
     "train": ("--epochs", "--batch-size", "--warmup-steps", "--threads", "--checkpoint-every", "--max-steps"),
     "evaluate": ("--batch-size",),
+    "unite": ("--chunk-size",),
 }
 NOT_INTEGERS = ("abc", "1.5", "0x10", "1e3", "9" * 5000, "\u22121", "NaN", "inf", "1,000", "0b11", "2**3", "1.0")
 FLOAT_OPTIONS = {
@@ -382,6 +394,7 @@ FILE_OUTPUTS = {
     "extract": ("-o", "--intron-counts"),
     "score": ("-o", "--stats"),
     "clean": ("-o", "--discarded", "--stats", "--stats-tsv"),
+    "project": ("-o",),
 }
 
 

@@ -1,10 +1,12 @@
 """splamflow's modules in someone else's pipeline, with nf-core tools and the real Nextflow.
 
 A scratch pipeline is made with `nf-core pipelines create` (nf-core tools from
-tests/nextflow/requirements-nf-core.txt, installed into .venv-nfcore/), splamflow/extract,
-splamflow/score, splamflow/clean and splamflow/preparegenome are installed into it with
-`nf-core modules --git-remote ... install`, linted with `nf-core modules lint`, and a small workflow using them
-(tests/nextflow/consumer.nf) runs with the local executor. The installed modules' own nf-test tests
+tests/nextflow/requirements-nf-core.txt, installed into .venv-nfcore/), the modules splamflow/extract,
+splamflow/unite, splamflow/score, splamflow/project, splamflow/clean and splamflow/preparegenome are installed into it with
+`nf-core modules --git-remote ... install` and the subworkflow bed_score_cohort_splamflow with
+`nf-core subworkflows --git-remote ... install`, linted with `nf-core modules lint` and `nf-core
+subworkflows lint`, and a small workflow using the modules (tests/nextflow/consumer.nf) runs with
+the local executor. The installed modules' own nf-test tests
 find their setup modules and, where nf-test is installed (not in CI: it is on neither Maven
 Central, PyPI nor npm), run in the scratch pipeline with its data path set as a user would.
 
@@ -42,7 +44,8 @@ HERE = ROOT / "tests" / "nextflow"
 DATA = ROOT / "tests" / "data"
 TOOLS = ROOT / ".venv-nfcore"
 REQUIREMENTS = HERE / "requirements-nf-core.txt"
-MODULES = ["splamflow/extract", "splamflow/score", "splamflow/clean", "splamflow/preparegenome"]
+MODULES = ["splamflow/extract", "splamflow/unite", "splamflow/score", "splamflow/project", "splamflow/clean", "splamflow/preparegenome"]
+SUBWORKFLOWS = ["bed_score_cohort_splamflow"]
 TIMEOUT = 900
 
 
@@ -117,7 +120,7 @@ def run(command: list, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def pipeline(work, remote, env) -> Path:
-    """A scratch pipeline made by nf-core tools, with the splam modules installed from `remote`."""
+    """A scratch pipeline made by nf-core tools, with the splamflow modules and subworkflow installed from `remote`."""
     nf_core = nf_core_tools()
     created = run(
         [nf_core, "pipelines", "create", "-t", HERE / "nf-core-template.yml", "-o", work / "consumer"], work, env
@@ -127,6 +130,10 @@ def pipeline(work, remote, env) -> Path:
     for module in MODULES:
         installed = run([nf_core, "modules", "--git-remote", remote, "install", module], consumer, env)
         assert (consumer / "modules" / "splamflow" / module / "main.nf").is_file(), installed.stdout[-4000:]
+    for subworkflow in SUBWORKFLOWS:
+        installed = run([nf_core, "subworkflows", "--git-remote", remote, "install", subworkflow], consumer, env)
+        folder = consumer / "subworkflows" / "splamflow" / subworkflow
+        assert (folder / "main.nf").is_file(), installed.stdout[-4000:]
     return consumer
 
 
@@ -146,6 +153,28 @@ def test_modules_install_with_nf_core_tools(pipeline, remote):
         folder = pipeline / "modules" / "splamflow" / module
         for name in ("main.nf", "meta.yml", "environment.yml", "tests/main.nf.test"):
             assert (folder / name).read_text() == _git("show", f"HEAD:modules/splamflow/{module}/{name}"), name
+
+
+def test_subworkflow_installs_with_nf_core_tools(pipeline, remote):
+    entries = json.loads((pipeline / "modules.json").read_text())["repos"][remote]["subworkflows"]["splamflow"]
+    assert sorted(entries) == sorted(SUBWORKFLOWS)
+    for subworkflow in SUBWORKFLOWS:
+        source = f"subworkflows/splamflow/{subworkflow}"
+        assert entries[subworkflow]["git_sha"] == _git("log", "-1", "--format=%H", "HEAD", "--", source).strip()
+        folder = pipeline / "subworkflows" / "splamflow" / subworkflow
+        for name in ("main.nf", "meta.yml", "tests/main.nf.test", "tests/main.nf.test.snap"):
+            assert (folder / name).read_text() == _git("show", f"HEAD:{source}/{name}"), name
+
+
+def test_nf_core_subworkflows_lint_passes(pipeline, remote, env):
+    lint = ["lint", "--all", "--passed", "--plain-text"]
+    linted = run([nf_core_tools(), "subworkflows", "--git-remote", remote, *lint], pipeline, env)
+    report = linted.stdout
+    assert linted.returncode == 0, report[-6000:]
+    for subworkflow in SUBWORKFLOWS:
+        assert re.search(rf"^{re.escape(subworkflow)}\b", report, re.MULTILINE), report[-6000:]
+    assert "[✗]   0 Tests Failed" in report, report[-6000:]
+    assert "[!]   0 Test Warnings" in report or "Test Warning" not in report, report[-6000:]
 
 
 def test_nf_core_modules_lint_passes(pipeline, remote, env):

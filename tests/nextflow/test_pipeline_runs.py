@@ -1,13 +1,14 @@
 """The pipeline run by the real Nextflow with the local executor (splamflow from .venv on PATH).
 
 - `-profile test` (BAM sample + GTF annotation of the chr20 slice, 100 junctions per scoring task):
-  published files, merged scores byte-identical to `splam_score.py score` run directly, cleaned +
-  discarded = input record for record (the discarded BAM not published), versions naming splamflow,
-  torch and MultiQC, the MultiQC table, the MultiQC report whose parsed data holds the sample's clean
-  counts and score histogram, >= 3 SPLAMFLOW_SCORE tasks for the BAM sample;
+  published files, each one's scores (from the cohort's union, scored once) byte-identical to
+  `splam_score.py score` run directly on it, cleaned + discarded = input record for record (the
+  discarded BAM not published), versions naming splamflow, torch and MultiQC, the MultiQC table, the
+  MultiQC report whose parsed data holds the sample's clean counts and score histogram, 3 balanced
+  SPLAMFLOW_SCORE tasks for the union;
 - the same command with `-resume` re-executes no task;
 - the strict syntax parser (NXF_SYNTAX_PARSER=v2) with typed command-line parameters and 50
-  junctions per task: same merged bytes, the parameters (--infer_strand motif too) reach the tasks,
+  junctions per task: same bytes, the parameters (--infer_strand motif too) reach the tasks,
   `--save_discarded true` publishes the discarded BAM, `--multiqc_config` and a `--multiqc_title` with
   quotes, `$` and backquotes reach MultiQC as given;
 - `-stub -profile test,gpu` with every parameter given as text (as the strict parser may pass
@@ -206,29 +207,34 @@ def test_test_profile_publishes_every_output(test_run):
         for ending in endings:
             path = outdir / sample / f"{sample}.{ending}"
             assert path.is_file() and path.stat().st_size > 0, f"missing or empty: {path}"
-    # 247 BAM junctions and 155 annotation introns in chunks of 100: 3 + 2 scoring tasks
-    assert len(list((outdir / SAMPLE / "score_chunks").glob(f"{SAMPLE}.chunk_*.score_stats.json"))) == 3
-    assert len(list((outdir / ANNOTATION / "score_chunks").glob(f"{ANNOTATION}.chunk_*.score_stats.json"))) == 2
+    # 247 BAM junctions and 155 annotation introns, 269 distinct, in chunks of at most 100: 3 scoring tasks
+    assert len(list((outdir / "score_chunks").glob("union.chunk_*.score_stats.json"))) == 3
     for name in ("execution_report_first.html", "execution_timeline_first.html", "pipeline_dag_first.html"):
         assert (outdir / "pipeline_info" / name).is_file(), name
     # without --save_discarded the discarded alignments stay in the work folder
     assert not list(outdir.glob("**/*.discarded.bam*"))
 
 
-def test_scatter_runs_three_or_more_scoring_tasks_per_sample(test_run):
+def test_the_union_is_scored_once_in_balanced_chunks(test_run):
     _, outdir = test_run
     rows = tasks_of(trace(test_run[0]), "SPLAMFLOW_SCORE")
     assert all(row["status"] == "COMPLETED" for row in rows)
-    per_sample = Counter(row["name"].split("(")[1].split(".chunk_")[0] for row in rows)
-    assert per_sample == {SAMPLE: 3, ANNOTATION: 2}, per_sample
+    assert sorted(row["name"].split("(")[1].rstrip(")") for row in rows) == [f"union.chunk_00000{k}" for k in range(3)]
+    # 269 distinct junctions: 90 + 90 + 89 (not 100 + 100 + 69), the two samples' shared ones scored once
+    sizes = []
+    for row in rows:
+        stats = json.loads(next(Path(row["workdir"]).glob("*.score_stats.json")).read_text())
+        sizes.append(stats["rows"])
+    assert sorted(sizes) == [89, 90, 90]
+    assert [len(tasks_of(trace(test_run[0]), name)) for name in ("SPLAMFLOW_UNITE", "SPLAMFLOW_PROJECT")] == [1, 1]
 
 
-def test_merged_scores_are_the_bytes_of_scoring_directly(test_run, direct):
+def test_cohort_scores_are_the_bytes_of_scoring_each_directly(test_run, direct):
     _, outdir = test_run
     for name in (SAMPLE, ANNOTATION):
         assert (outdir / name / f"{name}.junctions.bed").read_bytes() == direct[f"{name}.junctions"].read_bytes()
-        merged = (outdir / name / f"{name}.scores.bed").read_bytes()
-        assert merged == direct[f"{name}.scores"].read_bytes(), f"{name}: merged scores differ from one-chunk scoring"
+        projected = (outdir / name / f"{name}.scores.bed").read_bytes()
+        assert projected == direct[f"{name}.scores"].read_bytes(), f"{name}: cohort scores differ from scoring it alone"
 
 
 def _bam_records(path: Path) -> list[pysam.AlignedSegment]:
@@ -345,8 +351,7 @@ def test_strict_parser_runs_with_typed_parameters(strict_run, direct):
     log = run.log()
     assert "Using script parser v2" in log and "Using config parser v2" in log
     rows = trace(run)
-    per_sample = Counter(row["name"].split("(")[1].split(".chunk_")[0] for row in tasks_of(rows, "SPLAMFLOW_SCORE"))
-    assert per_sample == {SAMPLE: 5, ANNOTATION: 4}, per_sample  # 247 and 155 junctions, 50 per task
+    assert len(tasks_of(rows, "SPLAMFLOW_SCORE")) == 6  # 269 distinct junctions, at most 50 per task
     for name in (SAMPLE, ANNOTATION):
         assert (outdir / name / f"{name}.scores.bed").read_bytes() == direct[f"{name}.scores"].read_bytes()
     stats = json.loads((outdir / SAMPLE / f"{SAMPLE}.clean_stats.json").read_text())
@@ -522,9 +527,9 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
 
 
 RETRY_CONFIG = """
-// JUNCTIONS_MERGE's first attempt exits as a task on a reclaimed spot instance does under Fusion
+// SPLAMFLOW_PROJECT's first attempt exits as a task on a reclaimed spot instance does under Fusion
 process {
-    withName: 'JUNCTIONS_MERGE' {
+    withName: 'SPLAMFLOW_PROJECT' {
         beforeScript = { task.attempt == 1 ? 'exit 175' : 'true' }
     }
 }
@@ -542,14 +547,13 @@ def test_stub_test_profile_writes_to_results_and_retries_exit_175(tmp_path):
     assert (results / "pipeline_info" / "splamflow_software_versions.yml").is_file()
     scores = results / SAMPLE / f"{SAMPLE}.scores.bed"
     assert scores.is_file() and not scores.is_symlink()  # the default --publish_dir_mode: copies
-    rows = tasks_of(trace(run), "JUNCTIONS_MERGE")
+    rows = tasks_of(trace(run), "SPLAMFLOW_PROJECT")
     assert Path(rows[0]["workdir"]).parent.parent == launch / "work"
     attempts = sorted((row["name"], row["status"], row["exit"]) for row in rows)
-    assert attempts == sorted(
-        (f"SPLAMFLOW:JUNCTIONS_MERGE ({name})", status, code)
-        for name in (SAMPLE, ANNOTATION)
-        for status, code in (("FAILED", "175"), ("COMPLETED", "0"))
-    ), attempts
+    assert attempts == [
+        ("SPLAMFLOW:BED_SCORE_COHORT_SPLAMFLOW:SPLAMFLOW_PROJECT (union)", status, code)
+        for status, code in (("COMPLETED", "0"), ("FAILED", "175"))
+    ], attempts
 
 
 def test_stub_without_multiqc_on_path_skips_the_report_with_one_warning(tmp_path):
@@ -614,7 +618,8 @@ def test_stub_gpu_then_docker_profile_gives_gpus_to_the_scorer_only(tmp_path):
     assert "cannot be evaluated at start" not in run.output
     runs = _docker_runs(calls)
     rows = trace(run)
-    assert len(runs) == len(rows) == 11, runs
+    # a stub run: 2 extract, 1 unite, 2 score (the stub's union has one chunk per input), 1 project, 2 clean, 1 MultiQC
+    assert len(runs) == len(rows) == 9, runs
     score_dirs = {str(d) for d in task_dirs(run, "SPLAMFLOW_SCORE")}
     (multiqc_dir,) = task_dirs(run, "MULTIQC")
     for line in runs:
@@ -662,7 +667,7 @@ def test_stub_gpu_request_lifted_by_a_selector_scores_on_cpu(tmp_path):
     assert "scoring tasks run one at a time" not in run.output
     runs = _docker_runs(calls)
     score_dirs = {str(d) for d in task_dirs(run, "SPLAMFLOW_SCORE")}
-    assert len(score_dirs) == 2 and len(runs) == len(trace(run)) == 11, runs
+    assert len(score_dirs) == 2 and len(runs) == len(trace(run)) == 9, runs
     for line in runs:
         assert "--gpus all" not in line and "0.1.0-cuda" not in line, line
     for task in score_dirs:
@@ -684,8 +689,9 @@ def test_publish_dir_mode_and_outdir_of_the_command_line(parser, mode, tmp_path)
     assert run.returncode == 0, run.explain()
     assert ("Using config parser v2" in run.log()) == (parser == "v2")
     published = [outdir / name / f"{name}.{ending}" for name, endings in PUBLISHED.items() for ending in endings]
-    published += [path for name in PUBLISHED for path in (outdir / name / "score_chunks").glob("*.score_stats.json")]
-    assert len(published) == len(PUBLISHED[SAMPLE]) + len(PUBLISHED[ANNOTATION]) + 2  # one chunk each in a stub run
+    published += list((outdir / "score_chunks").glob("*.score_stats.json"))
+    # a stub run's union has one chunk per input: two
+    assert len(published) == len(PUBLISHED[SAMPLE]) + len(PUBLISHED[ANNOTATION]) + 2
     for path in published:
         if mode == "default":
             assert path.is_file() and not path.is_symlink(), f"not a copy: {path}"

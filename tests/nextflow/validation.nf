@@ -1,6 +1,6 @@
 /*
     The pipeline's own input checks (subworkflows/local/utils_splamflow_pipeline) and scatter/gather
-    helpers (workflows/splamflow.nf), called by the real Nextflow on the committed samplesheets and
+    helpers (subworkflows/splamflow/bed_score_cohort_splamflow), called by the real Nextflow on the committed samplesheets and
     on bad ones written here: many cases in one run, where a pipeline run per case would cost a
     Nextflow start each. tests/nextflow/test_validation.py runs it:
         nextflow run tests/nextflow/validation.nf --root <repository> --scratch <empty folder>
@@ -8,7 +8,7 @@
 */
 
 include { readSamplesheet; delimitedRecords; checkParameters; fastaIndexes; annotationMeta; modelFiles; shippedModels; isModelName; modelProblem; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem; requestsGpu; acceleratorNote } from '../../subworkflows/local/utils_splamflow_pipeline'
-include { chunkIndex; chunksInOrder; chunkTasks } from '../../workflows/splamflow'
+include { chunkIndex; chunksInOrder; chunkTasks } from '../../subworkflows/splamflow/bed_score_cohort_splamflow'
 
 workflow {
 
@@ -196,7 +196,7 @@ workflow {
         'withName:SPLAMFLOW_SCORE': ['withName:SPLAMFLOW_SCORE': [accelerator: 1]],
         "withName:'.*:SPLAMFLOW_SCORE'": ['withName:.*:SPLAMFLOW_SCORE': [accelerator: 1]],
         'withLabel:process_.* with a type': ['withLabel:process_.*': [accelerator: [request: 2, type: 'nvidia-tesla-t4']]],
-        'withName:!JUNCTIONS_.*': ['withName:!JUNCTIONS_.*': [accelerator: 1]],
+        'withName:!SPLAMFLOW_(UNITE|PROJECT)': ['withName:!SPLAMFLOW_(UNITE|PROJECT)': [accelerator: 1]],
     ]
     selectors.each { what, config ->
         cases << [precisionProblem('fp16', processSettings(config, score, null)) == null, "fp16 with a GPU requested by ${what}: ${processSettings(config, score, null)}"]
@@ -245,11 +245,11 @@ workflow {
     cases << [condaProblem(true, '0.1.0')?.contains('install splamflow==0.1.0 from PyPI, which does not have that version yet'), 'conda refused while splamflow is not on PyPI']
     cases << [condaProblem(false, '0.1.0') == null, 'no conda, no problem']
 
-    // scatter/gather helpers of workflows/splamflow.nf
-    cases << [chunkIndex(file('/w/s1.chunk_000042.bed')) == 42, 'chunk index from the file name']
-    def tasks = chunkTasks([id: 's1', type: 'alignments'], [file('/w/s1.chunk_000001.bed'), file('/w/s1.chunk_000000.bed')])
-    cases << [tasks.collect { task -> task[0].id } == ['s1.chunk_000001', 's1.chunk_000000'], "chunk ids: ${tasks}"]
-    cases << [tasks.every { task -> task[0].sample == [id: 's1', type: 'alignments'] && task[0].chunks == 2 }, "chunk metas keep the sample: ${tasks}"]
+    // scatter/gather helpers of subworkflows/splamflow/bed_score_cohort_splamflow
+    cases << [chunkIndex(file('/w/chunk_000042.bed')) == 42, 'chunk index from the file name']
+    def tasks = chunkTasks([id: 'union'], [file('/w/chunk_000001.bed'), file('/w/chunk_000000.bed')])
+    cases << [tasks.collect { task -> task[0].id } == ['union.chunk_000001', 'union.chunk_000000'], "chunk ids: ${tasks}"]
+    cases << [tasks.every { task -> task[0].union == [id: 'union'] && task[0].chunks == 2 }, "chunk metas keep the union: ${tasks}"]
     cases << [chunksInOrder([id: 's1'], [[2, 'c'], [0, 'a'], [1, 'b']]) == ['a', 'b', 'c'], 'chunks sorted by index']
 
     cases.each { ok, what ->

@@ -103,7 +103,7 @@ def test_module_commands_use_only_cli_flags():
         words = args[: args.index(">")] if ">" in args else args  # the output redirection is the shell's
         assert len(words) == 1 and words[0] in top_level, f"{where}: {args}"
     calls = [call for call in calls if call not in version_calls]
-    assert {args[0] for _, args in calls} == {"extract", "score", "clean", "prepare-genome"}
+    assert {args[0] for _, args in calls} == {"extract", "unite", "score", "project", "clean", "prepare-genome"}
     for where, args in calls:
         check_invocation(args, options, where)
 

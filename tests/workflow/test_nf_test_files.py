@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_FILES = sorted(ROOT.glob("modules/splamflow/**/tests/*.nf.test")) + sorted(
-    (ROOT / "tests" / "workflow").glob("*.nf.test")
+TEST_FILES = (
+    sorted(ROOT.glob("modules/splamflow/**/tests/*.nf.test"))
+    + sorted(ROOT.glob("subworkflows/splamflow/**/tests/*.nf.test"))
+    + sorted((ROOT / "tests" / "workflow").glob("*.nf.test"))
 )
 # functions of the nft-utils plugin, which nf-test.config does not load
 NFT_UTILS = ("sanitizeOutput", "getAllFilesFromDir", "removeNextflowVersion", "removeFromYamlMap", "listToMD5")
@@ -52,6 +54,7 @@ def floats_in(value: object) -> list[float]:
 def test_the_test_files_are_found():
     names = {path.relative_to(ROOT).as_posix() for path in TEST_FILES}
     assert "tests/workflow/default.nf.test" in names
+    assert "subworkflows/splamflow/bed_score_cohort_splamflow/tests/main.nf.test" in names
     assert len([name for name in names if name.startswith("modules/")]) >= 6, names
 
 
@@ -76,7 +79,7 @@ def test_nf_test_file(path: Path):
     # (`nf-core modules lint` checks the same, tests/nextflow/test_nfcore_modules.py)
     tags = set(re.findall(r'^\s*tag "([^"]+)"', body, re.MULTILINE))
     for script in re.findall(r'^\s*script "(\.\./\.\./[^"]+)/main\.nf"', body, re.MULTILINE):
-        used = (path.parent / script).resolve().relative_to(path.parents[3].resolve()).as_posix()
+        used = (path.parent / script).resolve().relative_to(ROOT / "modules" / "splamflow").as_posix()
         assert used in tags, f'setup runs {used} without `tag "{used}"`'
     with_snapshot = {name for name, block in tests.items() if "snapshot(" in block}
     snap = path.with_name(path.name + ".snap")

@@ -136,10 +136,10 @@ def isTrue(Object value) {
     return value != null && value.toString().toLowerCase() == 'true'
 }
 
-// The scoring process as the configuration resolves it: names and labels are those of
-// workflows/splamflow.nf's SPLAMFLOW_SCORE (its fully-qualified name is the path of workflows to it)
+// The scoring process as the configuration resolves it: names and labels are those of SPLAMFLOW_SCORE
+// in BED_SCORE_COHORT_SPLAMFLOW (its fully-qualified name is the path of workflows to it)
 def scoreProcess() {
-    return [names: ['SPLAMFLOW_SCORE', 'SPLAMFLOW:SPLAMFLOW_SCORE'], labels: ['process_medium', 'process_gpu']]
+    return [names: ['SPLAMFLOW_SCORE', 'SPLAMFLOW:BED_SCORE_COHORT_SPLAMFLOW:SPLAMFLOW_SCORE'], labels: ['process_medium', 'process_gpu']]
 }
 
 // A process's directives as Nextflow applies the configuration to it (ProcessConfig.applyConfig):

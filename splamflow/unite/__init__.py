@@ -1,0 +1,1 @@
+"""`unite`: junction BEDs (samples, annotation introns) -> one deduplicated set in balanced chunks."""
