@@ -2,7 +2,8 @@
 
 A scratch pipeline is made with `nf-core pipelines create` (nf-core tools from
 tests/nextflow/requirements-nf-core.txt, installed into .venv-nfcore/), the modules splamflow/extract,
-splamflow/unite, splamflow/score, splamflow/project, splamflow/clean and splamflow/preparegenome are installed into it with
+splamflow/unite, splamflow/score, splamflow/project, splamflow/clean and splamflow/preparegenome
+are installed into it with
 `nf-core modules --git-remote ... install` and the subworkflow bed_score_cohort_splamflow with
 `nf-core subworkflows --git-remote ... install`, linted with `nf-core modules lint` and `nf-core
 subworkflows lint`, and a small workflow using the modules (tests/nextflow/consumer.nf) runs with
@@ -44,7 +45,14 @@ HERE = ROOT / "tests" / "nextflow"
 DATA = ROOT / "tests" / "data"
 TOOLS = ROOT / ".venv-nfcore"
 REQUIREMENTS = HERE / "requirements-nf-core.txt"
-MODULES = ["splamflow/extract", "splamflow/unite", "splamflow/score", "splamflow/project", "splamflow/clean", "splamflow/preparegenome"]
+MODULES = [
+    "splamflow/extract",
+    "splamflow/unite",
+    "splamflow/score",
+    "splamflow/project",
+    "splamflow/clean",
+    "splamflow/preparegenome",
+]
 SUBWORKFLOWS = ["bed_score_cohort_splamflow"]
 TIMEOUT = 900
 
