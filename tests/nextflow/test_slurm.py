@@ -4,10 +4,12 @@ GRES (stand-in device files: scoring runs on CPU, tests/nextflow/slurm/slurm.con
 
 `-profile test,gpu -c slurm.config -c site.config` runs every task as a SLURM job, and slurmctld's own
 records (`scontrol show job`, kept for an hour after a job ends) show that every SPLAMFLOW_SCORE job,
-and no other job, asked for a GPU, and that every job kept the site's process-wide clusterOptions;
+and no other job, asked for a GPU (and went to the `gpu` partition, the others to `cpu`, as the
+SLURM example of docs/nextflow.md routes them), and that every job kept the site's process-wide clusterOptions;
 the scoring jobs ran side by side, never more at once than the node's two GPUs; the published
 outputs are the bytes of the local-executor run; `-resume` under SLURM submits nothing. A stub run
-with site clusterOptions that already ask for a GPU (a closure giving a list) adds no second one.
+with site clusterOptions that already ask for a GPU (a closure giving a list) adds no second one;
+one whose site options carry a --gres of their own (local scratch) gets the GPU added to it.
 Skipped only where SLURM is missing and cannot be installed (not root, or no apt).
 """
 
@@ -82,6 +84,8 @@ def test_every_scoring_job_and_no_other_asks_slurm_for_a_gpu(slurm, slurm_runs):
     for name, fields in records.items():
         wanted = "gres:gpu:1" if name in scoring else None
         assert fields.get("TresPerNode") == wanted, f"{name}: {fields}"
+        # the docs' example: the scoring jobs in the GPU partition, every other job in the CPU one
+        assert fields.get("Partition") == ("gpu" if name in scoring else "cpu"), f"{name}: {fields}"
         # the site's process-wide clusterOptions, on the scoring jobs too (the GPU selector adds to them)
         assert fields.get("Comment") == "site", f"{name}: {fields}"
 
@@ -100,6 +104,21 @@ def test_site_options_that_ask_for_a_gpu_get_no_second_request(slurm, tmp_path):
         (comment,) = [line.split("=", 1)[1] for line in header if line.startswith("#SBATCH --comment=")]
         assert re.fullmatch(r"site-\d+", comment) and records[row["name"]]["Comment"] == comment, header
         assert records[row["name"]]["TresPerNode"] == "gres:gpu:1", records[row["name"]]
+
+
+def test_a_site_gres_keeps_its_resource_and_gets_the_gpu(slurm, tmp_path):
+    """A site's --gres (local scratch) on every job: the scoring jobs get the GPU added to it."""
+    site = SLURM / "site_scratch.config"
+    args = ("-profile", "test,gpu", "-stub", "-c", str(SLURM / "slurm.config"), "-c", str(site))
+    run = pipeline(tmp_path, tmp_path / "results", "site_scratch", *args, env=slurm)
+    assert run.returncode == 0, run.explain()
+    records = jobs(run, slurm)
+    assert any(name.split(" ")[0].split(":")[-1] == SCORE for name in records), sorted(records)
+    for name, fields in records.items():
+        scoring = name.split(" ")[0].split(":")[-1] == SCORE
+        wanted = {"gres:lscratch:10", "gres:gpu:1"} if scoring else {"gres:lscratch:10"}
+        assert set(fields.get("TresPerNode", "").split(",")) == wanted, f"{name}: {fields}"
+        assert fields.get("Comment") == "site", f"{name}: {fields}"
 
 
 def test_scoring_jobs_share_the_gpus_without_taking_turns(slurm, slurm_runs):

@@ -56,6 +56,11 @@ SITES = {
     "closure": ('{ "--comment=site-${task.cpus}" }', ["--comment=site-1 --gres=gpu:1"]),
     "asks for a GPU": ("['--comment=site', '--gres=gpu:a100:2']", ["--comment=site", "--gres=gpu:a100:2"]),
     "none": ("null", ["--gres=gpu:1"]),
+    # a site's own --gres (local scratch) gets the GPU added: sbatch keeps only the last of two --gres
+    "text with a gres": (
+        "'--comment=site --gres=lscratch:10 --qos=normal'", ["--comment=site --gres=lscratch:10,gpu:1 --qos=normal"],
+    ),
+    "list with a gres": ("['--comment=site', '--gres=lscratch:10']", ["--comment=site", "--gres=lscratch:10,gpu:1"]),
 }
 
 

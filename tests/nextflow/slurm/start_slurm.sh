@@ -3,7 +3,9 @@
 # two GPUs declared as GRES (their device files are character-device copies of /dev/null, so GPU
 # jobs are scheduled on a machine without a GPU). No cgroups (proctrack/linuxproc, task/none): it
 # runs in containers. Finished jobs stay in slurmctld's memory for an hour (MinJobAge), so
-# `scontrol show job` tells what each job of a test run requested.
+# `scontrol show job` tells what each job of a test run requested. Two partitions on the one node,
+# `cpu` (the default) and `gpu`, as docs/nextflow.md's SLURM example names them. A count-only GRES
+# `lscratch` besides the GPUs, as sites declare local scratch space (--gres=lscratch:N).
 #
 #   start_slurm.sh DIR     install Debian's slurm-wlm and munge if missing (root + apt-get), write
 #                          DIR/slurm.conf, start the daemons, wait for the node; prints
@@ -54,6 +56,7 @@ slurmd_port=$(free_port)
 cat > "$dir/gres.conf" <<CONF
 AutoDetect=off
 NodeName=$node Name=gpu File=$dir/dev/gpu[0-1]
+NodeName=$node Name=lscratch Count=1000
 CONF
 
 cat > "$dir/slurm.conf" <<CONF
@@ -81,7 +84,7 @@ JobCompLoc=$dir/log/jobcomp.txt
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
-GresTypes=gpu
+GresTypes=gpu,lscratch
 MinJobAge=3600
 ReturnToService=2
 MpiDefault=none
@@ -89,8 +92,9 @@ MailProg=/bin/true
 LaunchParameters=enable_nss_slurm
 SlurmdParameters=config_overrides
 SchedulerParameters=sched_interval=2
-NodeName=$node NodeHostname=$(hostname) NodeAddr=127.0.0.1 CPUs=8 RealMemory=16000 Gres=gpu:2 State=UNKNOWN
-PartitionName=main Nodes=$node Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+NodeName=$node NodeHostname=$(hostname) NodeAddr=127.0.0.1 CPUs=8 RealMemory=16000 Gres=gpu:2,lscratch:1000 State=UNKNOWN
+PartitionName=cpu Nodes=$node Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=gpu Nodes=$node MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
 
 export SLURM_CONF="$dir/slurm.conf"
@@ -101,7 +105,7 @@ for _ in $(seq 60); do
     if ! kill -0 "$(cat "$dir/slurmctld.pid" 2>/dev/null)" 2>/dev/null; then
         break
     fi
-    state=$(timeout 5 sinfo -h -N -o '%T' 2>/dev/null || true)
+    state=$(timeout 5 sinfo -h -N -o '%T' 2>/dev/null | sort -u || true)
     if [ "$state" = idle ]; then
         echo "SLURM_CONF=$SLURM_CONF"
         exit 0
