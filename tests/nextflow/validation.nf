@@ -7,7 +7,7 @@
     Prints "validation: N checks passed", or fails naming every check that did not hold.
 */
 
-include { readSamplesheet; delimitedRecords; checkParameters; fastaIndexes; annotationMeta; modelFiles; shippedModels; isModelName; modelProblem; typedValue; processSettings; scoreProcess; localGpuTurns; precisionProblem; condaProblem; requestsGpu; acceleratorNote } from '../../subworkflows/local/utils_splamflow_pipeline'
+include { readSamplesheet; delimitedRecords; checkParameters; fastaIndexes; annotationMeta; modelFiles; shippedModels; isModelName; modelProblem; typedValue; processSettings; scoreProcess; localGpuTurns; slurmGpuNote; precisionProblem; condaProblem; requestsGpu; acceleratorNote } from '../../subworkflows/local/utils_splamflow_pipeline'
 include { chunkIndex; chunksInOrder; chunkTasks } from '../../subworkflows/splamflow/bed_score_cohort_splamflow'
 
 workflow {
@@ -241,6 +241,22 @@ workflow {
     cases << [!localGpuTurns(own_limit, processSettings(own_limit, score, null)) && own_limit['withName:SPLAMFLOW_SCORE'] == [maxForks: 3, memory: '8 GB'], 'a maxForks of the configuration is kept']
     def cpu_config = ['withName:SPLAMFLOW_SCORE': [memory: '8 GB']]
     cases << [!localGpuTurns(cpu_config, processSettings(cpu_config, score, null)) && cpu_config['withName:SPLAMFLOW_SCORE'] == [memory: '8 GB'], 'no GPU, no turns']
+
+    // a GPU on SLURM needs clusterOptions that ask for it (the gpu profile's closure is not read at start)
+    def gpu_closure = { '--gres=gpu:1' }
+    def slurm_cases = [
+        'the profile alone'                  : [[executor: 'slurm', 'withLabel:process_gpu': [accelerator: 1, clusterOptions: gpu_closure]], false],
+        'a label selector after the profile' : [[executor: 'slurm', 'withLabel:process_gpu': [accelerator: 1, clusterOptions: gpu_closure], 'withLabel:process_medium': [clusterOptions: '--qos=medium']], true],
+        'a name selector with the request'   : [[executor: 'slurm', 'withLabel:process_gpu': [accelerator: 1, clusterOptions: gpu_closure], 'withName:SPLAMFLOW_SCORE': [clusterOptions: '--qos=gpu --gres=gpu:a100:1']], false],
+        'a list that asks with --gpus'       : [[executor: 'slurm', 'withName:SPLAMFLOW_SCORE': [accelerator: 1, clusterOptions: ['--qos=gpu', '--gpus=1']]], false],
+        'an accelerator without the profile' : [[executor: 'slurm', 'withName:SPLAMFLOW_SCORE': [accelerator: 1]], true],
+        'no GPU'                             : [[executor: 'slurm', 'withLabel:process_medium': [clusterOptions: '--qos=medium']], false],
+        'a GPU on the local executor'        : [['withName:SPLAMFLOW_SCORE': [accelerator: 1, clusterOptions: '--qos=medium']], false],
+    ]
+    slurm_cases.each { what, pair ->
+        def note = slurmGpuNote(processSettings(pair[0], score, null))
+        cases << [(note != null) == pair[1] && (note == null || note.startsWith('splamflow: SPLAMFLOW_SCORE asks for a GPU (accelerator) but its SLURM clusterOptions')), "SLURM GPU note for ${what}: ${note}"]
+    }
 
     cases << [condaProblem(true, '0.1.0')?.contains('install splamflow==0.1.0 from PyPI, which does not have that version yet'), 'conda refused while splamflow is not on PyPI']
     cases << [condaProblem(false, '0.1.0') == null, 'no conda, no problem']

@@ -48,6 +48,10 @@ workflow PIPELINE_INITIALISATION {
     if (accelerator_note) {
         log.warn(accelerator_note)
     }
+    def slurm_gpu_note = slurmGpuNote(score_settings)
+    if (slurm_gpu_note) {
+        log.warn(slurm_gpu_note)
+    }
     def precision_problem = precisionProblem(typed.precision, score_settings)
     if (precision_problem) {
         problems << precision_problem
@@ -219,6 +223,24 @@ def acceleratorNote(Map settings) {
     return unresolved
         ? "splamflow: the accelerator of SPLAMFLOW_SCORE is a closure that cannot be evaluated at start (${unresolved}): taken as a GPU request (--precision fp16 allowed; on the local executor scoring tasks run one at a time)".toString()
         : null
+}
+
+// SLURM's executor ignores `accelerator`: the GPU request reaches it only in clusterOptions (the gpu
+// profile's closure adds it). A warning, or null, when the scoring task asks for a GPU on SLURM and its
+// clusterOptions, as the selectors leave them, are text (or a list) that asks for none: set by a
+// selector of the configuration (withName:SPLAMFLOW_SCORE, or withLabel:process_medium declared
+// after the profile's withLabel:process_gpu) they replace the profile's request, or no request was
+// ever made (an accelerator of your own without -profile gpu). The job would run --device cuda on a
+// node with no GPU given to it. A closure cannot be read before its task exists: not checked.
+def slurmGpuNote(Map settings) {
+    def options = settings.clusterOptions
+    if (settings.executor != 'slurm' || !requestsGpu(settings) || options instanceof Closure) {
+        return null
+    }
+    if (options != null && options.toString() =~ /--gres[= ]\S*gpu|--gpus|(^|[\s,\[])-G([\s,\]\d=]|$)/) {
+        return null
+    }
+    return "splamflow: SPLAMFLOW_SCORE asks for a GPU (accelerator) but its SLURM clusterOptions (${options == null ? 'none' : options}) ask for none, and SLURM's executor ignores accelerator: the scoring jobs would get no GPU. Use -profile gpu, and add --gres=gpu:1 to the clusterOptions a selector of yours sets for SPLAMFLOW_SCORE (withName, or a label it carries: process_medium) (docs/nextflow.md, Clusters)".toString()
 }
 
 // The local executor of Nextflow 25.04 gives every task every GPU of the machine, and the scorer
