@@ -228,8 +228,8 @@ def acceleratorNote(Map settings) {
 // SLURM's executor ignores `accelerator`: the GPU request reaches it only in clusterOptions (the gpu
 // profile's closure adds it). A warning, or null, when the scoring task asks for a GPU on SLURM and its
 // clusterOptions, as the selectors leave them, are text (or a list) that asks for none: set by a
-// selector of the configuration (withName:SPLAMFLOW_SCORE, or withLabel:process_medium declared
-// after the profile's withLabel:process_gpu) they replace the profile's request, or no request was
+// selector of the configuration (withName:SPLAMFLOW_SCORE, or a label pattern such as 'process_.*'
+// first declared after the profile's withLabel:process_gpu) they replace the profile's request, or no request was
 // ever made (an accelerator of your own without -profile gpu). The job would run --device cuda on a
 // node with no GPU given to it. A closure cannot be read before its task exists: not checked.
 def slurmGpuNote(Map settings) {
@@ -240,7 +240,7 @@ def slurmGpuNote(Map settings) {
     if (options != null && options.toString() =~ /--gres[= ]\S*gpu|--gpus|(^|[\s,\[])-G([\s,\]\d=]|$)/) {
         return null
     }
-    return "splamflow: SPLAMFLOW_SCORE asks for a GPU (accelerator) but its SLURM clusterOptions (${options == null ? 'none' : options}) ask for none, and SLURM's executor ignores accelerator: the scoring jobs would get no GPU. Use -profile gpu, and add --gres=gpu:1 to the clusterOptions a selector of yours sets for SPLAMFLOW_SCORE (withName, or a label it carries: process_medium) (docs/nextflow.md, Clusters)".toString()
+    return "splamflow: SPLAMFLOW_SCORE asks for a GPU (accelerator) but its SLURM clusterOptions (${options == null ? 'none' : options}) ask for none, and SLURM's executor ignores accelerator: the scoring jobs would get no GPU. Use -profile gpu, and add --gres=gpu:1 to the clusterOptions a selector of yours sets for SPLAMFLOW_SCORE (by its name or a label pattern) (docs/nextflow.md, Clusters)".toString()
 }
 
 // The local executor of Nextflow 25.04 gives every task every GPU of the machine, and the scorer
