@@ -2,7 +2,8 @@
 (tests/nextflow/validation.nf) under the strict syntax parser: committed and generated bad
 samplesheets, FASTA indexes, parameters typed and as text, accelerator closures, chunk names and order;
 and the extract and clean modules run with --infer-strand none and a genome (no --genome passed); the
-#SBATCH lines -profile gpu gives a task with a site's clusterOptions (a stand-in sbatch), under both parsers."""
+#SBATCH lines -profile gpu gives a task with a site's clusterOptions (a stand-in sbatch), under both parsers;
+the pipeline's warning on SLURM when a selector's clusterOptions drop the scoring task's GPU request."""
 
 from __future__ import annotations
 
@@ -88,3 +89,33 @@ def test_gpu_profile_keeps_the_site_cluster_options(site, parser, tmp_path):
     assert "Failed to submit process to grid scheduler" in run.output, run.explain()  # the stand-in refused it
     options = [line.removeprefix("#SBATCH ") for line in header.read_text().splitlines()]
     assert [o for o in options if o.startswith(("--comment", "--qos", "--gres"))] == wanted, options
+
+
+SLURM_GPU_NOTE = "splamflow: SPLAMFLOW_SCORE asks for a GPU (accelerator) but its SLURM clusterOptions"
+SCORE_SELECTORS = {
+    # a selector that replaces the gpu profile's request: warned at start
+    "by name": ("withName: 'SPLAMFLOW_SCORE' { clusterOptions = '--qos=gpu' }", True),
+    "by a new label pattern": ("withLabel: 'process_.*' { clusterOptions = '--qos=site' }", True),
+    # merged into conf/base.config's earlier process_medium block: the profile's request still wins
+    "by process_medium": ("withLabel: 'process_medium' { clusterOptions = '--qos=site' }", False),
+    "with the request": ("withName: 'SPLAMFLOW_SCORE' { clusterOptions = '--qos=gpu --gres=gpu:1' }", False),
+}
+
+
+@pytest.mark.parametrize("selector", SCORE_SELECTORS)
+def test_pipeline_warns_when_a_selector_drops_the_slurm_gpu_request(selector, tmp_path):
+    given, warned = SCORE_SELECTORS[selector]
+    config = tmp_path / "site.config"
+    config.write_text(f"process {{\n    executor = 'slurm'\n    {given}\n}}\n")
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "sbatch").write_text(SBATCH_STAND_IN)
+    (shims / "sbatch").chmod(0o755)
+    run = nextflow(
+        ["run", str(ROOT), "-profile", "test,gpu", "-stub", "-c", str(config), "--outdir", str(tmp_path / "out")],
+        tmp_path / "launch",
+        extra_env={"SBATCH_HEADER": str(tmp_path / "header.txt")},
+        path_first=shims,
+    )
+    assert "Failed to submit process to grid scheduler" in run.output, run.explain()  # the stand-in refused it
+    assert (SLURM_GPU_NOTE in run.output) == warned, run.explain()
