@@ -52,9 +52,12 @@ def run(args: argparse.Namespace) -> int:
     with outputs:
         union = scored_union(args.union, args.scores)
         counts = []
-        for sample, out in zip(args.junctions, written):
+        for sample, out, name in zip(args.junctions, written, args.output):
             with open(out.tmp, "w", newline="\n") as handle:
-                counts.append(project(sample, union, handle))
+                try:
+                    counts.append(project(sample, union, handle))
+                except UserError as exc:  # the pipeline stages inputs by position: name the output too
+                    raise UserError(f"{exc} (output {name})") from None
     print(one_line(f"project: {len(args.junctions)} samples, {len(union.junctions):,} union junctions "
                    f"({len(union.scores):,} scored); {sum(c.written for c in counts):,} rows written, skipped: "
                    f"no strand {sum(c.unstranded for c in counts):,}, "

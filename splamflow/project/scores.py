@@ -31,6 +31,7 @@ class ScoredUnion:
 
     junctions: set[JunctionKey] = field(default_factory=set)
     scores: dict[JunctionKey, tuple[str, str]] = field(default_factory=dict)
+    scored_contigs: set[str] = field(default_factory=set)  # contigs with at least one scored junction
 
 
 @dataclass
@@ -55,18 +56,27 @@ def scored_union(union: Iterable[str | os.PathLike], scores: Iterable[str | os.P
                 raise UserError(f"junction {contig}:{start}-{end} ({strand}) is not in the union junctions "
                                 "(--union): scores of another union?", path, row.line)
             result.scores[row.key] = (score_text(row.donor), score_text(row.acceptor))
+            result.scored_contigs.add(row.key[0])
     return result
 
 
 def project(sample: str | os.PathLike, union: ScoredUnion, out: TextIO) -> Projected:
     """Write the sample's scores (header line, rows in input order) to `out`; a junction missing from the
-    union is an error naming the sample's file and line."""
+    union is an error naming the sample's file and line.
+
+    As `score` of the sample alone stops when all its rows are stranded and none is on a contig of
+    the genome, so does the projection when all its rows are stranded and none is on a contig where
+    the union has a scored junction (a contig missing from the genome has none; the one case it
+    catches that `score` does not is a sample all of whose junctions sit on contigs where no
+    junction of the cohort could be scored, near their ends or at N bases)."""
     provenance = read_provenance(sample)
     if provenance:
         out.write(provenance_line(provenance))
     counts = Projected()
+    contigs: set[str] = set()
     for row in read_junctions(sample):
         counts.rows += 1
+        contigs.add(row.contig)
         if row.strand not in SCORABLE_STRANDS:
             counts.unstranded += 1
             continue
@@ -81,4 +91,9 @@ def project(sample: str | os.PathLike, union: ScoredUnion, out: TextIO) -> Proje
         extra = () if row.extra is None else (row.extra,)
         out.write(bed_line(row.contig, row.start, row.end, row.name, row.score, row.strand, *texts, *extra))
         counts.written += 1
+    if counts.rows and not counts.unstranded and not contigs & union.scored_contigs:
+        raise UserError(f"none of the {counts.rows} junctions is on a contig where the cohort has a scored junction "
+                        f"(contigs {', '.join(sorted(contigs)[:5])}{', ...' if len(contigs) > 5 else ''}): are they "
+                        "contigs of the genome? (contig names must match exactly: '20' and 'chr20' differ; "
+                        "scoring this sample alone stops too)", sample)
     return counts
