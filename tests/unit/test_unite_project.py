@@ -82,6 +82,13 @@ def test_projection_keeps_the_samples_rows_header_and_columns(tmp_path):
     assert (counts.rows, counts.written, counts.unstranded, counts.unscorable) == (5, 3, 1, 1)
 
 
+def test_the_scored_union_holds_each_key_once(tmp_path):
+    union = scored_union([_bed(tmp_path, "u.bed", UNION)], [_bed(tmp_path, "s.bed", SCORES), tmp_path / "s.bed"])
+    assert union.unscored == {("1", 80, 99, "+")}  # the scored keys live only in `scores`
+    assert sorted(union.scores) == [("1", 50, 70, "+"), ("1", 50, 70, "-")]  # a scores file given twice: no error
+    assert union.scored_contigs == {"1"}
+
+
 def test_a_sample_without_rows_or_header_gives_an_empty_file(tmp_path):
     union = scored_union([_bed(tmp_path, "u.bed", "")], [_bed(tmp_path, "s.bed", "")])
     out = io.StringIO()
