@@ -52,10 +52,14 @@ def run(args: argparse.Namespace) -> int:
     with outputs:
         union = scored_union(args.union, args.scores)
         counts = []
-        for sample, out in zip(args.junctions, written):
+        for sample, out, name in zip(args.junctions, written, args.output):
             with open(out.tmp, "w", newline="\n") as handle:
-                counts.append(project(sample, union, handle))
-    print(one_line(f"project: {len(args.junctions)} samples, {len(union.junctions):,} union junctions "
+                try:
+                    counts.append(project(sample, union, handle))
+                except UserError as exc:  # the pipeline stages inputs by position: name the output too
+                    raise UserError(f"{exc} (output {name})") from None
+    total = len(union.unscored) + len(union.scores)
+    print(one_line(f"project: {len(args.junctions)} samples, {total:,} union junctions "
                    f"({len(union.scores):,} scored); {sum(c.written for c in counts):,} rows written, skipped: "
                    f"no strand {sum(c.unstranded for c in counts):,}, "
                    f"not scorable {sum(c.unscorable for c in counts):,}"), file=sys.stderr)

@@ -27,10 +27,12 @@ from splamflow.io.bed import (
 
 @dataclass
 class ScoredUnion:
-    """The union's junctions and the score texts of those `score` could score."""
+    """The union's junctions: the score texts of those `score` could score, and the others' keys (each key
+    is held once: a union of 1 M junctions takes about 0.4 GB, not 0.6 GB as in both)."""
 
-    junctions: set[JunctionKey] = field(default_factory=set)
+    unscored: set[JunctionKey] = field(default_factory=set)
     scores: dict[JunctionKey, tuple[str, str]] = field(default_factory=dict)
+    scored_contigs: set[str] = field(default_factory=set)  # contigs with at least one scored junction
 
 
 @dataclass
@@ -47,33 +49,44 @@ def scored_union(union: Iterable[str | os.PathLike], scores: Iterable[str | os.P
     """The union's junction BEDs and their `score` outputs; a scored row outside the union is an error."""
     result = ScoredUnion()
     for path in union:
-        result.junctions.update((r.contig, r.start, r.end, r.strand) for r in read_junctions(path))
+        result.unscored.update((r.contig, r.start, r.end, r.strand) for r in read_junctions(path))
     for path in scores:
         for row in read_scores_bed(path):
-            if row.key not in result.junctions:
+            if row.key in result.unscored:
+                result.unscored.discard(row.key)
+            elif row.key not in result.scores:
                 contig, start, end, strand = row.key
                 raise UserError(f"junction {contig}:{start}-{end} ({strand}) is not in the union junctions "
                                 "(--union): scores of another union?", path, row.line)
             result.scores[row.key] = (score_text(row.donor), score_text(row.acceptor))
+            result.scored_contigs.add(row.key[0])
     return result
 
 
 def project(sample: str | os.PathLike, union: ScoredUnion, out: TextIO) -> Projected:
     """Write the sample's scores (header line, rows in input order) to `out`; a junction missing from the
-    union is an error naming the sample's file and line."""
+    union is an error naming the sample's file and line.
+
+    As `score` of the sample alone stops when all its rows are stranded and none is on a contig of
+    the genome, so does the projection when all its rows are stranded and none is on a contig where
+    the union has a scored junction (a contig missing from the genome has none; the one case it
+    catches that `score` does not is a sample all of whose junctions sit on contigs where no
+    junction of the cohort could be scored, near their ends or at N bases)."""
     provenance = read_provenance(sample)
     if provenance:
         out.write(provenance_line(provenance))
     counts = Projected()
+    contigs: set[str] = set()
     for row in read_junctions(sample):
         counts.rows += 1
+        contigs.add(row.contig)
         if row.strand not in SCORABLE_STRANDS:
             counts.unstranded += 1
             continue
         key = (row.contig, row.start, row.end, row.strand)
         texts = union.scores.get(key)
         if texts is None:
-            if key not in union.junctions:
+            if key not in union.unscored:
                 raise UserError(f"junction {row.contig}:{row.start}-{row.end} ({row.strand}) is not in the union "
                                 "(--union): was this sample united with the others?", sample, row.line)
             counts.unscorable += 1
@@ -81,4 +94,9 @@ def project(sample: str | os.PathLike, union: ScoredUnion, out: TextIO) -> Proje
         extra = () if row.extra is None else (row.extra,)
         out.write(bed_line(row.contig, row.start, row.end, row.name, row.score, row.strand, *texts, *extra))
         counts.written += 1
+    if counts.rows and not counts.unstranded and not contigs & union.scored_contigs:
+        raise UserError(f"none of the {counts.rows} junctions is on a contig where the cohort has a scored junction "
+                        f"(contigs {', '.join(sorted(contigs)[:5])}{', ...' if len(contigs) > 5 else ''}): are they "
+                        "contigs of the genome? (contig names must match exactly: '20' and 'chr20' differ; "
+                        "scoring this sample alone stops too)", sample)
     return counts

@@ -156,3 +156,30 @@ def test_a_short_contig_with_many_records_is_cut_per_base_at_most(tmp_path):
                                                                            [(4, None)]]
         names = [read.query_name for chunk in chunks for read in chunk_records(handle, chunk)]
     assert names == [f"r{i:02d}" for i in range(50)]
+
+
+def test_a_record_placed_at_pos_0_is_not_lost(tmp_path):
+    """An unmapped record with RNAME set and POS 0 (legal SAM) is counted by the index but returned by no
+    region query: the chunked read misses it, so the file is read in one pass instead, losing nothing."""
+    bam = tmp_path / "pos0.bam"
+    with pysam.AlignmentFile(str(BAM)) as src, pysam.AlignmentFile(str(bam), "wb", template=src) as out:
+        odd = pysam.AlignedSegment(out.header)
+        odd.query_name, odd.flag, odd.reference_id, odd.reference_start = "pos0", 4, 0, -1
+        odd.query_sequence, odd.query_qualities = "ACGT", pysam.qualitystring_to_array("IIII")
+        out.write(odd)  # sorts first: POS 0 before any position of the contig
+        for read in src.fetch(until_eof=True):
+            out.write(read)
+    pysam.index(str(bam))
+    with pysam.AlignmentFile(str(bam)) as handle:
+        assert sum(1 for chunk in plan_chunks(handle, 400) for _ in chunk_records(handle, chunk)) == \
+            len(_records(bam)) - 1
+    chunked = _clean(tmp_path / "chunked", bam, "--paired", "--threads", "2", "--chunk-records", "400")
+    plain = tmp_path / "plain" / "pos0.bam"
+    plain.parent.mkdir()
+    shutil.copy(bam, plain)
+    _clean(tmp_path / "one_pass", plain, "--paired")
+    for name in ("kept.bam", "gone.bam"):  # the records of the one-pass clean of the unindexed copy
+        assert _records(tmp_path / "chunked" / name) == _records(tmp_path / "one_pass" / name)
+    kept, gone = _records(tmp_path / "chunked" / "kept.bam"), _records(tmp_path / "chunked" / "gone.bam")
+    assert Counter(r.split("\t")[0] for r in kept + gone) == Counter(r.split("\t")[0] for r in _records(bam))
+    assert kept[0].startswith("pos0\t4\t20\t0\t") and "kept.bam.bai" in chunked

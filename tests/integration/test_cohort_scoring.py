@@ -76,3 +76,27 @@ def test_cohort_scores_and_cleaned_outputs_are_those_of_each_sample_alone(cohort
         assert (cohort / "cohort" / f"{bed.stem}.scores.bed").read_bytes() == alone, bed.stem
     for name in (*(f"{s}.cleaned.bam" for s in SAMPLES), "genes.cleaned.gtf"):
         assert (cohort / "cohort" / name).read_bytes() == (cohort / "alone" / name).read_bytes(), name
+
+
+def test_a_sample_off_the_genome_stops_the_cohort_as_it_stops_scoring_alone(cohort, tmp_path, capsys):
+    # a sample aligned to another naming of the contigs ('chr20' where the genome says '20'): scoring it
+    # alone stops; the cohort must not give it an empty scores file (its BAM would be "cleaned" of nothing)
+    lines = (cohort / "a.bed").read_text().splitlines(keepends=True)
+    renamed = tmp_path / "renamed.bed"
+    renamed.write_text("".join(line if line.startswith("#") else "chr" + line for line in lines[:21]))
+    assert sum(not line.startswith("#") for line in lines[:21]) == 20
+    assert main(["score", str(renamed), "--genome", GENOME, "--device", "cpu", "-o", str(tmp_path / "alone.bed"),
+                 "--quiet"]) == 2
+    assert "none of the" in capsys.readouterr().err
+    _run("unite", cohort / "a.bed", renamed, "-o", tmp_path / "union")
+    _run("score", tmp_path / "union" / "chunk_000000.bed", "--genome", GENOME, "--device", "cpu",
+         "-o", tmp_path / "union.scores.bed", "--quiet")
+    code = main(["project", str(cohort / "a.bed"), str(renamed),
+                 "--union", str(tmp_path / "union" / "chunk_000000.bed"),
+                 "--scores", str(tmp_path / "union.scores.bed"),
+                 "-o", str(tmp_path / "a.scores.bed"), str(tmp_path / "renamed.scores.bed"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "renamed.bed: none of the 20 junctions is on a contig where the cohort has a scored junction" in err
+    assert "(output " in err and "renamed.scores.bed)" in err
+    assert not (tmp_path / "renamed.scores.bed").exists()

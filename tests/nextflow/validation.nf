@@ -55,6 +55,8 @@ workflow {
     }
     def blank = readSamplesheet(writeSheet(scratch, 'blank_lines.csv', "sample,bam\n\ns1,${bam}\n\n"), schema_input, root, true)
     cases << [blank.problems == [] && blank.rows.size() == 1, "blank lines are skipped: ${blank}"]
+    def bom = readSamplesheet(writeSheet(scratch, 'bom.csv', "\uFEFFsample,bam\r\ns1,${bam}\r\n"), schema_input, root, true)
+    cases << [bom.problems == [] && bom.rows.size() == 1 && bom.rows[0][0].id == 's1', "a UTF-8 byte order mark is skipped: ${bom}"]
     def several = readSamplesheet(writeSheet(scratch, 'several.csv', "sample,bam\ns1,${bam}\ns1,${bam}\ns2,/nope.bam\n"), schema_input, root, true)
     cases << [several.problems.size() == 2, "every problem is reported at once: ${several.problems}"]
 

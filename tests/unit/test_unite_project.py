@@ -82,11 +82,36 @@ def test_projection_keeps_the_samples_rows_header_and_columns(tmp_path):
     assert (counts.rows, counts.written, counts.unstranded, counts.unscorable) == (5, 3, 1, 1)
 
 
+def test_the_scored_union_holds_each_key_once(tmp_path):
+    union = scored_union([_bed(tmp_path, "u.bed", UNION)], [_bed(tmp_path, "s.bed", SCORES), tmp_path / "s.bed"])
+    assert union.unscored == {("1", 80, 99, "+")}  # the scored keys live only in `scores`
+    assert sorted(union.scores) == [("1", 50, 70, "+"), ("1", 50, 70, "-")]  # a scores file given twice: no error
+    assert union.scored_contigs == {"1"}
+
+
 def test_a_sample_without_rows_or_header_gives_an_empty_file(tmp_path):
     union = scored_union([_bed(tmp_path, "u.bed", "")], [_bed(tmp_path, "s.bed", "")])
     out = io.StringIO()
     assert project(_bed(tmp_path, "e.bed", ""), union, out).rows == 0
     assert out.getvalue() == ""
+
+
+def test_a_sample_wholly_off_the_scored_contigs_is_an_error_as_score_alone(tmp_path):
+    # score alone stops when every row is stranded and on a contig missing from the genome: so does project
+    union_text = UNION + "chr1\t50\t70\tJUNC00000004\t1\t+\n"
+    union = scored_union([_bed(tmp_path, "u.bed", union_text)], [_bed(tmp_path, "s.bed", SCORES)])
+    off = _bed(tmp_path, "off.bed", "#splamflow strand_source=XS\nchr1\t50\t70\tJ\t1\t+\n")
+    with pytest.raises(UserError, match=r"off\.bed: none of the 1 junctions is on a contig where the cohort has a "
+                                        r"scored junction \(contigs chr1\)"):
+        project(off, union, io.StringIO())
+    # an unstranded row (score: skipped for strand, not contig), or one scored contig: no error, as alone
+    mixed = _bed(tmp_path, "mixed.bed", "chr1\t50\t70\tJ\t1\t+\n1\t5\t9\tJ\t1\t.\n")
+    assert project(mixed, union, io.StringIO()).written == 0
+    some = _bed(tmp_path, "some.bed", "chr1\t50\t70\tJ\t1\t+\n1\t80\t99\tJ\t1\t+\n")
+    assert project(some, union, io.StringIO()).written == 0
+    code = main(["project", str(off), "--union", str(tmp_path / "u.bed"), "--scores", str(tmp_path / "s.bed"),
+                 "-o", str(tmp_path / "off.scores.bed")])
+    assert code == 2 and not (tmp_path / "off.scores.bed").exists()
 
 
 def test_a_row_missing_from_the_union_is_an_error_naming_file_and_line(tmp_path):

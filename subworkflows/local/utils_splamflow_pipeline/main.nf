@@ -596,7 +596,8 @@ def readSamplesheet(Object sheet, Object schema_file, Object base, boolean has_f
     def schema = new groovy.json.JsonSlurper().parseText(schema_file.text)
     def properties = schema.items.properties
     def required = schema.items.required ?: []
-    def parsed = delimitedRecords(sheet.text, sheet.name.endsWith('.tsv') ? '\t' : ',', sheet)
+    // a UTF-8 byte order mark (Excel's "CSV UTF-8") is not part of the first column's name
+    def parsed = delimitedRecords(sheet.text.replaceFirst(/^\uFEFF/, ''), sheet.name.endsWith('.tsv') ? '\t' : ',', sheet)
     def problems = parsed.problems
     def rows = []
     def records = parsed.records
