@@ -516,7 +516,8 @@ def clean_alignments(
     with _open(path, opts) as bam:
         stats.sorted_output = _is_sorted_header(bam.header)
         chunked = stats.sorted_output and bam.is_bam and bam.has_index()
-        chunks = plan_chunks(bam, opts.chunk_records) if chunked else None
+        # a BAM without records has no chunk: it is read (and its empty outputs written) in one pass
+        chunks = (plan_chunks(bam, opts.chunk_records) or None) if chunked else None
         expected = expected_records(bam) if chunked else None
         total = index_total(bam)
         header = _header_with_pg(bam.header, opts.command_line)

@@ -411,7 +411,8 @@ def test_rnaseq_style_sheet_with_a_cram_row_and_a_plain_gzip_genome(tmp_path, di
     outdir = tmp_path / "results"
     run = nextflow(
         ["run", str(ROOT), "--input", "sheets/samples.tsv", "--fasta", "ref/genome.fa.gz", "--paired", "true",
-         "--score_chunk_size", "100", "--outdir", str(outdir), "-c", str(tmp_path / "limits.config")],
+         "--save_discarded", "true", "--score_chunk_size", "100", "--outdir", str(outdir),
+         "-c", str(tmp_path / "limits.config")],
         launch,
     )
     assert run.returncode == 0, run.explain()
