@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from splamflow.cli import main
 from splamflow.versions import default_model_path
 from tests.conftest import DATA, ROOT
 
@@ -34,14 +33,6 @@ def _cli(package: Path, *args: str | Path, cwd: Path) -> subprocess.CompletedPro
     env = os.environ | {"PYTHONPATH": str(package)}
     return subprocess.run([sys.executable, "-m", "splamflow.cli", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True)
-
-
-@pytest.fixture(scope="module")
-def curated(tmp_path_factory, slice_fasta, slice_gtf):
-    out = tmp_path_factory.mktemp("curated")
-    assert main(["curate", "--genome", str(slice_fasta), "--annotation", str(slice_gtf),
-                 "--validation-fraction", "0.2", "--seed", "3", "-o", str(out)]) == 0
-    return out
 
 
 def test_the_second_model_is_listed_and_in_the_help(package_with_second_model, tmp_path):

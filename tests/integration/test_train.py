@@ -19,14 +19,6 @@ from splamflow.train.trainer import TrainOptions, train
 from splamflow.weights import load_model
 
 
-@pytest.fixture(scope="module")
-def curated(tmp_path_factory, slice_fasta, slice_gtf):
-    out = tmp_path_factory.mktemp("curated")
-    assert main(["curate", "--genome", str(slice_fasta), "--annotation", str(slice_gtf),
-                 "--validation-fraction", "0.2", "--seed", "3", "-o", str(out)]) == 0
-    return out
-
-
 def test_curated_set_is_balanced_and_sites_are_canonical(curated):
     manifest = json.loads((curated / "manifest.json").read_text())
     train_set = load_set(curated / "train.npz")
