@@ -492,7 +492,7 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
     params.write_text(
         json.dumps(
             {"threshold": "0.05", "paired": "false", "score_chunk_size": "100", "batch_size": "64", "lab_contact": "x",
-             "model": "human"}
+             "model": "arabidopsis"}
         )
     )
     config, seen = barrier_config(tmp_path)
@@ -520,7 +520,7 @@ def test_stub_gpu_profile_with_parameters_given_as_text(tmp_path):
     assert len(score_rows) == 2
     for row in score_rows:
         said = (Path(row["workdir"]) / ".command.out").read_text()
-        assert "--device cuda" in said and "--batch-size 64" in said and "--model human" in said, said
+        assert "--device cuda" in said and "--batch-size 64" in said and "--model arabidopsis" in said, said
     assert "the local executor shares the GPUs of this machine: scoring tasks run one at a time" in run.output
     # maxForks 1: the first scoring task waited at the barrier for the second in vain (the control
     # run, test_stub_test_profile_writes_to_results_and_retries_exit_175, passes the same barrier)
@@ -772,8 +772,8 @@ BAD_INPUT = {
             "--score_chunk_size must be at least 1, not 0",
             "--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or "
             "fp32",
-            "--model 'plant' is not a shipped model (shipped: human, default) nor a model file (.safetensors, .pt or "
-            ".pth)",
+            "--model 'plant' is not a shipped model (shipped: arabidopsis, human, default) nor a model file "
+            "(.safetensors, .pt or .pth)",
         ],
     ),
 }

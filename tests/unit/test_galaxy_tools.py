@@ -151,7 +151,7 @@ def test_profile_has_the_safetensors_datatype():
 
 def shipped_choice_problems(root: ET.Element) -> list[str]:
     """How the score form's shipped-model choice differs from the package's shipped models."""
-    (choice,) = [p for p in root.iter("param") if p.get("name") == "shipped"]
+    (choice,) = [p for p in root.find("inputs").iter("param") if p.get("name") == "shipped"]
     options = {o.get("value"): o for o in choice.iter("option")}
     models = {name: path for name, path in shipped_models().items() if name != DEFAULT_ALIAS}
     problems = [f"no <option> for the shipped model {name!r}: add <option value=\"{name}\">{name}: ... "
@@ -169,14 +169,23 @@ def test_the_shipped_model_choice_lists_every_shipped_model():
     assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == []
 
 
-def test_a_second_shipped_model_missing_from_the_form_is_found(tmp_path, monkeypatch):
-    for name in ("splam_human.safetensors", "splam_plant.safetensors"):
-        (tmp_path / name).symlink_to(versions.default_model_path())
-        (tmp_path / name).with_suffix(".json").symlink_to(versions.default_model_path().with_suffix(".json"))
+def test_a_model_added_to_the_package_but_missing_from_the_form_is_found(tmp_path, monkeypatch):
+    shipped = versions.models_dir()
+    for name, source in (("human", "human"), ("arabidopsis", "arabidopsis"), ("plant", "human")):
+        for suffix in (".safetensors", ".json"):
+            (tmp_path / f"splam_{name}{suffix}").symlink_to(shipped / f"splam_{source}{suffix}")
     monkeypatch.setattr(versions, "models_dir", lambda: tmp_path)
     assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == [
         "no <option> for the shipped model 'plant': add <option value=\"plant\">plant: ... "
         "(splamflow-grch37-chr20-v1)</option>"]
+
+
+def test_an_option_for_a_model_the_package_lacks_is_found(tmp_path, monkeypatch):
+    for suffix in (".safetensors", ".json"):
+        (tmp_path / f"splam_human{suffix}").symlink_to(versions.models_dir() / f"splam_human{suffix}")
+    monkeypatch.setattr(versions, "models_dir", lambda: tmp_path)
+    assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == [
+        "<option value='arabidopsis'> is no shipped model"]
 
 
 def test_score_form_offers_only_what_runs_anywhere():

@@ -68,6 +68,8 @@ def test_list_models_prints_each_name_its_version_and_file(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--list-models"])
     assert stop.value.code == 0
-    version = json.loads(default_model_path().with_suffix(".json").read_text())["version"]
-    expected = "".join(f"{name}\t{version}\t{default_model_path()}\n" for name in ("human", "default"))
+    def line(name: str, path) -> str:
+        return f"{name}\t{json.loads(path.with_suffix('.json').read_text())['version']}\t{path}\n"
+    plant = versions.models_dir() / "splam_arabidopsis.safetensors"
+    expected = line("arabidopsis", plant) + line("human", default_model_path()) + line("default", default_model_path())
     assert capsys.readouterr().out == expected
