@@ -5,10 +5,11 @@ cosine decay to 0, focal loss with gamma 2, 15 epochs. The published code weight
 acceptor terms of the loss x5 (--site-weight 5; 1 gives the plain focal loss).
 
 Fine-tuning: --init-from MODEL starts from that model's weights instead of random ones (a file in any
-format `score --model` reads, or a shipped name such as `human`). Its schedule has its own defaults:
-peak learning rate 1e-4 after a 100-step warm-up, then the same cosine decay (--learning-rate and
---warmup-steps override them). The model's metadata records the parent (name, version, sha256); a
-checkpoint resumes only with the same parent.
+format `score --model` reads, or a shipped name such as `human`). It has its own defaults: peak
+learning rate 1e-4 after a 100-step warm-up, then the same cosine decay, and plain cross-entropy
+(--gamma 0 --site-weight 1: fine-tuned with the seed's focal loss, models scored more negatives above
+0.1 than their parent). Each option given overrides its default. The model's metadata records the
+parent (name, version, sha256); a checkpoint resumes only with the same parent.
 
 --device cuda trains on the GPU (auto: the GPU when there is one, else the CPU); the per-epoch
 validation runs on the same device.
@@ -50,13 +51,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fine-tune: start from this model (a file, or a shipped name: "
                              f"{', '.join(shipped_models())}) instead of random weights")
     parser.add_argument("--learning-rate", type=float, default=None,
-                        help=f"peak learning rate (default: {FROM_SCRATCH[0]:g}; with --init-from {FINE_TUNING[0]:g})")
+                        help=f"peak learning rate (default: {FROM_SCRATCH.learning_rate:g}; with --init-from "
+                             f"{FINE_TUNING.learning_rate:g})")
     parser.add_argument("--warmup-steps", type=non_negative_int, default=None,
-                        help=f"linear warm-up steps (default: {FROM_SCRATCH[1]}; with --init-from {FINE_TUNING[1]})")
+                        help=f"linear warm-up steps (default: {FROM_SCRATCH.warmup_steps}; with --init-from "
+                             f"{FINE_TUNING.warmup_steps})")
     parser.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay, help="AdamW weight decay")
-    parser.add_argument("--gamma", type=float, default=DEFAULTS.gamma, help="focal-loss gamma")
-    parser.add_argument("--site-weight", type=float, default=DEFAULTS.site_weight,
-                        help=f"weight of donor/acceptor terms in the loss (published code: {DEFAULTS.site_weight:g})")
+    parser.add_argument("--gamma", type=float, default=None,
+                        help=f"focal-loss gamma, 0 = cross-entropy (default: {FROM_SCRATCH.gamma:g}; with --init-from "
+                             f"{FINE_TUNING.gamma:g})")
+    parser.add_argument("--site-weight", type=float, default=None,
+                        help=f"weight of donor/acceptor terms in the loss (default: {FROM_SCRATCH.site_weight:g}, "
+                             f"the published code's; with --init-from {FINE_TUNING.site_weight:g})")
     parser.add_argument("--seed", type=seed, default=DEFAULTS.seed)
     parser.add_argument("--threads", type=threads, default=DEFAULTS.threads,
                         help="torch CPU threads (0 = the CPUs this process may use, rounded down; OMP_NUM_THREADS, "

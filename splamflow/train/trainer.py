@@ -2,10 +2,10 @@
 
 Recipe (seed): batch 100, AdamW, peak learning rate 0.03 reached by linear warm-up, cosine decay
 to 0, focal loss (gamma 2), 15 epochs; with --init-from, the weights of a parent model and the
-fine-tuning schedule (options.FINE_TUNING). The epoch's sample order is a function of (seed, epoch), so a
-run resumed from a mid-epoch checkpoint continues with exactly the batches it would have seen. A checkpoint
-records its recipe (options.RECIPE, the sha256 of the training data, the parent model) and resumes
-only with the same one.
+fine-tuning defaults (options.FINE_TUNING: schedule and loss). The epoch's sample order is a
+function of (seed, epoch), so a run resumed from a mid-epoch checkpoint continues with exactly the
+batches it would have seen. A checkpoint records its recipe (options.RECIPE, the sha256 of the
+training data, the parent model) and resumes only with the same one.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ def test_fine_tuning_starts_from_the_parent_records_it_and_resumes_exactly(curat
     meta = json.loads((tmp_path / "full" / "model.json").read_text())
     assert meta["parent"]["sha256"] == sha256_file(random_model)
     assert meta["parent"]["name"] == random_model.name and meta["recipe"]["start"] == "fine-tuned from the parent model"
-    assert (meta["recipe"]["learning_rate"], meta["recipe"]["warmup_steps"]) == FINE_TUNING
+    recipe = meta["recipe"]
+    assert (recipe["learning_rate"], recipe["warmup_steps"], recipe["gamma"], recipe["site_weight"]) == FINE_TUNING
     assert meta["recipe"]["steps_per_epoch"] == 3  # --epoch-size 48 at batch 16
 
 

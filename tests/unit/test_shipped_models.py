@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from dataclasses import fields
 
 import pytest
 
 from splamflow import versions
 from splamflow.cli import main
 from splamflow.errors import UserError
+from splamflow.train.cli import add_arguments
 from splamflow.train.options import FINE_TUNING, FROM_SCRATCH, TrainOptions
 from splamflow.versions import default_model_path, resolve_model, shipped_model_path, shipped_models
 from splamflow.weights import load_model
@@ -55,13 +58,26 @@ def test_every_file_in_the_models_folder_belongs_to_a_shipped_model():
         assert path.with_suffix(".safetensors").name in names, f"{path.name}: not splam_NAME.safetensors or .json"
 
 
-def test_fine_tuning_has_its_own_schedule_defaults():
-    scratch = TrainOptions(data="d", outdir="o")
-    fine = TrainOptions(data="d", outdir="o", init_from="human")
-    own = TrainOptions(data="d", outdir="o", init_from="human", learning_rate=0.01, warmup_steps=7)
-    assert (scratch.learning_rate, scratch.warmup_steps) == FROM_SCRATCH
-    assert (fine.learning_rate, fine.warmup_steps) == FINE_TUNING
-    assert (own.learning_rate, own.warmup_steps) == (0.01, 7)
+def _start(opts: TrainOptions) -> tuple:
+    return opts.learning_rate, opts.warmup_steps, opts.gamma, opts.site_weight
+
+
+def test_fine_tuning_has_its_own_schedule_and_loss_defaults():
+    assert _start(TrainOptions(data="d", outdir="o")) == FROM_SCRATCH == (0.03, 1000, 2.0, 5.0)
+    assert _start(TrainOptions(data="d", outdir="o", init_from="human")) == FINE_TUNING == (0.0001, 100, 0.0, 1.0)
+    own = TrainOptions(data="d", outdir="o", init_from="human", learning_rate=0.01, warmup_steps=7, gamma=2.0)
+    assert _start(own) == (0.01, 7, 2.0, 1.0)  # each option given overrides its own default only
+    assert _start(TrainOptions(data="d", outdir="o", site_weight=1.0)) == (0.03, 1000, 2.0, 1.0)
+
+
+def test_the_cli_leaves_the_start_dependent_defaults_to_the_options():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    given = parser.parse_args(["data", "-o", "out", "--init-from", "human", "--gamma", "1.5"])
+    opts = TrainOptions(**{f.name: getattr(given, f.name) for f in fields(TrainOptions)})
+    assert _start(opts) == (0.0001, 100, 1.5, 1.0)
+    plain = parser.parse_args(["data", "-o", "out"])
+    assert _start(TrainOptions(**{f.name: getattr(plain, f.name) for f in fields(TrainOptions)})) == FROM_SCRATCH
 
 
 def test_list_models_prints_each_name_its_version_and_file(capsys):
