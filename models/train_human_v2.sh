@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
-# Human model v2: the seed's full recipe (15 epochs, 1,000-step warm-up, peak 0.03) on GRCh37 chr20
-# with every GENCODE isoform's introns as Positive-ALT; chrX (first 70 Mb) held out for the final
-# comparison with v1; chr22 is not used. See models/README.md.
-# Resumable: re-running continues from $RUN/train/checkpoint.pt; MAX_STEPS=N stops after N steps.
+# The shipped default `human` (splamflow-grch37-chr20-v2): v1 (`human_v1`, models/train_default.sh)
+# continued on GRCh37 chr20 with every GENCODE isoform's introns as Positive-ALT and 2 Negative-Random
+# per positive; chrX (first 70 Mb) held out for the final comparison with v1; chr22 not used.
+# See models/README.md. Resumable: re-running continues from $RUN/train/checkpoint.pt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/grch37}
 RUN=${RUN:-runs/human_v2}
 SPLAM=${SPLAM:-.venv/bin/splam_score.py}
+PYTHON=${PYTHON:-.venv/bin/python}
 THREADS=${THREADS:-2}
 
 [ -f "$RUN/curated/manifest.json" ] || "$SPLAM" curate \
     --genome "$DATA/chr20.fa.gz" --genome "$DATA/chrX_0-70Mb.fa.gz" \
     --annotation "$DATA/gencode_v24lift37_canonical.gtf.gz" \
     --alt "$DATA/gencode_v24lift37_all_isoforms_20_X.gtf.gz" \
-    --test-contigs X --validation-fraction 0.05 --seed 0 -o "$RUN/curated"
+    --negatives-per-positive 2 --test-contigs X --validation-fraction 0.05 --seed 0 -o "$RUN/curated"
 
-"$SPLAM" train "$RUN/curated" -o "$RUN/train" --epochs 15 --threads "$THREADS" --checkpoint-every 25 \
-    --max-steps "${MAX_STEPS:-0}" --model-version splamflow-grch37-chr20-v2 --verbose
-[ -f "$RUN/train/model.safetensors" ] || exit 0  # stopped by MAX_STEPS: run again to resume
+# 3 epochs of 12,000 random junctions from v1, peak 3e-4 after 50 steps, cross-entropy, site weight 1
+"$SPLAM" train "$RUN/curated" -o "$RUN/train" --init-from human_v1 --learning-rate 3e-4 --warmup-steps 50 \
+    --epoch-size 12000 --epochs 3 --gamma 0 --site-weight 1 --threads "$THREADS" --checkpoint-every 20 \
+    --model-version splamflow-grch37-chr20-v2 --verbose
+
+# model selection: v2 must beat v1 on the chr20 validation junctions before chrX is looked at
+"$SPLAM" evaluate "$RUN/curated/validation.npz" --model human_v1 -o "$RUN/validation_v1" --threads "$THREADS"
+"$SPLAM" evaluate "$RUN/curated/validation.npz" --model "$RUN/train/model.safetensors" -o "$RUN/validation_v2" \
+    --threads "$THREADS"
+"$PYTHON" models/compare_evaluations.py "$RUN/validation_v1" "$RUN/validation_v2"
 
 # the final comparison on held-out chrX, once, both versions on the same set
-"$SPLAM" evaluate "$RUN/curated/test.npz" --model human -o "$RUN/evaluate_v1" --threads "$THREADS"
+"$SPLAM" evaluate "$RUN/curated/test.npz" --model human_v1 -o "$RUN/evaluate_v1" --threads "$THREADS"
 "$SPLAM" evaluate "$RUN/curated/test.npz" --model "$RUN/train/model.safetensors" -o "$RUN/evaluate_v2" \
     --threads "$THREADS" --record-in-metadata
+"$PYTHON" models/compare_evaluations.py "$RUN/evaluate_v1" "$RUN/evaluate_v2"
+
+cp "$RUN/train/model.safetensors" splamflow/models/splam_human.safetensors
+cp "$RUN/train/model.json" splamflow/models/splam_human.json

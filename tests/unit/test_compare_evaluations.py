@@ -78,6 +78,30 @@ def test_a_folder_without_an_evaluate_table_is_refused(tmp_path, runs, capsys):
     assert compare_evaluations.main([str(base), str(tmp_path / "missing")]) == 2
 
 
+def test_require_better_fails_on_any_figure_not_above(runs, capsys):
+    base, candidate, _, _ = runs
+    assert compare_evaluations.main([str(base), str(candidate), "--resamples", "20", "--require-better"]) == 0
+    capsys.readouterr()
+    assert compare_evaluations.main([str(candidate), str(base), "--resamples", "20", "--require-better"]) == 1
+    assert capsys.readouterr().err.strip().endswith("is not above " + str(candidate)
+                                                    + " on AUPRC, AUROC, accuracy@0.1, accuracy@0.5")
+    assert compare_evaluations.main([str(base), str(base), "--resamples", "20", "--require-better"]) == 1
+
+
+def test_resamples_keep_the_number_of_real_and_negative_junctions(runs, monkeypatch):
+    base, candidate, label, _ = runs
+    seen = []
+    real = compare_evaluations.METRICS["AUPRC"]
+
+    def counting(y, s):
+        seen.append(int(y.sum()))
+        return real(y, s)
+
+    monkeypatch.setitem(compare_evaluations.METRICS, "AUPRC", counting)
+    compare_evaluations.compare(base, candidate, resamples=15)
+    assert set(seen) == {int(label.sum())}
+
+
 def test_markdown_table(runs, capsys):
     base, candidate, _, _ = runs
     assert compare_evaluations.main([str(base), str(candidate), "--resamples", "20"]) == 0
