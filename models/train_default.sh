@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rebuild the shipped default model from the real GRCh37 data in ../shared/data (see models/README.md).
+# Rebuild the shipped `human_v1` model (the default before v2: models/train_human_v2.sh) from the real
+# GRCh37 data in ../shared/data (see models/README.md).
 # Resumable: re-running continues from runs/default/train/checkpoint.pt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +20,5 @@ SPLAM=.venv/bin/splam_score.py
 "$SPLAM" evaluate "$RUN/curated/test.npz" --model "$RUN/train/model.safetensors" -o "$RUN/evaluate" \
     --record-in-metadata
 
-cp "$RUN/train/model.safetensors" splamflow/models/splam_human.safetensors
-cp "$RUN/train/model.json" splamflow/models/splam_human.json
+cp "$RUN/train/model.safetensors" splamflow/models/splam_human_v1.safetensors
+cp "$RUN/train/model.json" splamflow/models/splam_human_v1.json

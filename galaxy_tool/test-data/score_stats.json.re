@@ -16,7 +16,7 @@
 ^  "junctions_per_second": .*$
 ^  "model": .*$
 ^  "model_format": "splamflow safetensors",$
-^  "model_version": "splamflow\-grch37\-chr20\-v1",$
+^  "model_version": "splamflow\-grch37\-chr20\-v2",$
 ^  "seconds": .*$
 ^  "strand_source": null,$
 ^  "spliced_records": null,$

@@ -39,12 +39,12 @@ def test_the_second_model_is_listed_and_in_the_help(package_with_second_model, t
     listed = _cli(package_with_second_model, "--list-models", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     rows = [line.split("\t") for line in listed.stdout.splitlines()]
-    assert [r[0] for r in rows] == ["arabidopsis", "human", "second", "default"]
+    assert [r[0] for r in rows] == ["arabidopsis", "human", "human_v1", "second", "default"]
     assert dict((r[0], r[1]) for r in rows)["second"] == "test-second-v1"
-    assert Path(rows[2][2]) == package_with_second_model / "splamflow" / "models" / "splam_second.safetensors"
+    assert Path(rows[3][2]) == package_with_second_model / "splamflow" / "models" / "splam_second.safetensors"
     for command in ("score", "evaluate", "train"):
         helped = _cli(package_with_second_model, command, "--help", cwd=tmp_path)
-        assert "arabidopsis, human, second, default" in " ".join(helped.stdout.split()), command
+        assert "arabidopsis, human, human_v1, second, default" in " ".join(helped.stdout.split()), command
 
 
 def test_score_and_evaluate_select_it_by_name(package_with_second_model, curated, slice_fasta, tmp_path):
@@ -75,4 +75,4 @@ def test_an_unknown_name_lists_every_shipped_one(package_with_second_model, tmp_
                "-o", "s.bed", cwd=tmp_path)
     assert run.returncode == 2
     assert run.stderr.strip().endswith(
-        "model file does not exist (shipped models by name: arabidopsis, human, second, default)")
+        "model file does not exist (shipped models by name: arabidopsis, human, human_v1, second, default)")

@@ -772,7 +772,7 @@ BAD_INPUT = {
             "--score_chunk_size must be at least 1, not 0",
             "--precision fp16 needs a GPU (-profile gpu, or an accelerator for SPLAMFLOW_SCORE); on CPU use bf16 or "
             "fp32",
-            "--model 'plant' is not a shipped model (shipped: arabidopsis, human, default) nor a model file "
+            "--model 'plant' is not a shipped model (shipped: arabidopsis, human, human_v1, default) nor a model file "
             "(.safetensors, .pt or .pth)",
         ],
     ),

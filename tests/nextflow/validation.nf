@@ -174,14 +174,14 @@ workflow {
 
     // shipped models by name: the package's models folder, and one with a second model added
     def shipped = shippedModels(root.resolve('splamflow/models'))
-    cases << [shipped == ['arabidopsis', 'human', 'default'], "shipped models of the package: ${shipped}"]
+    cases << [shipped == ['arabidopsis', 'human', 'human_v1', 'default'], "shipped models of the package: ${shipped}"]
     def more = scratch.resolve('models')
     more.mkdirs()
     ['splam_human.safetensors', 'splam_human.json', 'splam_plant-2.safetensors', 'splam_plant-2.json', 'splam_Bad.safetensors', 'README.md'].each { name -> more.resolve(name).text = 'x' }
     def two = shippedModels(more)
     cases << [two == ['human', 'plant-2', 'default'], "a second model file adds its name: ${two}"]
     cases << [modelProblem('plant-2', two) == null && modelProblem('default', two) == null && modelProblem(null, two) == null, 'shipped names are valid']
-    cases << [modelProblem('plant-2', shipped) == "--model 'plant-2' is not a shipped model (shipped: arabidopsis, human, default) nor a model file (.safetensors, .pt or .pth)", "unknown name: ${modelProblem('plant-2', shipped)}"]
+    cases << [modelProblem('plant-2', shipped) == "--model 'plant-2' is not a shipped model (shipped: arabidopsis, human, human_v1, default) nor a model file (.safetensors, .pt or .pth)", "unknown name: ${modelProblem('plant-2', shipped)}"]
     cases << [modelProblem(weights.toString(), shipped) == null, 'an existing model file is valid']
     cases << [modelProblem('/nope/m.pt', shipped) == '--model: file not found: /nope/m.pt', "missing file: ${modelProblem('/nope/m.pt', shipped)}"]
     cases << [isModelName('human') && !isModelName(weights.toString()) && !isModelName('m.pt'), 'names and files told apart']

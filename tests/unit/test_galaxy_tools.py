@@ -171,13 +171,14 @@ def test_the_shipped_model_choice_lists_every_shipped_model():
 
 def test_a_model_added_to_the_package_but_missing_from_the_form_is_found(tmp_path, monkeypatch):
     shipped = versions.models_dir()
-    for name, source in (("human", "human"), ("arabidopsis", "arabidopsis"), ("plant", "human")):
+    for name, source in (("human", "human"), ("human_v1", "human_v1"), ("arabidopsis", "arabidopsis"),
+                         ("plant", "human")):
         for suffix in (".safetensors", ".json"):
             (tmp_path / f"splam_{name}{suffix}").symlink_to(shipped / f"splam_{source}{suffix}")
     monkeypatch.setattr(versions, "models_dir", lambda: tmp_path)
     assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == [
         "no <option> for the shipped model 'plant': add <option value=\"plant\">plant: ... "
-        "(splamflow-grch37-chr20-v1)</option>"]
+        "(splamflow-grch37-chr20-v2)</option>"]
 
 
 def test_an_option_for_a_model_the_package_lacks_is_found(tmp_path, monkeypatch):
@@ -185,7 +186,7 @@ def test_an_option_for_a_model_the_package_lacks_is_found(tmp_path, monkeypatch)
         (tmp_path / f"splam_human{suffix}").symlink_to(versions.models_dir() / f"splam_human{suffix}")
     monkeypatch.setattr(versions, "models_dir", lambda: tmp_path)
     assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == [
-        "<option value='arabidopsis'> is no shipped model"]
+        "<option value='human_v1'> is no shipped model", "<option value='arabidopsis'> is no shipped model"]
 
 
 def test_score_form_offers_only_what_runs_anywhere():

@@ -86,6 +86,7 @@ def test_list_models_prints_each_name_its_version_and_file(capsys):
     assert stop.value.code == 0
     def line(name: str, path) -> str:
         return f"{name}\t{json.loads(path.with_suffix('.json').read_text())['version']}\t{path}\n"
-    plant = versions.models_dir() / "splam_arabidopsis.safetensors"
-    expected = line("arabidopsis", plant) + line("human", default_model_path()) + line("default", default_model_path())
+    folder = versions.models_dir()
+    expected = (line("arabidopsis", folder / "splam_arabidopsis.safetensors") + line("human", default_model_path())
+                + line("human_v1", folder / "splam_human_v1.safetensors") + line("default", default_model_path()))
     assert capsys.readouterr().out == expected
