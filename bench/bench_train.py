@@ -5,7 +5,7 @@ torch sees a GPU.
         [--batch-size 100] [--threads 1 2] [--json OUT.json]
 
 A curated set is made with `curate` (default: GRCh37 chr20 and its canonical GENCODE introns from
-../shared/data, training data of the shipped `human` model) in a temporary folder. Each configuration
+../shared/data, the training positives of the shipped `human_v1` model) in a temporary folder. Each configuration
 runs `train --max-steps 1` and `train --max-steps 1+STEPS` from random weights in fresh output
 folders: STEPS x batch / (t(1+STEPS) - t(1)) is the rate of the optimizer steps alone (start-up,
 data loading, the first step's warm-up and the checkpoint at the end cancel out). Fine-tuning

@@ -574,7 +574,7 @@ def clean_goldens(reads: list[pysam.AlignedSegment], spurious: set[Key], seq: st
     job.close()
 
     # A STAR-like BAM without XS: its records find their junctions' scores through the motifs. At
-    # 0.1 nothing goes (every canonical junction here scores 0.88 or more; the spurious ones have no
+    # 0.1 nothing goes (every canonical junction here scores 0.51 or more; the spurious ones have no
     # canonical motif, so no strand and no score); at 0.95 the weakest annotated junctions go.
     threshold = "0.95"
     weak = motif_scores(float(threshold))

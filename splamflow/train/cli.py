@@ -39,6 +39,11 @@ from splamflow.versions import shipped_models
 DEFAULTS = TrainOptions  # its class attributes are the defaults, stated once
 
 
+def _start_default(field: str) -> str:
+    """The help's note on a default that depends on --init-from."""
+    return f"default: {getattr(FROM_SCRATCH, field):g}; with --init-from {getattr(FINE_TUNING, field):g}"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="folder written by `curate` (train.npz, validation.npz, manifest.json)")
     parser.add_argument("-o", "--outdir", required=True, help="output folder (checkpoints, curves, model)")
@@ -51,18 +56,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fine-tune: start from this model (a file, or a shipped name: "
                              f"{', '.join(shipped_models())}) instead of random weights")
     parser.add_argument("--learning-rate", type=float, default=None,
-                        help=f"peak learning rate (default: {FROM_SCRATCH.learning_rate:g}; with --init-from "
-                             f"{FINE_TUNING.learning_rate:g})")
+                        help=f"peak learning rate ({_start_default('learning_rate')})")
     parser.add_argument("--warmup-steps", type=non_negative_int, default=None,
-                        help=f"linear warm-up steps (default: {FROM_SCRATCH.warmup_steps}; with --init-from "
-                             f"{FINE_TUNING.warmup_steps})")
+                        help=f"linear warm-up steps ({_start_default('warmup_steps')})")
     parser.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay, help="AdamW weight decay")
     parser.add_argument("--gamma", type=float, default=None,
-                        help=f"focal-loss gamma, 0 = cross-entropy (default: {FROM_SCRATCH.gamma:g}; with --init-from "
-                             f"{FINE_TUNING.gamma:g})")
+                        help=f"focal-loss gamma, 0 = cross-entropy ({_start_default('gamma')})")
     parser.add_argument("--site-weight", type=float, default=None,
-                        help=f"weight of donor/acceptor terms in the loss (default: {FROM_SCRATCH.site_weight:g}, "
-                             f"the published code's; with --init-from {FINE_TUNING.site_weight:g})")
+                        help="weight of donor/acceptor terms in the loss, 5 in the published code "
+                             f"({_start_default('site_weight')})")
     parser.add_argument("--seed", type=seed, default=DEFAULTS.seed)
     parser.add_argument("--threads", type=threads, default=DEFAULTS.threads,
                         help="torch CPU threads (0 = the CPUs this process may use, rounded down; OMP_NUM_THREADS, "

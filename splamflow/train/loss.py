@@ -10,6 +10,11 @@ from __future__ import annotations
 import torch
 
 
+def loss_name(gamma: float) -> str:
+    """The loss as the model's metadata and the training plot name it."""
+    return "cross-entropy" if gamma == 0 else f"focal (gamma {gamma:g})"
+
+
 def focal_loss(
     logits: torch.Tensor, target: torch.Tensor, gamma: float = 2.0, site_weight: float = 5.0
 ) -> torch.Tensor:

@@ -32,7 +32,7 @@ from splamflow.plotlib import pyplot, skip_note
 from splamflow.progress import bar, detailed
 from splamflow.score.predictor import Predictor
 from splamflow.train.dataset import batch_tensors
-from splamflow.train.loss import focal_loss
+from splamflow.train.loss import focal_loss, loss_name
 from splamflow.train.options import RECIPE, VALIDATION_BATCH_SIZE, TrainOptions
 from splamflow.train.schedule import learning_rate
 from splamflow.versions import is_shipped_name
@@ -56,7 +56,7 @@ def _first_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
+def _plot_curves(history: dict, steps: list[dict], outdir: Path, gamma: float) -> None:
     plt = pyplot()
     if plt is None:
         skip_note("train", "training_curves.png")
@@ -71,7 +71,7 @@ def _plot_curves(history: dict, steps: list[dict], outdir: Path) -> None:
         axes[1].plot(ends, [e["train_loss"] for e in history["epochs"]], "o-", label="train (epoch mean)")
         if all("validation_loss" in e for e in history["epochs"]):
             axes[1].plot(ends, [e["validation_loss"] for e in history["epochs"]], "s-", label="validation")
-    axes[1].set(xlabel="optimizer step", ylabel="focal loss", title="loss", yscale="log")
+    axes[1].set(xlabel="optimizer step", ylabel=loss_name(gamma), title="loss", yscale="log")
     axes[1].legend()
     fig.tight_layout()
     with atomic_path(outdir / "training_curves.png", suffix=".png") as tmp:
@@ -294,7 +294,7 @@ def _end_epoch(run: _Run, losses: list[float], val_set: CuratedSet | None) -> No
     if detailed():
         progress.note("epoch summary: " + json.dumps(record))
     run.checkpoint()
-    _plot_curves(run.history, run.step_log, run.outdir)
+    _plot_curves(run.history, run.step_log, run.outdir, run.opts.gamma)
     _save_torch(run.outdir / f"epoch{epoch:02d}.pt", _cpu_state(run.net))
 
 
@@ -309,7 +309,7 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
         "training_data": manifest,
         "recipe": {k: v for k, v in asdict(opts).items()
                    if k not in ("data", "outdir", "threads", "device", "max_steps", "init_from")}
-        | {"optimizer": "AdamW", "loss": "focal", "schedule": "linear warm-up then cosine to 0",
+        | {"optimizer": "AdamW", "loss": loss_name(opts.gamma), "schedule": "linear warm-up then cosine to 0",
            "start": "fine-tuned from the parent model" if run.parent else "random weights",
            "steps": run.total_steps, "steps_per_epoch": run.steps_per_epoch},
         **({"parent": run.parent} if run.parent else {}),
@@ -317,7 +317,7 @@ def _save_final(run: _Run, data_dir: Path) -> Path:
     }
     final = run.outdir / "model.safetensors"
     save_model(run.net.cpu(), final, meta)
-    _plot_curves(run.history, run.step_log, run.outdir)
+    _plot_curves(run.history, run.step_log, run.outdir, run.opts.gamma)
     print(one_line(f"model written to {final}"), flush=True)
     return final
 

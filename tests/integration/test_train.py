@@ -61,7 +61,7 @@ def test_loss_goes_down_and_resume_is_exact(curated, tmp_path):
     for key in a:
         assert torch.allclose(a[key].float(), b[key].float(), atol=1e-6), key
     meta = json.loads((tmp_path / "full" / "model.json").read_text())
-    assert meta["recipe"]["loss"] == "focal" and meta["history"][0]["epoch"] == 1
+    assert meta["recipe"]["loss"] == "focal (gamma 2)" and meta["history"][0]["epoch"] == 1
     assert (tmp_path / "full" / "training_curves.png").stat().st_size > 1000
 
 
@@ -92,7 +92,7 @@ def test_resume_refuses_another_parent(curated, tmp_path, random_model, capsys):
     train(_opts(curated, tmp_path / "r", max_steps=1, epoch_size=32))
     argv = ["train", str(curated), "-o", str(tmp_path / "r"), "--epochs", "1", "--batch-size", "16",
             "--epoch-size", "32", "--threads", "1", "--init-from", str(random_model), "--learning-rate", "0.003",
-            "--warmup-steps", "2", "--seed", "5"]
+            "--warmup-steps", "2", "--gamma", "2", "--site-weight", "5", "--seed", "5"]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "checkpoint was written by another recipe: --init-from (another parent model, or none)" in err, err

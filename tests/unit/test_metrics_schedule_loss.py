@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from splamflow.evaluate.metrics import at_threshold, average_precision, removal_table, roc_auc
-from splamflow.train.loss import focal_loss
+from splamflow.train.loss import focal_loss, loss_name
 from splamflow.train.schedule import learning_rate
 
 
@@ -50,6 +50,7 @@ def test_focal_loss_matches_formula():
     # gamma = 0 is cross entropy
     ce = torch.nn.functional.cross_entropy(logits, target)
     assert torch.isclose(focal_loss(logits, target, gamma=0.0, site_weight=1.0), ce)
+    assert (loss_name(0.0), loss_name(2.0), loss_name(0.5)) == ("cross-entropy", "focal (gamma 2)", "focal (gamma 0.5)")
 
 
 def test_removal_table_counts_scores_below_each_threshold():
