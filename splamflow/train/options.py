@@ -28,9 +28,9 @@ FROM_SCRATCH = Start(learning_rate=0.03, warmup_steps=1000, gamma=2.0, site_weig
 #: With --init-from: a 300th of the seed's peak and a short warm-up (the starting weights already solve
 #: the task, and a large step would first undo them), and plain cross-entropy. Fine-tuned with the
 #: seed's loss, models left negatives between 0.1 and 0.5 (the focal factor stops pushing an already
-#: likely "neither" down, the x5 site weight favours calling sites): on A. arenosa and on human
-#: all-isoform data, cross-entropy with site weight 1 was the only variant more accurate at 0.1 than
-#: its parent (models/README.md).
+#: likely "neither" down): on A. arenosa and on human all-isoform data, cross-entropy with site weight
+#: 1 was the only variant tried that was more accurate at 0.1 than its parent; gamma alone was
+#: isolated on A. arenosa, the site weight was not (models/README.md).
 FINE_TUNING = Start(learning_rate=0.0001, warmup_steps=100, gamma=0.0, site_weight=1.0)
 
 
