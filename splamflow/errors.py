@@ -14,6 +14,11 @@ def one_line(text: str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+def first_names(names: list[str], n: int) -> str:
+    """The first `n` of `names`, comma-separated, with ", ..." when there are more."""
+    return ", ".join(names[:n]) + (", ..." if len(names) > n else "")
+
+
 class UserError(Exception):
     """Bad input or arguments. The CLI prints the message on one line and exits with 2."""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from splamflow.curate.options import CurateOptions
-from splamflow.errors import UserError
+from splamflow.errors import UserError, first_names
 from splamflow.io.annotation import read_transcripts
 from splamflow.io.bed import JunctionKey, read_junctions, write_bed
 from splamflow.io.curated import CuratedSet, save_set
@@ -277,7 +277,7 @@ def _curate(opts: CurateOptions, files: dict[str, Output]) -> dict:
     unknown = [c for c in opts.test_contigs if c not in genome]
     if unknown:
         raise UserError(f"--test-contigs names {', '.join(unknown[:3])}, which the genome does not have "
-                        f"(it has {', '.join(genome.references[:3])}{', ...' if len(genome.references) > 3 else ''})")
+                        f"(it has {first_names(list(genome.references), 3)})")
     labelled, codes = _labelled(opts, genome, rng)
 
     split = np.array(["test" if j[0] in opts.test_contigs else "train" for j, _ in labelled], dtype="U10")

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from splamflow.errors import UserError
+from splamflow.errors import UserError, first_names
 from splamflow.io.bed import (
     SCORABLE_STRANDS,
     JunctionKey,
@@ -96,7 +96,7 @@ def project(sample: str | os.PathLike, union: ScoredUnion, out: TextIO) -> Proje
         counts.written += 1
     if counts.rows and not counts.unstranded and not contigs & union.scored_contigs:
         raise UserError(f"none of the {counts.rows} junctions is on a contig where the cohort has a scored junction "
-                        f"(contigs {', '.join(sorted(contigs)[:5])}{', ...' if len(contigs) > 5 else ''}): are they "
+                        f"(contigs {first_names(sorted(contigs), 5)}): are they "
                         "contigs of the genome? (contig names must match exactly: '20' and 'chr20' differ; "
                         "scoring this sample alone stops too)", sample)
     return counts

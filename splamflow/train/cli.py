@@ -82,8 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="version string recorded in the model metadata")
 
 
+def options(args: argparse.Namespace) -> TrainOptions:
+    """The parsed arguments as training options (the defaults that depend on --init-from filled in)."""
+    return TrainOptions(**{f.name: getattr(args, f.name) for f in fields(TrainOptions)})
+
+
 def run(args: argparse.Namespace) -> int:
     from splamflow.train.trainer import train
 
-    train(TrainOptions(**{f.name: getattr(args, f.name) for f in fields(TrainOptions)}))
+    train(options(args))
     return 0

@@ -8,6 +8,7 @@ the pipeline's warning on SLURM when a selector's clusterOptions drop the scorin
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,15 @@ SITES = {
 }
 
 
+def sbatch_stand_in(tmp_path: Path) -> Path:
+    """A folder holding the stand-in `sbatch` (writes the job's #SBATCH lines, refuses the job)."""
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "sbatch").write_text(SBATCH_STAND_IN)
+    (shims / "sbatch").chmod(0o755)
+    return shims
+
+
 @pytest.mark.parametrize("parser", ["v1", "v2"])
 @pytest.mark.parametrize("site", SITES)
 def test_gpu_profile_keeps_the_site_cluster_options(site, parser, tmp_path):
@@ -75,16 +85,12 @@ def test_gpu_profile_keeps_the_site_cluster_options(site, parser, tmp_path):
         f"process {{\n    executor = 'slurm'\n    clusterOptions = {given}\n}}\n"
         f"includeConfig '{ROOT / 'conf' / 'gpu.config'}'\n"
     )
-    shims = tmp_path / "bin"
-    shims.mkdir()
-    (shims / "sbatch").write_text(SBATCH_STAND_IN)
-    (shims / "sbatch").chmod(0o755)
     header = tmp_path / "header.txt"
     run = nextflow(
         ["run", str(ROOT / "tests" / "nextflow" / "cluster_options.nf"), "-c", str(config)],
         tmp_path / "launch",
         extra_env={"NXF_SYNTAX_PARSER": parser, "SBATCH_HEADER": str(header)},
-        path_first=shims,
+        path_first=sbatch_stand_in(tmp_path),
     )
     assert "Failed to submit process to grid scheduler" in run.output, run.explain()  # the stand-in refused it
     options = [line.removeprefix("#SBATCH ") for line in header.read_text().splitlines()]
@@ -107,15 +113,11 @@ def test_pipeline_warns_when_a_selector_drops_the_slurm_gpu_request(selector, tm
     given, warned = SCORE_SELECTORS[selector]
     config = tmp_path / "site.config"
     config.write_text(f"process {{\n    executor = 'slurm'\n    {given}\n}}\n")
-    shims = tmp_path / "bin"
-    shims.mkdir()
-    (shims / "sbatch").write_text(SBATCH_STAND_IN)
-    (shims / "sbatch").chmod(0o755)
     run = nextflow(
         ["run", str(ROOT), "-profile", "test,gpu", "-stub", "-c", str(config), "--outdir", str(tmp_path / "out")],
         tmp_path / "launch",
         extra_env={"SBATCH_HEADER": str(tmp_path / "header.txt")},
-        path_first=shims,
+        path_first=sbatch_stand_in(tmp_path),
     )
     assert "Failed to submit process to grid scheduler" in run.output, run.explain()  # the stand-in refused it
     assert (SLURM_GPU_NOTE in run.output) == warned, run.explain()

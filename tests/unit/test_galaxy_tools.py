@@ -169,22 +169,25 @@ def test_the_shipped_model_choice_lists_every_shipped_model():
     assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == []
 
 
-def test_a_model_added_to_the_package_but_missing_from_the_form_is_found(tmp_path, monkeypatch):
+def package_models(folder, monkeypatch, **models: str) -> None:
+    """Make `folder` the package's models folder, holding NAME -> the shipped model SOURCE (links)."""
     shipped = versions.models_dir()
-    for name, source in (("human", "human"), ("human_v1", "human_v1"), ("arabidopsis", "arabidopsis"),
-                         ("plant", "human")):
+    for name, source in models.items():
         for suffix in (".safetensors", ".json"):
-            (tmp_path / f"splam_{name}{suffix}").symlink_to(shipped / f"splam_{source}{suffix}")
-    monkeypatch.setattr(versions, "models_dir", lambda: tmp_path)
+            (folder / f"splam_{name}{suffix}").symlink_to(shipped / f"splam_{source}{suffix}")
+    monkeypatch.setattr(versions, "models_dir", lambda: folder)
+
+
+def test_a_model_added_to_the_package_but_missing_from_the_form_is_found(tmp_path, monkeypatch):
+    package_models(tmp_path, monkeypatch, human="human", human_v1="human_v1", arabidopsis="arabidopsis",
+                   plant="human")
     assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == [
         "no <option> for the shipped model 'plant': add <option value=\"plant\">plant: ... "
         "(splamflow-grch37-chr20-v2)</option>"]
 
 
 def test_an_option_for_a_model_the_package_lacks_is_found(tmp_path, monkeypatch):
-    for suffix in (".safetensors", ".json"):
-        (tmp_path / f"splam_human{suffix}").symlink_to(versions.models_dir() / f"splam_human{suffix}")
-    monkeypatch.setattr(versions, "models_dir", lambda: tmp_path)
+    package_models(tmp_path, monkeypatch, human="human")
     assert shipped_choice_problems(tool(TOOL_DIR / "splamflow_score.xml")) == [
         "<option value='human_v1'> is no shipped model", "<option value='arabidopsis'> is no shipped model"]
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import fields
 
 import pytest
 
 from splamflow import versions
 from splamflow.cli import main
 from splamflow.errors import UserError
-from splamflow.train.cli import add_arguments
+from splamflow.train.cli import add_arguments, options
 from splamflow.train.options import FINE_TUNING, FROM_SCRATCH, TrainOptions
 from splamflow.versions import default_model_path, resolve_model, shipped_model_path, shipped_models
 from splamflow.weights import load_model
@@ -74,10 +73,8 @@ def test_the_cli_leaves_the_start_dependent_defaults_to_the_options():
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     given = parser.parse_args(["data", "-o", "out", "--init-from", "human", "--gamma", "1.5"])
-    opts = TrainOptions(**{f.name: getattr(given, f.name) for f in fields(TrainOptions)})
-    assert _start(opts) == (0.0001, 100, 1.5, 1.0)
-    plain = parser.parse_args(["data", "-o", "out"])
-    assert _start(TrainOptions(**{f.name: getattr(plain, f.name) for f in fields(TrainOptions)})) == FROM_SCRATCH
+    assert _start(options(given)) == (0.0001, 100, 1.5, 1.0)
+    assert _start(options(parser.parse_args(["data", "-o", "out"]))) == FROM_SCRATCH
 
 
 def test_list_models_prints_each_name_its_version_and_file(capsys):

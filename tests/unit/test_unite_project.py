@@ -7,7 +7,7 @@ import io
 import pytest
 
 from splamflow.cli import main
-from splamflow.errors import UserError
+from splamflow.errors import UserError, first_names
 from splamflow.project.scores import project, scored_union
 from splamflow.unite.union import chunk_sizes, union_chunks, union_keys
 
@@ -112,6 +112,12 @@ def test_a_sample_wholly_off_the_scored_contigs_is_an_error_as_score_alone(tmp_p
     code = main(["project", str(off), "--union", str(tmp_path / "u.bed"), "--scores", str(tmp_path / "s.bed"),
                  "-o", str(tmp_path / "off.scores.bed")])
     assert code == 2 and not (tmp_path / "off.scores.bed").exists()
+
+
+def test_error_messages_name_the_first_few_contigs():
+    assert first_names(["1", "2"], 5) == "1, 2"
+    assert first_names([str(i) for i in range(7)], 5) == "0, 1, 2, 3, 4, ..."
+    assert first_names(["a", "b", "c"], 3) == "a, b, c"
 
 
 def test_a_row_missing_from_the_union_is_an_error_naming_file_and_line(tmp_path):
